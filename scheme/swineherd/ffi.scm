@@ -1,0 +1,120 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd ffi)
+  #:use-module (system foreign)
+  #:use-module (system foreign-library)
+  #:use-module (rnrs bytevectors)
+  #:use-module (ice-9 match)
+  #:export (libswineherd-file-name
+            library-version
+            container-init-pid
+            selftest-panic))
+
+;;; Commentary:
+;;;
+;;; The binding of libswineherd, the Rust library that implements
+;;; Swineherd's primitives.  Every C function returns a non-negative value on
+;;; success and -errno on failure, and leaves a message that `swh_last_error'
+;;; copies out; the procedures here turn a failure into a `system-error'
+;;; exception carrying that message and the errno, like Guile's own
+;;; syscall wrappers.
+;;;
+;;; Code:
+
+(define (libswineherd-file-name)
+  "Return the file name of libswineherd to load: $SWINEHERD_LIBRARY when
+set (pre-inst-env sets it), else the library built in the checkout this
+module comes from, else plain \"libswineherd\" for the dynamic loader to
+find in its usual places."
+  (define (built-in-checkout)
+    (let ((here (search-path %load-path "swineherd/ffi.scm")))
+      (and here
+           (let ((candidate (string-append (dirname (dirname (dirname here)))
+                                           "/target/release/libswineherd.so")))
+             (and (file-exists? candidate) candidate)))))
+  (or (getenv "SWINEHERD_LIBRARY")
+      (built-in-checkout)
+      "libswineherd"))
+
+(define libswineherd
+  ;; Loaded on first use, so that loading this module never fails.
+  (delay
+    (let ((file (libswineherd-file-name)))
+      (catch #t
+        (lambda ()
+          (load-foreign-library file))
+        (lambda (key . args)
+          (error (format #f "cannot load ~a; build it with `make' in the \
+Swineherd checkout, or point SWINEHERD_LIBRARY at it" file)))))))
+
+(define (library-function name return-type arg-types)
+  "Return a procedure calling NAME in libswineherd, resolved on first call."
+  (let ((proc (delay (foreign-library-function (force libswineherd) name
+                                               #:return-type return-type
+                                               #:arg-types arg-types))))
+    (lambda args
+      (apply (force proc) args))))
+
+(define %last-error
+  (library-function "swh_last_error" int (list '* size_t)))
+
+(define (last-error-message)
+  "Return the message left by the last failed libswineherd call."
+  (let loop ((size 512))
+    (let* ((buffer (make-bytevector size 0))
+           (length (%last-error (bytevector->pointer buffer) size)))
+      (if (< length size)
+          (pointer->string (bytevector->pointer buffer) length "UTF-8")
+          (loop (+ length 1))))))
+
+(define (check who result)
+  "Return RESULT, a libswineherd return value, if it is non-negative;
+otherwise throw a `system-error' for WHO with the library's message and the
+errno -RESULT."
+  (if (negative? result)
+      (throw 'system-error who "~A" (list (last-error-message))
+             (list (- result)))
+      result))
+
+(define (int-out)
+  "Return a fresh bytevector for one C `int' out-parameter."
+  (make-bytevector (sizeof int) 0))
+
+(define (int-out-ref bv)
+  "Return the `int' stored in BV by a C function."
+  (bytevector-sint-ref bv 0 (native-endianness) (sizeof int)))
+
+(define (library-version)
+  "Return the version string of the loaded libswineherd."
+  (pointer->string
+   ((foreign-library-function (force libswineherd) "swh_version"
+                              #:return-type '* #:arg-types '()))))
+
+(define %container-init
+  (library-function "swh_container_init" int (list int int '*)))
+
+(define %selftest-panic
+  (library-function "swh_selftest_panic" int '()))
+
+(define (container-init-pid script-pid hint)
+  "Return the host PID of the init of the container started by the process
+SCRIPT-PID.  HINT is a candidate PID (for instance read from the script's
+--pid-file) or #f; it is used only if it really is that init.  Throw a
+`system-error' with ESRCH when there is no such init (yet)."
+  (let ((out (int-out)))
+    (check 'container-init-pid
+           (%container-init script-pid (or hint 0) (bytevector->pointer out)))
+    (int-out-ref out)))
+
+(define (selftest-panic)
+  "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in
+Shepherd's environment), to prove that the panic comes back as an error."
+  (check 'selftest-panic (%selftest-panic)))
+
+;;; ffi.scm ends here

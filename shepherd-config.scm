@@ -1,0 +1,15 @@
+;;; Shepherd configuration that runs Swineherd: start Shepherd with it,
+;;;   sudo -E ./pre-inst-env shepherd -c shepherd-config.scm -s /run/swineherd.sock --insecure --logfile=swineherd.log &
+;;; or load it into a Shepherd that is already running:
+;;;   herd load root /absolute/path/to/shepherd-config.scm
+
+;; Find (swineherd) next to this file, also when the Shepherd loading it was
+;; not started from pre-inst-env.
+(add-to-load-path (string-append (dirname (current-filename)) "/scheme"))
+
+(use-modules (swineherd))
+
+;; Loading this file twice must not replace a running swineherd.
+(unless (lookup-service 'swineherd)
+  (register-services (list (swineherd-service))))
+(start-service (lookup-service 'swineherd))

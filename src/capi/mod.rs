@@ -1,0 +1,167 @@
+//! The C ABI, done once: a panic boundary, the `-errno` convention and the
+//! last-error message.
+//!
+//! Every exported function is written as
+//!
+//! ```ignore
+//! #[no_mangle]
+//! pub unsafe extern "C" fn swh_thing(arg: c_int, out: *mut c_int) -> c_int {
+//!     boundary("thing", || { let v = thing(arg)?; write_out(out, v) })
+//! }
+//! ```
+//!
+//! [`boundary`] runs the body under `catch_unwind`, records the message of
+//! an error or a panic for [`swh_last_error`], and returns the body's
+//! non-negative value or `-errno`.  Out-parameters are written by the body
+//! only after everything that can fail has succeeded.  Nothing allocated by
+//! Rust crosses the boundary: messages are copied into the caller's buffer.
+
+mod process;
+mod selftest;
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{Error, Result};
+
+thread_local! {
+    /// The message of the last failed call on this thread.  Shepherd calls
+    /// the library from its one thread, and copies the message out right
+    /// after the failing call.
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn set_last_error(message: String) {
+    LAST_ERROR.with(|last| *last.borrow_mut() = message);
+}
+
+/// Run BODY behind the panic boundary.  Return its value (which must be
+/// non-negative) or `-errno`; on failure record the message, prefixed with
+/// WHO, for `swh_last_error`.
+pub(crate) fn boundary<F>(who: &str, body: F) -> c_int
+where
+    F: FnOnce() -> Result<c_int>,
+{
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => {
+            debug_assert!(value >= 0);
+            value
+        }
+        Ok(Err(err)) => {
+            set_last_error(format!("{who}: {err}"));
+            -err.errno
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            set_last_error(format!("{who}: internal error (panic: {what}); please report it"));
+            -libc::EFAULT
+        }
+    }
+}
+
+/// Write VALUE to the out-parameter OUT, which must not be NULL.
+///
+/// # Safety
+/// OUT must be NULL or valid for a write of one `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<c_int> {
+    if out.is_null() {
+        return Err(Error::new("write result", libc::EINVAL).detail("NULL out-parameter"));
+    }
+    out.write(value);
+    Ok(0)
+}
+
+/// Borrow the NUL-terminated UTF-8 string ARG, naming it WHAT in errors.
+///
+/// # Safety
+/// ARG must be NULL or point to a NUL-terminated string that outlives the call.
+#[allow(dead_code)]
+pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> Result<&'a str> {
+    if arg.is_null() {
+        return Err(Error::new(what, libc::EINVAL).detail("NULL string"));
+    }
+    CStr::from_ptr(arg)
+        .to_str()
+        .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+}
+
+/// Copy the message of the last failed call on this thread into BUF, which
+/// holds LEN bytes, truncated and always NUL-terminated when LEN > 0.
+/// Return the message's full length in bytes (without the NUL), so that a
+/// caller whose buffer was too small can call again with a larger one.
+///
+/// # Safety
+/// BUF must be NULL (with LEN 0) or valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_last_error(buf: *mut c_char, len: usize) -> c_int {
+    let copy = || {
+        LAST_ERROR.with(|last| {
+            let last = last.borrow();
+            let bytes = last.as_bytes();
+            if !buf.is_null() && len > 0 {
+                let n = bytes.len().min(len - 1);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), n);
+                buf.add(n).write(0);
+            }
+            Ok(c_int::try_from(bytes.len()).unwrap_or(c_int::MAX))
+        })
+    };
+    boundary("last error", copy)
+}
+
+/// The library's version, a static NUL-terminated string (never freed).
+#[no_mangle]
+pub extern "C" fn swh_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        let mut buf = [0 as c_char; 256];
+        let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
+        assert!(n >= 0);
+        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn error_becomes_negative_errno_and_message() {
+        let rc = boundary("probe", || Err(Error::new("open", libc::ENOENT).path("/x")));
+        assert_eq!(rc, -libc::ENOENT);
+        assert_eq!(last_error(), "probe: open /x: No such file or directory");
+    }
+
+    #[test]
+    fn panic_is_caught_and_reported() {
+        let rc = boundary("probe", || panic!("boom"));
+        assert_eq!(rc, -libc::EFAULT);
+        assert!(last_error().contains("panic: boom"), "{}", last_error());
+    }
+
+    #[test]
+    fn last_error_reports_full_length_and_truncates() {
+        set_last_error("0123456789".into());
+        let mut buf = [0 as c_char; 4];
+        let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
+        assert_eq!(n, 10);
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "012");
+    }
+
+    #[test]
+    fn out_param_untouched_on_failure() {
+        let mut out: c_int = 42;
+        let rc = boundary("probe", || {
+            Err::<(), _>(Error::new("x", libc::EIO))?;
+            unsafe { write_out(&mut out, 7) }
+        });
+        assert_eq!(rc, -libc::EIO);
+        assert_eq!(out, 42);
+    }
+}

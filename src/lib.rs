@@ -1,0 +1,18 @@
+//! Swineherd's primitives, for GNU Shepherd's manager of Guix System
+//! containers.
+//!
+//! The crate is used from Guile through a C ABI (see [`capi`]): every
+//! exported function runs behind a panic boundary, returns 0 (or a
+//! non-negative value) on success and `-errno` on failure, writes its
+//! out-parameters only on success, and leaves a message that the Scheme side
+//! copies out with `swh_last_error`.  The library runs inside Shepherd, often
+//! PID 1: it never aborts, never exits, installs no signal handler and leaves
+//! no thread running when a call returns.
+//!
+//! One module per primitive; [`error`] is shared by all of them.
+
+pub mod capi;
+pub mod error;
+pub mod process;
+
+pub use error::{Error, Result};
