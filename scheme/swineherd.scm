@@ -9,6 +9,7 @@
 (define-module (swineherd)
   #:use-module (shepherd service)
   #:use-module (swineherd ffi)
+  #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
@@ -39,11 +40,13 @@
 ;;;
 
 (define-record-type <swineherd-configuration>
-  (%swineherd-configuration container-root log-directory run-directory)
+  (%swineherd-configuration container-root log-directory run-directory
+                            start-timeout)
   swineherd-configuration?
   (container-root swineherd-configuration-container-root) ;containers' data
   (log-directory  swineherd-configuration-log-directory)  ;ID.log files
-  (run-directory  swineherd-configuration-run-directory)) ;ID.pid files
+  (run-directory  swineherd-configuration-run-directory)  ;ID.pid files
+  (start-timeout  swineherd-configuration-start-timeout)) ;seconds
 
 (define (uninstalled?)
   "Return true when running from a checkout, through pre-inst-env."
@@ -60,11 +63,16 @@ when running from a checkout (as the seed README's flow expects), else
 (define* (swineherd-configuration #:key
                                   (container-root (default-container-root))
                                   (log-directory "/var/log/swineherd")
-                                  (run-directory "/run/swineherd"))
+                                  (run-directory "/run/swineherd")
+                                  (start-timeout 60))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
-such as the PID files written by container scripts in RUN-DIRECTORY."
-  (%swineherd-configuration container-root log-directory run-directory))
+such as the PID files written by container scripts in RUN-DIRECTORY.  A
+container counts as started once its init runs in namespaces of its own;
+one whose init does not show up within START-TIMEOUT seconds fails to
+start."
+  (%swineherd-configuration container-root log-directory run-directory
+                            start-timeout))
 
 (define (container-file config directory-accessor id extension)
   "Return the file of container ID with EXTENSION in the directory of CONFIG
@@ -240,9 +248,38 @@ directory shared as /home and a PID file, then ARGS."
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
       (delete-file-if-exists (container-pid-file config id))
-      ((make-forkexec-constructor (container-command config id script args)
-                                  #:log-file (container-log-file config id)
-                                  #:directory data)))))
+      (let ((process ((make-forkexec-constructor
+                       (container-command config id script args)
+                       #:log-file (container-log-file config id)
+                       #:directory data))))
+        (and (wait-for-container-init config id process)
+             process)))))
+
+(define (wait-for-container-init config id process)
+  "Wait, without blocking Shepherd, until the script running as PROCESS has
+started the init of container ID.  Return #t, or #f if the script exited
+first or the init did not show up within the configured timeout (the script
+is then killed)."
+  (define pid (process-id process))
+  (define deadline
+    (+ (get-internal-real-time)
+       (* (swineherd-configuration-start-timeout config)
+          internal-time-units-per-second)))
+  (let loop ()
+    (cond ((not (false-if-exception (kill pid 0)))
+           (format #t "container ~a: its script exited before starting the \
+container; see ~a~%" id (container-log-file config id))
+           #f)
+          ((false-if-exception (container-init config id process))
+           #t)
+          ((> (get-internal-real-time) deadline)
+           (format #t "container ~a: no init after ~a seconds; killing its \
+script~%" id (swineherd-configuration-start-timeout config))
+           (false-if-exception (kill (- pid) SIGKILL))
+           #f)
+          (else
+           (fiber-sleep 0.05)                     ;suspends this fiber only
+           (loop)))))
 
 (define (container-stop config id)
   "Return the stop procedure of container ID: SIGTERM to the script's

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# A panic in libswineherd comes back to Scheme as an error; the Shepherd
+# process that made the call keeps running and serving.
+. "$(dirname "$0")"/lib.sh
+
+cd "$(mktemp -d)"
+start_shepherd
+selftest='(begin (use-modules (swineherd ffi)) (setenv "SWINEHERD_SELFTEST" "%s") (selftest-panic))'
+
+check "self-test is refused unless enabled" fails_with "set SWINEHERD_SELFTEST=1" \
+  herd eval root "$(printf "$selftest" 0)"
+check "a panic becomes an error in herd" fails_with "internal error (panic: deliberate panic" \
+  herd eval root "$(printf "$selftest" 1)"
+check "the same Shepherd process is alive" kill -0 "$shepherd_pid"
+check "it still serves herd status" output_has "swineherd" herd status
+check "swineherd still works" output_has "It is running" herd status swineherd
+check "the library still answers" output_has "0.1.0" \
+  herd eval root '(begin (use-modules (swineherd ffi)) (library-version))'
+check "a second panic is caught too" fails_with "panic" herd eval root "$(printf "$selftest" 1)"
+check "Shepherd is still alive after it" output_has "swineherd" herd status
+
+finish

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A plain Shepherd, not started from pre-inst-env, gets swineherd through
+# `herd load root FILE' or `herd eval root EXPR', and runs containers.
+. "$(dirname "$0")"/lib.sh
+
+work=$(mktemp -d)
+cd "$work"
+script=$(make_container_script "$work/script")
+echo '(register-services (list))' > "$work/empty.scm"
+
+# Without pre-inst-env: no GUILE_LOAD_PATH, no SWINEHERD_LIBRARY.
+start_shepherd "$work/empty.scm" env
+check "plain Shepherd has no swineherd" fails_with "could not be found" herd status swineherd
+check "herd load root shepherd-config.scm" herd load root "$top/shepherd-config.scm"
+check "swineherd is running" output_has "It is running" herd status swineherd
+check "it runs a container" herd new swineherd loaded "$script"
+check "the container's init is shepherd" bash -c "grep -q shepherd /proc/\$(herd -s $socket pid swine:loaded)/cmdline"
+check "loading twice keeps the container" herd load root "$top/shepherd-config.scm"
+check "the container survived the reload" output_has "It is running" herd status swine:loaded
+check "kill works" herd kill swineherd loaded
+stop_shepherd
+
+start_shepherd "$work/empty.scm" env
+check "herd eval root makes swineherd available" herd eval root \
+  "(begin (add-to-load-path \"$top/scheme\")
+          (use-modules (swineherd))
+          (register-services (list (swineherd-service)))
+          (start-service (lookup-service 'swineherd)))"
+check "swineherd is running after eval" output_has "It is running" herd status swineherd
+check "it runs a container" herd new swineherd evaled "$script"
+check "kill works" herd kill swineherd evaled
+
+finish

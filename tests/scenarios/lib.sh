@@ -1,0 +1,96 @@
+# Shared helpers for the scenario tests.  Each scenario runs inside the
+# sandbox (tests/sandbox/run), as root, with the checkout as working
+# directory; it sources this file, calls `check' for each assertion and
+# `finish' at the end.
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+socket=/run/swineherd.sock
+shepherd_log=/tmp/swineherd.log
+passed=0
+failed=0
+
+herd() { command herd -s "$socket" "$@"; }
+
+# check DESCRIPTION COMMAND...: run COMMAND, count it as passed if it
+# succeeds, print the result.
+check() {
+  local what=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); printf 'PASS: %s\n' "$what"
+  else
+    failed=$((failed + 1)); printf 'FAIL: %s\n' "$what"
+  fi
+}
+
+# fails_with TEXT COMMAND...: COMMAND exits non-zero and its output
+# contains TEXT.
+fails_with() {
+  local text=$1 out; shift
+  out=$("$@" 2>&1) && { echo "  unexpected success: $out"; return 1; }
+  grep -qF -- "$text" <<<"$out" || { echo "  output was: $out"; return 1; }
+}
+
+# output_has TEXT COMMAND...: COMMAND succeeds and its output contains TEXT.
+output_has() {
+  local text=$1 out; shift
+  out=$("$@" 2>&1) || { echo "  failed: $out"; return 1; }
+  grep -qF -- "$text" <<<"$out" || { echo "  output was: $out"; return 1; }
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_until() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.1
+  done
+}
+
+# start_shepherd [CONFIG] [WRAPPER...]: start Shepherd in the background
+# with CONFIG (default: the checkout's shepherd-config.scm) through
+# pre-inst-env, and wait for its socket.
+start_shepherd() {
+  local config=${1:-$top/shepherd-config.scm}
+  shift || true
+  rm -f "$socket"
+  "${@:-$top/pre-inst-env}" shepherd -c "$config" -s "$socket" --insecure \
+    --logfile="$shepherd_log" >/tmp/shepherd.out 2>&1 &
+  shepherd_pid=$!
+  wait_until 30 test -S "$socket" || { echo "shepherd did not start"; cat /tmp/shepherd.out; return 1; }
+}
+
+stop_shepherd() {
+  [ -n "${shepherd_pid:-}" ] || return 0
+  herd stop root >/dev/null 2>&1 || kill "$shepherd_pid" 2>/dev/null
+  wait_until 30 bash -c "! kill -0 $shepherd_pid 2>/dev/null"
+  shepherd_pid=
+}
+
+# make_container_script DIR: generate the Guix-faithful test container
+# script into DIR and print its file name.
+make_container_script() {
+  "$top"/tests/container/make-script "$1" >/dev/null && echo "$1/run-container"
+}
+
+# main_pid SERVICE: the PID of SERVICE's main process, as `herd status' says.
+main_pid() { herd status "$1" | sed -n 's/^ *Main PID: \([0-9]*\)$/\1/p'; }
+
+# same_ns KIND PID1 PID2: whether two processes share their KIND namespace.
+same_ns() { [ "$(readlink /proc/$2/ns/$1)" = "$(readlink /proc/$3/ns/$1)" ]; }
+other_ns() { ! same_ns "$@"; }
+
+no_process_matches() { ! pgrep -f -- "$1" >/dev/null; }
+
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' /proc/"$1"/status 2>/dev/null; }
+
+finish() {
+  stop_shepherd
+  echo "$(basename "$0"): $passed passed, $failed failed"
+  if [ "$failed" -gt 0 ]; then
+    echo "--- Shepherd's log ---"; tail -n 40 "$shepherd_log" 2>/dev/null
+    exit 1
+  fi
+}
+
+trap 'stop_shepherd' EXIT
