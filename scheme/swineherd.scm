@@ -355,6 +355,14 @@ first with `herd kill swineherd ~a'" id id))
                 (container-service-name id)))
         #t))))
 
+(define (remove-tree file)
+  "Remove the tree at FILE, a container's data, a thousand entries at a
+time so that Shepherd serves its other clients in between."
+  (let loop ()
+    (unless (remove-tree-step file 1000)
+      (fiber-sleep 0.001)
+      (loop))))
+
 (define (action:kill config)
   "Return the `kill' action."
   (lambda (running . args)
@@ -366,6 +374,7 @@ first with `herd kill swineherd ~a'" id id))
            (fail "no container with ID ~a; `herd list swineherd' lists \
 them" id))
          (unregister-services (list service))
+         (remove-tree (container-data-directory config id))
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \
@@ -398,8 +407,9 @@ container' printed; ARGs are passed to it.  The `--' keeps herd from
 interpreting options meant for swineherd or for the script."
       (action:new config))
      (kill
-      "Stop container ID, unregister its service `swine:ID' and release
-what it holds: herd kill swineherd ID."
+      "Stop container ID, unregister its service `swine:ID' and delete its
+data: herd kill swineherd ID.  This is the only action that deletes a
+container's data."
       (action:kill config))
      (list
       "List the containers, one per line: ID and running or stopped."

@@ -14,5 +14,6 @@
 pub mod capi;
 pub mod error;
 pub mod process;
+pub mod tree;
 
 pub use error::{Error, Result};

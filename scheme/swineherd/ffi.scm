@@ -14,6 +14,7 @@
   #:export (libswineherd-file-name
             library-version
             container-init-pid
+            remove-tree-step
             selftest-panic))
 
 ;;; Commentary:
@@ -111,6 +112,16 @@ SCRIPT-PID.  HINT is a candidate PID (for instance read from the script's
     (check 'container-init-pid
            (%container-init script-pid (or hint 0) (bytevector->pointer out)))
     (int-out-ref out)))
+
+(define %remove-tree-step
+  (library-function "swh_remove_tree_step" int (list '* size_t)))
+
+(define (remove-tree-step file budget)
+  "Remove at most BUDGET entries of the tree at FILE, depth first, never
+following symlinks nor crossing into other file systems (EXDEV).  Return #t
+once FILE is gone, #f if entries remain."
+  (= 1 (check 'remove-tree-step
+              (%remove-tree-step (string->pointer file "UTF-8") budget))))
 
 (define (selftest-panic)
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in

@@ -18,6 +18,7 @@
 
 mod process;
 mod selftest;
+mod tree;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr};
@@ -80,7 +81,6 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<c_int> {
 ///
 /// # Safety
 /// ARG must be NULL or point to a NUL-terminated string that outlives the call.
-#[allow(dead_code)]
 pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> Result<&'a str> {
     if arg.is_null() {
         return Err(Error::new(what, libc::EINVAL).detail("NULL string"));

@@ -33,17 +33,25 @@ nsenter -t "$init" -a sh -c 'echo written-inside > /home/probe'
 check "a file written to /home inside is in the data directory" \
   grep -qx written-inside "$work"/container-root/test/probe
 
-cat /var/log/swineherd/test.log
-check "console output is in the container's log file" \
-  grep -q "system container is running as PID" /var/log/swineherd/test.log
-check "console output shows under Recent messages" \
-  output_has "system container is running as PID" herd status swine:test
 
+ln -s /etc "$work"/container-root/test/host-etc   # hostile: must not be followed
+check "stop keeps the data" bash -c "herd -s $socket stop swine:test >/dev/null && test -f $work/container-root/test/probe"
+# Guix's script writes its "running as PID" notice to a block-buffered
+# port: it reaches the log when the script exits.
+check "console output is in the container's log file" \
+  grep -q "system container is running as PID $init" /var/log/swineherd/test.log
+check "console output shows under Recent messages" \
+  output_has "system container is running as PID $init" herd status swine:test
+check "start again keeps the data" bash -c "herd -s $socket start swine:test >/dev/null && test -f $work/container-root/test/probe"
+init=$(herd pid swine:test)
+script_pid=$(main_pid swine:test)
 check "kill succeeds" herd kill swineherd test
+check "kill did not follow a symlink out of the data" test -f /etc/passwd
 check "swine:test is gone" fails_with "could not be found" herd status swine:test
 check "the container's init is gone" wait_until 10 gone "$init"
 check "the script is gone" wait_until 10 gone "$script_pid"
 check "no process of the container is left" no_process_matches "$script"
+check "kill deleted the data directory" test ! -e "$work"/container-root/test
 check "list is empty" test -z "$(herd list swineherd)"
 
 finish

@@ -1,0 +1,21 @@
+//! Exports for [`crate::tree`].
+
+use std::ffi::{c_char, c_int};
+use std::path::Path;
+
+use super::{borrow_str, boundary};
+use crate::tree;
+
+/// Remove at most BUDGET entries of the tree at PATH, never following
+/// symlinks nor crossing mount points.  Return 1 once PATH is gone, 0 if
+/// entries remain (call again), or -errno.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_remove_tree_step(path: *const c_char, budget: usize) -> c_int {
+    boundary("remove tree", || {
+        let path = borrow_str(path, "path")?;
+        Ok(tree::remove_tree_step(Path::new(path), budget)? as c_int)
+    })
+}
