@@ -11,6 +11,7 @@
 //!
 //! One module per primitive; [`error`] is shared by all of them.
 
+pub mod btrfs;
 pub mod capi;
 pub mod error;
 pub mod process;

@@ -16,6 +16,7 @@
 //! only after everything that can fail has succeeded.  Nothing allocated by
 //! Rust crosses the boundary: messages are copied into the caller's buffer.
 
+mod btrfs;
 mod process;
 mod selftest;
 mod tree;

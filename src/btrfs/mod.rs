@@ -1,0 +1,81 @@
+//! btrfs subvolumes, snapshots and qgroups, through the kernel's ioctls
+//! (no `btrfs` command).
+//!
+//! - [`subvolume`]: create, snapshot (writable or read-only), inspect and
+//!   delete subvolumes, nested ones included;
+//! - [`qgroup`]: per-subvolume limits on referenced bytes, and usage;
+//! - [`search`]: the `TREE_SEARCH` ioctl both of them read metadata with.
+//!
+//! Every function takes host paths that Swineherd chose (the container root
+//! and an ID), opens them without following a final symlink, and reports
+//! errors with the operation, the path and the kernel's errno.
+
+mod search;
+mod sys;
+
+pub mod qgroup;
+pub mod subvolume;
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+pub use qgroup::{set_limit, usage, Usage};
+pub use subvolume::{create_subvolume, delete_subvolume, snapshot, subvolume_info, SubvolumeInfo};
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn c_path(op: &'static str, path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| Error::new(op, libc::EINVAL).path(path).detail("NUL byte in path"))
+}
+
+/// Open the directory PATH (not following a final symlink) for OP.
+fn open_dir(op: &'static str, path: &Path) -> Result<OwnedFd> {
+    let c = c_path(op, path)?;
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let fd = unsafe { libc::open(c.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(Error::new(op, errno()).path(path));
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Issue the ioctl REQUEST on FD with ARG, for OP on PATH.
+fn ioctl<T>(fd: &OwnedFd, request: u64, arg: *mut T, op: &'static str, path: &Path) -> Result<i32> {
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg) };
+    if rc < 0 {
+        return Err(Error::new(op, errno()).path(path));
+    }
+    Ok(rc)
+}
+
+/// Split PATH into its parent directory, opened, and its last component,
+/// checked to fit the kernel's name buffers of LIMIT bytes.
+fn parent_and_name(op: &'static str, path: &Path, limit: usize) -> Result<(OwnedFd, CString)> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::new(op, libc::EINVAL).path(path).detail("no parent directory"));
+    };
+    if name.len() >= limit {
+        return Err(Error::new(op, libc::ENAMETOOLONG).path(path));
+    }
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let name = CString::new(name.as_bytes())
+        .map_err(|_| Error::new(op, libc::EINVAL).path(path).detail("NUL byte in name"))?;
+    Ok((open_dir(op, parent)?, name))
+}
+
+/// Whether PATH is on a btrfs file system.
+pub fn is_btrfs(path: &Path) -> Result<bool> {
+    let c = c_path("statfs", path)?;
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } < 0 {
+        return Err(Error::new("statfs", errno()).path(path));
+    }
+    Ok(st.f_type as i64 == sys::BTRFS_SUPER_MAGIC)
+}
