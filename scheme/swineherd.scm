@@ -8,22 +8,20 @@
 
 (define-module (swineherd)
   #:use-module (shepherd service)
+  #:use-module (swineherd arguments)
+  #:use-module (swineherd config)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd storage)
+  #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
-  #:use-module (srfi srfi-9)
   #:use-module (srfi srfi-11)
+  #:re-export (swineherd-configuration
+               valid-container-id?)
   #:export (swineherd-service
-            swineherd-configuration
-            swineherd-configuration?
-            swineherd-configuration-container-root
-            swineherd-configuration-log-directory
-            swineherd-configuration-run-directory
             container-service
-            container-service-name
-            valid-container-id?
-            parse-new-arguments))
+            container-service-name))
 
 ;;; Commentary:
 ;;;
@@ -36,166 +34,7 @@
 
 
 ;;;
-;;; Configuration.
-;;;
-
-(define-record-type <swineherd-configuration>
-  (%swineherd-configuration container-root log-directory run-directory
-                            start-timeout)
-  swineherd-configuration?
-  (container-root swineherd-configuration-container-root) ;containers' data
-  (log-directory  swineherd-configuration-log-directory)  ;ID.log files
-  (run-directory  swineherd-configuration-run-directory)  ;ID.pid files
-  (start-timeout  swineherd-configuration-start-timeout)) ;seconds
-
-(define (uninstalled?)
-  "Return true when running from a checkout, through pre-inst-env."
-  (and (getenv "SWINEHERD_UNINSTALLED") #t))
-
-(define (default-container-root)
-  "Return the default directory holding the containers' data: ./container-root
-when running from a checkout (as the seed README's flow expects), else
-/var/lib/swineherd/containers."
-  (if (uninstalled?)
-      (string-append (getcwd) "/container-root")
-      "/var/lib/swineherd/containers"))
-
-(define* (swineherd-configuration #:key
-                                  (container-root (default-container-root))
-                                  (log-directory "/var/log/swineherd")
-                                  (run-directory "/run/swineherd")
-                                  (start-timeout 60))
-  "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
-console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
-such as the PID files written by container scripts in RUN-DIRECTORY.  A
-container counts as started once its init runs in namespaces of its own;
-one whose init does not show up within START-TIMEOUT seconds fails to
-start."
-  (%swineherd-configuration container-root log-directory run-directory
-                            start-timeout))
-
-(define (container-file config directory-accessor id extension)
-  "Return the file of container ID with EXTENSION in the directory of CONFIG
-that DIRECTORY-ACCESSOR returns."
-  (string-append (directory-accessor config) "/" id extension))
-
-(define (container-data-directory config id)
-  "Return the directory that holds the data of container ID; it is shared
-with the container as its /home."
-  (container-file config swineherd-configuration-container-root id ""))
-
-(define (container-log-file config id)
-  "Return the file that receives the console output of container ID."
-  (container-file config swineherd-configuration-log-directory id ".log"))
-
-(define (container-pid-file config id)
-  "Return the PID file that the script of container ID writes."
-  (container-file config swineherd-configuration-run-directory id ".pid"))
-
-
-;;;
-;;; Errors.
-;;;
-
-(define (fail fmt . args)
-  "Raise an error whose message, formatted from FMT and ARGS, is what `herd'
-shows its user.  It is thrown as a `misc-error' with the message as its only
-format argument: Shepherd sends an action's exception to herd as a key and
-arguments, and herd prints these nicely only for Guile's classic keys."
-  (throw 'misc-error #f "~A" (list (apply format #f fmt args)) #f))
-
-(define (mkdir-p directory)
-  "Create DIRECTORY and its missing parents."
-  (unless (or (string-null? directory) (file-exists? directory))
-    (mkdir-p (dirname directory))
-    (mkdir directory)))
-
-
-;;;
-;;; Container identifiers and the arguments of `new'.
-;;;
-
-(define (valid-container-id? id)
-  "Return true if ID is a valid container identifier: 1 to 64 characters,
-ASCII letters, digits and `_' `.' `:' `-', starting with a letter or a digit.
-Such an ID is safe as a file name and as part of a service name; the colon
-allows upstream-style `prefix:id' names."
-  (define (id-char? c)
-    (or (char-set-contains? char-set:letter+digit c)
-        (memv c '(#\_ #\. #\: #\-))))
-  (and (string? id)
-       (<= 1 (string-length id) 64)
-       (string-every (lambda (c) (char<? c #\delete)) id)
-       (string-every id-char? id)
-       (char-set-contains? char-set:letter+digit (string-ref id 0))))
-
-(define (check-container-id id)
-  "Raise a clear error unless ID is a valid container identifier."
-  (unless (valid-container-id? id)
-    (fail "invalid container ID ~s: use 1 to 64 ASCII letters, digits, \
-`_', `.', `:' or `-', starting with a letter or a digit" id)))
-
-(define %new-options
-  ;; Swineherd's own options of `new', as an alist from name to a
-  ;; description.  None yet: storage, networking and resources add theirs.
-  '())
-
-(define (option-word? word)
-  "Return true if WORD, an argument of `new', is a swineherd option."
-  (string-prefix? "--" word))
-
-(define (parse-option word)
-  "Parse WORD, of the form --NAME=VALUE, into a (NAME . VALUE) pair."
-  (let* ((body (string-drop word 2))
-         (index (string-index body #\=))
-         (name (if index (string-take body index) body)))
-    (unless (assoc name %new-options)
-      (fail "unknown option ~s for new; swineherd's own options go between ID \
-and SCRIPT~a, and options for the container script after SCRIPT" word
-            (if (null? %new-options)
-                " (there are none yet)"
-                (format #f " (~{--~a~^, ~})" (map car %new-options)))))
-    (cons name (and index (string-drop body (+ 1 index))))))
-
-(define (parse-new-arguments args)
-  "Parse ARGS, the arguments of `new', of the form
-ID [--OPTION=VALUE...] SCRIPT [SCRIPT-ARGUMENT...], and return four values:
-ID, an alist of options, SCRIPT and the list of SCRIPT-ARGUMENTs.  Raise a
-clear error for anything else, including the keyword arguments that `herd'
-makes of its own options."
-  (when (any keyword? args)
-    (fail "herd turned an option into ~s: put `--' right after `new \
-swineherd' so that options reach swineherd and the container script intact"
-          (find keyword? args)))
-  (match args
-    ((id . rest)
-     (check-container-id id)
-     (let-values (((options rest) (span option-word? rest)))
-       (match rest
-         ((script . script-args)
-          (values id (map parse-option options) script script-args))
-         (()
-          (fail "new: no SCRIPT given; usage: \
-herd new swineherd -- ID [OPTION...] SCRIPT [ARG...]")))))
-    (()
-     (fail "new: no ID given; usage: \
-herd new swineherd -- ID [OPTION...] SCRIPT [ARG...]"))))
-
-(define (check-script script)
-  "Raise a clear error unless SCRIPT is the absolute file name of an
-executable regular file."
-  (unless (absolute-file-name? script)
-    (fail "container script ~s is not an absolute file name; give its full \
-path (Shepherd does not know herd's working directory)" script))
-  (unless (and (file-exists? script)
-               (eq? 'regular (stat:type (stat script)))
-               (access? script X_OK))
-    (fail "container script ~a does not exist or is not executable; give \
-what `guix system container' printed" script)))
-
-
-;;;
-;;; Container services.
+;;; The container's init.
 ;;;
 
 (define (container-service-name id)
@@ -224,37 +63,6 @@ PROCESS, or raise a clear error when it is not running."
       (fail "container ~a has no init process: ~a" id
             (apply format #f (third args) (fourth args))))))
 
-(define (delete-file-if-exists file)
-  "Delete FILE unless it does not exist."
-  (catch 'system-error
-    (lambda () (delete-file file))
-    (lambda args
-      (unless (= ENOENT (system-error-errno args))
-        (apply throw args)))))
-
-(define (container-command config id script args)
-  "Return the command line that starts container ID: SCRIPT with the data
-directory shared as /home and a PID file, then ARGS."
-  `(,script
-    ,(string-append "--share=" (container-data-directory config id) "=/home")
-    ,(string-append "--pid-file=" (container-pid-file config id))
-    ,@args))
-
-(define (container-start config id script args)
-  "Return the start procedure of container ID."
-  (lambda _
-    (let ((data (container-data-directory config id)))
-      (mkdir-p data)
-      (mkdir-p (swineherd-configuration-log-directory config))
-      (mkdir-p (swineherd-configuration-run-directory config))
-      (delete-file-if-exists (container-pid-file config id))
-      (let ((process ((make-forkexec-constructor
-                       (container-command config id script args)
-                       #:log-file (container-log-file config id)
-                       #:directory data))))
-        (and (wait-for-container-init config id process)
-             process)))))
-
 (define (wait-for-container-init config id process)
   "Wait, without blocking Shepherd, until the script running as PROCESS has
 started the init of container ID.  Return #t, or #f if the script exited
@@ -281,6 +89,36 @@ script~%" id (swineherd-configuration-start-timeout config))
            (fiber-sleep 0.05)                     ;suspends this fiber only
            (loop)))))
 
+
+;;;
+;;; Container services.
+;;;
+
+(define (container-command config id script args)
+  "Return the command line that starts container ID: SCRIPT with the data
+directory shared as /home and a PID file, then ARGS."
+  `(,script
+    ,(string-append "--share=" (container-data-directory config id) "=/home")
+    ,(string-append "--pid-file=" (container-pid-file config id))
+    ,@args))
+
+(define (container-start config id script args)
+  "Return the start procedure of container ID."
+  (lambda _
+    (let ((data (container-data-directory config id)))
+      (unless (file-exists? data)
+        (fail "the data of container ~a, ~a, is missing; `herd kill \
+swineherd ~a' removes the container" id data id))
+      (mkdir-p (swineherd-configuration-log-directory config))
+      (mkdir-p (swineherd-configuration-run-directory config))
+      (delete-file-if-exists (container-pid-file config id))
+      (let ((process ((make-forkexec-constructor
+                       (container-command config id script args)
+                       #:log-file (container-log-file config id)
+                       #:directory data))))
+        (and (wait-for-container-init config id process)
+             process)))))
+
 (define (container-stop config id)
   "Return the stop procedure of container ID: SIGTERM to the script's
 process group (the script relays it to the container's init, Shepherd,
@@ -300,6 +138,46 @@ init itself is gone too."
     (format #t "~a~%" (container-init config id process))
     #t))
 
+(define (action:snapshot config id)
+  "Return the `snapshot' action of container ID."
+  (lambda (process . args)
+    (match args
+      ((name)
+       (check-snapshot-name name)
+       (snapshot-data (swineherd-configuration-container-root config) id
+                      (container-data-directory config id) name)
+       #t)
+      (_
+       (fail "snapshot: expected one snapshot NAME; usage: herd snapshot \
+~a NAME" (container-service-name id))))))
+
+(define (action:snapshots config id)
+  "Return the `snapshots' action of container ID."
+  (lambda _
+    (for-each (lambda (name) (format #t "~a~%" name))
+              (snapshot-names (swineherd-configuration-container-root config)
+                              id))
+    #t))
+
+(define (action:delete-snapshot config id)
+  "Return the `delete-snapshot' action of container ID."
+  (lambda (process . args)
+    (match args
+      ((name)
+       (check-snapshot-name name)
+       (let ((file (string-append (snapshot-directory
+                                   (swineherd-configuration-container-root
+                                    config)
+                                   id)
+                                  "/" name)))
+         (unless (file-exists? file)
+           (fail "container ~a has no snapshot named ~a; `herd snapshots ~a' \
+lists them" id name (container-service-name id)))
+         (delete-data file)
+         #t))
+      (_
+       (fail "delete-snapshot: expected one snapshot NAME")))))
+
 (define (container-service config id script args)
   "Return the service `swine:ID' that runs container ID with SCRIPT and
 ARGS, as `guix system container' scripts expect them."
@@ -314,7 +192,20 @@ ARGS, as `guix system container' scripts expect them."
      (pid
       "Print the host PID of the container's init (its PID 1, usually
 Shepherd), for use with nsenter or /proc/PID."
-      (action:pid config id)))))
+      (action:pid config id))
+     (snapshot
+      "Save the container's data as a read-only snapshot NAME: herd snapshot
+swine:ID NAME.  On btrfs it is an instant subvolume snapshot, elsewhere a
+copy.  `herd new swineherd -- NEW --from=ID@NAME SCRIPT' starts a container
+from it."
+      (action:snapshot config id))
+     (snapshots
+      "List the container's snapshots, one name per line."
+      (action:snapshots config id))
+     (delete-snapshot
+      "Delete the container's snapshot NAME: herd delete-snapshot swine:ID
+NAME."
+      (action:delete-snapshot config id)))))
 
 
 ;;;
@@ -339,6 +230,44 @@ Shepherd), for use with nsenter or /proc/PID."
   (string-drop (symbol->string (service-canonical-name service))
                (string-length "swine:")))
 
+(define (source-directory config from)
+  "Return the directory that --from=FROM designates, checking that it
+exists."
+  (define root (swineherd-configuration-container-root config))
+  (let ((directory
+         (match from
+           (('directory file) file)
+           (('container id)
+            (unless (lookup-service (container-service-name id))
+              (fail "--from: no container with ID ~a" id))
+            (container-data-directory config id))
+           (('snapshot id name)
+            (string-append (snapshot-directory root id) "/" name)))))
+    (unless (and (false-if-exception (lstat directory))
+                 (eq? 'directory (stat:type (lstat directory))))
+      (fail "--from: ~a is not a directory" directory))
+    directory))
+
+(define (create-container config id options script script-args)
+  "Create container ID with OPTIONS (an alist from `parse-new-arguments'),
+SCRIPT and SCRIPT-ARGS: its data, then its service, then start it.  If any
+step fails, undo the steps before it and raise an error."
+  (define data (container-data-directory config id))
+  (define from (and=> (assq-ref options 'from)
+                      (lambda (from) (source-directory config from))))
+  (when (false-if-exception (lstat data))
+    (fail "~a already exists, left by an earlier container ~a; move it away \
+or pick another ID" data id))
+  (create-data (swineherd-configuration-container-root config) data
+               #:from from #:limit (assq-ref options 'disk-limit))
+  (let ((service (container-service config id script script-args)))
+    (register-services (list service))
+    (unless (start-service service)
+      (unregister-services (list service))
+      (delete-data data)
+      (fail "container ~a failed to start and was removed; see ~a" id
+            (container-log-file config id)))))
+
 (define (action:new config)
   "Return the `new' action."
   (lambda (running . args)
@@ -347,21 +276,18 @@ Shepherd), for use with nsenter or /proc/PID."
       (when (lookup-service (container-service-name id))
         (fail "container ~a already exists; pick another ID, or remove it \
 first with `herd kill swineherd ~a'" id id))
-      (let ((service (container-service config id script script-args)))
-        (register-services (list service))
-        (unless (start-service service)
-          (fail "container ~a was created but failed to start; see ~a and \
-`herd status ~a'" id (container-log-file config id)
-                (container-service-name id)))
-        #t))))
+      (create-container config id options script script-args)
+      #t)))
 
-(define (remove-tree file)
-  "Remove the tree at FILE, a container's data, a thousand entries at a
-time so that Shepherd serves its other clients in between."
-  (let loop ()
-    (unless (remove-tree-step file 1000)
-      (fiber-sleep 0.001)
-      (loop))))
+(define (delete-snapshots config id)
+  "Delete every snapshot of container ID."
+  (let* ((root (swineherd-configuration-container-root config))
+         (directory (snapshot-directory root id)))
+    (for-each (lambda (name)
+                (delete-data (string-append directory "/" name)))
+              (snapshot-names root id))
+    (when (file-exists? directory)
+      (rmdir directory))))
 
 (define (action:kill config)
   "Return the `kill' action."
@@ -374,7 +300,8 @@ time so that Shepherd serves its other clients in between."
            (fail "no container with ID ~a; `herd list swineherd' lists \
 them" id))
          (unregister-services (list service))
-         (remove-tree (container-data-directory config id))
+         (delete-data (container-data-directory config id))
+         (delete-snapshots config id)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \
@@ -388,28 +315,39 @@ herd kill swineherd ID")))))
             (container-services))
   #t)
 
+(define (swineherd-start config)
+  "Return the start procedure of the `swineherd' service.  Its running
+value is a line describing the containers' storage, which `herd status
+swineherd' shows, with a warning when it is not btrfs."
+  (lambda _
+    (let ((root (swineherd-configuration-container-root config)))
+      (mkdir-p root)
+      (let ((description (storage-description root)))
+        (format #t "swineherd: ~a~%" description)
+        description))))
+
 (define* (swineherd-service #:optional
                             (config (swineherd-configuration)))
   "Return the `swineherd' service, the manager of Guix System containers,
 configured with CONFIG (see `swineherd-configuration')."
   (service '(swineherd)
     #:documentation "Manage Guix System containers as `swine:ID' services."
-    #:start (lambda _
-              (mkdir-p (swineherd-configuration-container-root config))
-              #t)
+    #:start (swineherd-start config)
     #:stop (const #f)
     #:actions
     (actions
      (new
       "Create and start container ID: herd new swineherd -- ID [OPTION...]
 SCRIPT [ARG...].  SCRIPT is the absolute file name of what `guix system
-container' printed; ARGs are passed to it.  The `--' keeps herd from
-interpreting options meant for swineherd or for the script."
+container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
+(e.g. 512M, 2G; needs btrfs quotas), --from=ID, --from=ID@SNAPSHOT or
+--from=/TEMPLATE (start from a snapshot or copy of that data).  The `--'
+keeps herd from interpreting options meant for swineherd or the script."
       (action:new config))
      (kill
       "Stop container ID, unregister its service `swine:ID' and delete its
-data: herd kill swineherd ID.  This is the only action that deletes a
-container's data."
+data and snapshots: herd kill swineherd ID.  This is the only action that
+deletes a container's data."
       (action:kill config))
      (list
       "List the containers, one per line: ID and running or stopped."

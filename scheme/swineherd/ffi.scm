@@ -15,6 +15,13 @@
             library-version
             container-init-pid
             remove-tree-step
+            btrfs?
+            create-subvolume
+            snapshot-subvolume
+            delete-subvolume
+            subvolume-info
+            set-disk-limit
+            disk-usage
             selftest-panic))
 
 ;;; Commentary:
@@ -113,15 +120,98 @@ SCRIPT-PID.  HINT is a candidate PID (for instance read from the script's
            (%container-init script-pid (or hint 0) (bytevector->pointer out)))
     (int-out-ref out)))
 
-(define %remove-tree-step
-  (library-function "swh_remove_tree_step" int (list '* size_t)))
+(define (u64-out n)
+  "Return a fresh bytevector for N C `uint64_t' out-parameters."
+  (make-bytevector (* 8 n) 0))
+
+(define (u64-out-ref bv i)
+  "Return the Ith `uint64_t' stored in BV by a C function."
+  (bytevector-u64-native-ref bv (* 8 i)))
+
+(define %max-u64 (- (expt 2 64) 1))
+
+(define-syntax-rule (define-path-procedure (name c-name (arg type) ...) docstring)
+  "Define NAME as a procedure of FILE and ARG... calling C-NAME, whose first
+argument is FILE as a C string; return what C-NAME returns, checked."
+  (define name
+    (let ((proc (library-function c-name int (list '* type ...))))
+      (lambda (file arg ...)
+        docstring
+        (check 'name (proc (string->pointer file "UTF-8") arg ...))))))
+
+(define-path-procedure (%btrfs? "swh_is_btrfs")
+  "Return 1 if FILE is on a btrfs file system, 0 if not.")
+
+(define (btrfs? file)
+  "Return true if FILE is on a btrfs file system."
+  (= 1 (%btrfs? file)))
+
+(define-path-procedure (create-subvolume "swh_subvolume_create")
+  "Create an empty btrfs subvolume at FILE.")
+
+(define-path-procedure (delete-subvolume "swh_subvolume_delete")
+  "Delete the btrfs subvolume at FILE with everything in it, including the
+subvolumes nested in it.")
+
+(define-path-procedure (%set-disk-limit "swh_qgroup_limit" (limit uint64))
+  "Limit the bytes that the subvolume FILE references to LIMIT.")
+
+(define (set-disk-limit file limit)
+  "Limit the bytes that the btrfs subvolume FILE references to LIMIT, or
+remove its limit when LIMIT is #f.  Quotas must be enabled."
+  (%set-disk-limit file (or limit %max-u64)))
+
+(define %snapshot-subvolume
+  (library-function "swh_subvolume_snapshot" int (list '* '* int)))
+
+(define* (snapshot-subvolume source target #:key read-only?)
+  "Make TARGET a snapshot of the btrfs subvolume SOURCE, read-only if
+READ-ONLY? is true."
+  (check 'snapshot-subvolume
+         (%snapshot-subvolume (string->pointer source "UTF-8")
+                              (string->pointer target "UTF-8")
+                              (if read-only? 1 0))))
+
+(define %subvolume-info
+  (library-function "swh_subvolume_info" int (list '* '*)))
+
+(define (subvolume-info file)
+  "Return an alist describing the btrfs subvolume FILE: its `id', its
+`parent-id', and booleans `read-only?' and `snapshot?'.  Throw a
+`system-error' with EINVAL if FILE is not a subvolume."
+  (let ((out (u64-out 3)))
+    (check 'subvolume-info
+           (%subvolume-info (string->pointer file "UTF-8")
+                            (bytevector->pointer out)))
+    (let ((flags (u64-out-ref out 2)))
+      `((id . ,(u64-out-ref out 0))
+        (parent-id . ,(u64-out-ref out 1))
+        (read-only? . ,(logtest flags 1))
+        (snapshot? . ,(logtest flags 2))))))
+
+(define %disk-usage
+  (library-function "swh_qgroup_usage" int (list '* '*)))
+
+(define (disk-usage file)
+  "Return an alist with the `referenced' and `exclusive' bytes of the btrfs
+subvolume FILE and its `limit' (#f for none), from its qgroup as of the last
+transaction commit.  Quotas must be enabled."
+  (let ((out (u64-out 3)))
+    (check 'disk-usage
+           (%disk-usage (string->pointer file "UTF-8") (bytevector->pointer out)))
+    (let ((limit (u64-out-ref out 2)))
+      `((referenced . ,(u64-out-ref out 0))
+        (exclusive . ,(u64-out-ref out 1))
+        (limit . ,(and (not (= limit %max-u64)) limit))))))
+
+(define-path-procedure (%remove-tree-step "swh_remove_tree_step" (budget size_t))
+  "Remove at most BUDGET entries of the tree at FILE; 1 once it is gone.")
 
 (define (remove-tree-step file budget)
   "Remove at most BUDGET entries of the tree at FILE, depth first, never
 following symlinks nor crossing into other file systems (EXDEV).  Return #t
 once FILE is gone, #f if entries remain."
-  (= 1 (check 'remove-tree-step
-              (%remove-tree-step (string->pointer file "UTF-8") budget))))
+  (= 1 (%remove-tree-step file budget)))
 
 (define (selftest-panic)
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in

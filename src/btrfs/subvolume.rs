@@ -43,6 +43,7 @@ pub fn create_subvolume(path: &Path) -> Result<()> {
 pub fn snapshot(source: &Path, dest: &Path, readonly: bool) -> Result<()> {
     const OP: &str = "snapshot subvolume";
     let source_fd = open_dir(OP, source)?;
+    check_subvolume_root(&source_fd, source)?;
     let mut args = btrfs_ioctl_vol_args_v2::default();
     let name_len = unsafe { args.__bindgen_anon_2.name.len() };
     let (parent, name) = parent_and_name(OP, dest, name_len)?;
@@ -50,8 +51,7 @@ pub fn snapshot(source: &Path, dest: &Path, readonly: bool) -> Result<()> {
     args.flags = if readonly { BTRFS_SUBVOL_RDONLY as u64 } else { 0 };
     fill_name(unsafe { &mut args.__bindgen_anon_2.name }, &name);
     ioctl(&parent, BTRFS_IOC_SNAP_CREATE_V2, &mut args, OP, dest).map_err(|err| match err.errno {
-        libc::EXDEV => err.detail(format!("{} is on another btrfs file system", source.display())),
-        libc::EINVAL => err.detail(format!("{} is not a btrfs subvolume", source.display())),
+        libc::EXDEV => err.detail(format!("{} is on another file system", source.display())),
         _ => err,
     })?;
     Ok(())

@@ -39,8 +39,9 @@ fn set_last_error(message: String) {
 }
 
 /// Run BODY behind the panic boundary.  Return its value (which must be
-/// non-negative) or `-errno`; on failure record the message, prefixed with
-/// WHO, for `swh_last_error`.
+/// non-negative) or `-errno`; on failure record the error's message (it
+/// names the operation and path) for `swh_last_error`, or for a panic a
+/// message naming WHO.
 pub(crate) fn boundary<F>(who: &str, body: F) -> c_int
 where
     F: FnOnce() -> Result<c_int>,
@@ -51,7 +52,7 @@ where
             value
         }
         Ok(Err(err)) => {
-            set_last_error(format!("{who}: {err}"));
+            set_last_error(err.to_string());
             -err.errno
         }
         Err(payload) => {
@@ -136,7 +137,7 @@ mod tests {
     fn error_becomes_negative_errno_and_message() {
         let rc = boundary("probe", || Err(Error::new("open", libc::ENOENT).path("/x")));
         assert_eq!(rc, -libc::ENOENT);
-        assert_eq!(last_error(), "probe: open /x: No such file or directory");
+        assert_eq!(last_error(), "open /x: No such file or directory");
     }
 
     #[test]

@@ -9,7 +9,7 @@ selftest='(begin (use-modules (swineherd ffi)) (setenv "SWINEHERD_SELFTEST" "%s"
 
 check "self-test is refused unless enabled" fails_with "set SWINEHERD_SELFTEST=1" \
   herd eval root "$(printf "$selftest" 0)"
-check "a panic becomes an error in herd" fails_with "internal error (panic: deliberate panic" \
+check "a panic becomes an error in herd" fails_with "self-test: internal error (panic: deliberate panic" \
   herd eval root "$(printf "$selftest" 1)"
 check "the same Shepherd process is alive" kill -0 "$shepherd_pid"
 check "it still serves herd status" output_has "swineherd" herd status

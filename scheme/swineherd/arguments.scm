@@ -1,0 +1,150 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd arguments)
+  #:use-module (swineherd storage)
+  #:use-module (swineherd utils)
+  #:use-module (ice-9 match)
+  #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
+  #:export (valid-container-id?
+            check-container-id
+            check-snapshot-name
+            check-script
+            parse-new-arguments
+            %new-options))
+
+;;; Commentary:
+;;;
+;;; What users type: container IDs, snapshot names, container scripts, and
+;;; the arguments of `new'.  Everything is checked here, before anything is
+;;; touched.
+;;;
+;;; Code:
+
+(define (valid-container-id? id)
+  "Return true if ID is a valid container identifier: 1 to 64 characters,
+ASCII letters, digits and `_' `.' `:' `-', starting with a letter or a digit.
+Such an ID is safe as a file name and as part of a service name; the colon
+allows upstream-style `prefix:id' names."
+  (define (id-char? c)
+    (or (char-set-contains? char-set:letter+digit c)
+        (memv c '(#\_ #\. #\: #\-))))
+  (and (string? id)
+       (<= 1 (string-length id) 64)
+       (string-every (lambda (c) (char<? c #\delete)) id)
+       (string-every id-char? id)
+       (char-set-contains? char-set:letter+digit (string-ref id 0))))
+
+(define (check-container-id id)
+  "Raise a clear error unless ID is a valid container identifier."
+  (unless (valid-container-id? id)
+    (fail "invalid container ID ~s: use 1 to 64 ASCII letters, digits, \
+`_', `.', `:' or `-', starting with a letter or a digit" id)))
+
+(define (check-snapshot-name name)
+  "Raise a clear error unless NAME is a valid snapshot name (the grammar of
+container IDs, without `@')."
+  (unless (valid-container-id? name)
+    (fail "invalid snapshot name ~s: use 1 to 64 ASCII letters, digits, \
+`_', `.', `:' or `-', starting with a letter or a digit" name)))
+
+(define (check-script script)
+  "Raise a clear error unless SCRIPT is the absolute file name of an
+executable regular file."
+  (unless (absolute-file-name? script)
+    (fail "container script ~s is not an absolute file name; give its full \
+path (Shepherd does not know herd's working directory)" script))
+  (unless (and (file-exists? script)
+               (eq? 'regular (stat:type (stat script)))
+               (access? script X_OK))
+    (fail "container script ~a does not exist or is not executable; give \
+what `guix system container' printed" script)))
+
+
+;;;
+;;; Options of `new'.
+;;;
+
+(define (parse-disk-limit value)
+  "Parse VALUE, the argument of --disk-limit."
+  (or (and value (parse-size value))
+      (fail "invalid --disk-limit ~s: give a size such as 512M or 2G \
+(bytes, or K, M, G, T for KiB, MiB, GiB, TiB)" value)))
+
+(define (parse-from value)
+  "Parse VALUE, the argument of --from: ID, ID@SNAPSHOT or an absolute
+directory name.  Return (container ID), (snapshot ID NAME) or (directory
+FILE)."
+  (match (and value (string-split value #\@))
+    (((? absolute-file-name? file))
+     `(directory ,file))
+    ((id)
+     (check-container-id id)
+     `(container ,id))
+    ((id name)
+     (check-container-id id)
+     (check-snapshot-name name)
+     `(snapshot ,id ,name))
+    (_
+     (fail "invalid --from ~s: give a container ID, ID@SNAPSHOT, or the \
+absolute name of a template directory or subvolume" value))))
+
+(define %new-options
+  ;; Swineherd's own options of `new': name, parser of the value, and help.
+  `(("disk-limit" ,parse-disk-limit
+     "--disk-limit=SIZE: limit the container's data to SIZE (btrfs quotas)")
+    ("from" ,parse-from
+     "--from=SOURCE: start from a copy (a snapshot on btrfs) of another \
+container's data (ID), one of its snapshots (ID@NAME) or a template")))
+
+(define (option-word? word)
+  "Return true if WORD, an argument of `new', is a swineherd option."
+  (string-prefix? "--" word))
+
+(define (parse-option word)
+  "Parse WORD, of the form --NAME=VALUE, into a (NAME . VALUE) pair, VALUE
+parsed by the option's parser."
+  (let* ((body (string-drop word 2))
+         (index (string-index body #\=))
+         (name (if index (string-take body index) body))
+         (value (and index (string-drop body (+ 1 index)))))
+    (match (assoc name %new-options)
+      ((_ parse _)
+       (cons (string->symbol name) (parse value)))
+      (#f
+       (fail "unknown option ~s for new; swineherd's own options go between \
+ID and SCRIPT (~{--~a~^, ~}), options for the container script after SCRIPT"
+             word (map car %new-options))))))
+
+(define %usage
+  "usage: herd new swineherd -- ID [OPTION...] SCRIPT [ARG...]")
+
+(define (parse-new-arguments args)
+  "Parse ARGS, the arguments of `new', of the form
+ID [--OPTION=VALUE...] SCRIPT [SCRIPT-ARGUMENT...], and return four values:
+ID, an alist of options (symbols to parsed values), SCRIPT and the list of
+SCRIPT-ARGUMENTs.  Raise a clear error for anything else, including the
+keyword arguments that `herd' makes of its own options."
+  (when (any keyword? args)
+    (fail "herd turned an option into ~s: put `--' right after `new \
+swineherd' so that options reach swineherd and the container script intact"
+          (find keyword? args)))
+  (match args
+    ((id . rest)
+     (check-container-id id)
+     (let-values (((options rest) (span option-word? rest)))
+       (match rest
+         ((script . script-args)
+          (values id (map parse-option options) script script-args))
+         (()
+          (fail "new: no SCRIPT given; ~a" %usage)))))
+    (()
+     (fail "new: no ID given; ~a" %usage))))
+
+;;; arguments.scm ends here

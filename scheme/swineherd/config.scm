@@ -1,0 +1,75 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd config)
+  #:use-module (srfi srfi-9)
+  #:export (swineherd-configuration
+            swineherd-configuration?
+            swineherd-configuration-container-root
+            swineherd-configuration-log-directory
+            swineherd-configuration-run-directory
+            swineherd-configuration-start-timeout
+            container-data-directory
+            container-log-file
+            container-pid-file))
+
+;;; Commentary:
+;;;
+;;; Swineherd's configuration, and where each container's files live.
+;;;
+;;; Code:
+
+(define-record-type <swineherd-configuration>
+  (%swineherd-configuration container-root log-directory run-directory
+                            start-timeout)
+  swineherd-configuration?
+  (container-root swineherd-configuration-container-root) ;containers' data
+  (log-directory  swineherd-configuration-log-directory)  ;ID.log files
+  (run-directory  swineherd-configuration-run-directory)  ;ID.pid files
+  (start-timeout  swineherd-configuration-start-timeout)) ;seconds
+
+(define (default-container-root)
+  "Return the default directory holding the containers' data: ./container-root
+when running from a checkout (pre-inst-env sets SWINEHERD_UNINSTALLED), as
+the seed README's flow expects, else /var/lib/swineherd/containers."
+  (if (getenv "SWINEHERD_UNINSTALLED")
+      (string-append (getcwd) "/container-root")
+      "/var/lib/swineherd/containers"))
+
+(define* (swineherd-configuration #:key
+                                  (container-root (default-container-root))
+                                  (log-directory "/var/log/swineherd")
+                                  (run-directory "/run/swineherd")
+                                  (start-timeout 60))
+  "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
+console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
+such as the PID files written by container scripts in RUN-DIRECTORY.  A
+container counts as started once its init runs in namespaces of its own;
+one whose init does not show up within START-TIMEOUT seconds fails to
+start."
+  (%swineherd-configuration container-root log-directory run-directory
+                            start-timeout))
+
+(define (container-file directory id extension)
+  "Return the file of container ID with EXTENSION in DIRECTORY."
+  (string-append directory "/" id extension))
+
+(define (container-data-directory config id)
+  "Return the directory that holds the data of container ID; it is shared
+with the container as its /home."
+  (container-file (swineherd-configuration-container-root config) id ""))
+
+(define (container-log-file config id)
+  "Return the file that receives the console output of container ID."
+  (container-file (swineherd-configuration-log-directory config) id ".log"))
+
+(define (container-pid-file config id)
+  "Return the PID file that the script of container ID writes."
+  (container-file (swineherd-configuration-run-directory config) id ".pid"))
+
+;;; config.scm ends here

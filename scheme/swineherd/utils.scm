@@ -1,0 +1,41 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd utils)
+  #:export (fail
+            mkdir-p
+            delete-file-if-exists))
+
+;;; Commentary:
+;;;
+;;; Small helpers shared by Swineherd's modules.
+;;;
+;;; Code:
+
+(define (fail fmt . args)
+  "Raise an error whose message, formatted from FMT and ARGS, is what `herd'
+shows its user.  It is thrown as a `misc-error' with the message as its only
+format argument: Shepherd sends an action's exception to herd as a key and
+arguments, and herd prints these nicely only for Guile's classic keys."
+  (throw 'misc-error #f "~A" (list (apply format #f fmt args)) #f))
+
+(define (mkdir-p directory)
+  "Create DIRECTORY and its missing parents."
+  (unless (or (string-null? directory) (file-exists? directory))
+    (mkdir-p (dirname directory))
+    (mkdir directory)))
+
+(define (delete-file-if-exists file)
+  "Delete FILE unless it does not exist."
+  (catch 'system-error
+    (lambda () (delete-file file))
+    (lambda args
+      (unless (= ENOENT (system-error-errno args))
+        (apply throw args)))))
+
+;;; utils.scm ends here
