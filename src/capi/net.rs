@@ -1,0 +1,128 @@
+//! Exports for [`crate::net`].
+
+use std::ffi::{c_char, c_int};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use super::{borrow_str, boundary, write_out};
+use crate::error::{Error, Result};
+use crate::net::{link, netns};
+
+unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
+    let text = borrow_str(arg, what)?;
+    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
+}
+
+/// Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
+///
+/// # Safety
+/// NAME and ADDRESS must be NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn swh_bridge_up(name: *const c_char, address: *const c_char, prefix: u8) -> c_int {
+    boundary("bridge up", || {
+        link::ensure_bridge(borrow_str(name, "bridge name")?, ipv4(address, "bridge address")?, prefix)?;
+        Ok(0)
+    })
+}
+
+/// Delete the link NAME; a missing link is fine.
+///
+/// # Safety
+/// NAME must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
+    boundary("delete link", || {
+        link::delete_link(borrow_str(name, "link name")?)?;
+        Ok(0)
+    })
+}
+
+/// Connect the container whose init is PID to BRIDGE through a veth pair
+/// HOST/PEER (PEER becomes `eth0` inside) with ADDRESS/PREFIX and a default
+/// route via GATEWAY.
+///
+/// # Safety
+/// Every string must be NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn swh_connect(
+    pid: c_int,
+    bridge: *const c_char,
+    host: *const c_char,
+    peer: *const c_char,
+    address: *const c_char,
+    prefix: u8,
+    gateway: *const c_char,
+) -> c_int {
+    boundary("connect", || {
+        let conn = link::Connection {
+            bridge: borrow_str(bridge, "bridge")?,
+            host: borrow_str(host, "host interface")?,
+            peer: borrow_str(peer, "peer interface")?,
+            address: ipv4(address, "address")?,
+            prefix,
+            gateway: ipv4(gateway, "gateway")?,
+        };
+        link::connect(pid, &conn)?;
+        Ok(0)
+    })
+}
+
+/// Store in OUT the counters of link NAME: rx bytes, tx bytes, rx packets,
+/// tx packets, rx dropped, tx dropped.
+///
+/// # Safety
+/// NAME must be a NUL-terminated string, OUT valid for 6 `u64`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut [u64; 6]) -> c_int {
+    boundary("link statistics", || {
+        let s = link::stats(borrow_str(name, "link name")?)?;
+        write_out(out, [s.rx_bytes, s.tx_bytes, s.rx_packets, s.tx_packets, s.rx_dropped, s.tx_dropped])
+    })
+}
+
+/// Write the addresses of the container whose init is PID (loopback
+/// excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
+/// in LEN bytes.  Return the length of the text (without the NUL): if it
+/// is LEN or more, BUF was left alone; call again with a larger buffer.
+///
+/// # Safety
+/// BUF must be valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
+    boundary("container addresses", || {
+        let text: String = link::container_addresses(pid)?
+            .iter()
+            .map(|(ip, prefix)| format!("{ip}/{prefix}\n"))
+            .collect();
+        if text.len() < len && !buf.is_null() {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
+        Ok(c_int::try_from(text.len()).unwrap_or(c_int::MAX))
+    })
+}
+
+/// Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
+///
+/// # Safety
+/// PATH must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_netns_attach(pid: c_int, path: *const c_char) -> c_int {
+    boundary("attach network namespace", || {
+        netns::attach(pid, Path::new(borrow_str(path, "path")?))?;
+        Ok(0)
+    })
+}
+
+/// Unmount and remove PATH, made by `swh_netns_attach`; a missing PATH is
+/// fine.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_netns_detach(path: *const c_char) -> c_int {
+    boundary("detach network namespace", || {
+        netns::detach(Path::new(borrow_str(path, "path")?))?;
+        Ok(0)
+    })
+}

@@ -1,0 +1,209 @@
+//! Links and addresses: the bridge, a container's veth pair with its
+//! address and default route, statistics, and the addresses a container
+//! has.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use futures_util::TryStreamExt;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressScope};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::{LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use super::{netlink_error, netns, Netlink};
+use crate::error::{Error, Result};
+
+/// IFNAMSIZ - 1: the longest interface name the kernel takes.
+pub const MAX_IFNAME: usize = 15;
+
+fn check_ifname(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_IFNAME || name.contains(['/', ' ', '\0']) {
+        return Err(Error::new("check interface name", libc::EINVAL)
+            .path(name)
+            .detail(format!("interface names have 1 to {MAX_IFNAME} characters, no '/' or space")));
+    }
+    Ok(())
+}
+
+impl Netlink {
+    /// The link named NAME, if there is one.
+    pub fn link(&self, name: &str) -> Result<Option<LinkMessage>> {
+        check_ifname(name)?;
+        self.run(async {
+            let mut links = self.handle.link().get().match_name(name.to_string()).execute();
+            match links.try_next().await {
+                Ok(link) => Ok(link),
+                Err(rtnetlink::Error::NetlinkError(msg)) if msg.raw_code().abs() == libc::ENODEV => Ok(None),
+                Err(err) => Err(netlink_error("get link", name, err)),
+            }
+        })
+    }
+
+    /// The index of the link named NAME, or `ENODEV`.
+    pub fn index(&self, name: &str) -> Result<u32> {
+        self.link(name)?
+            .map(|link| link.header.index)
+            .ok_or_else(|| Error::new("get link", libc::ENODEV).path(name))
+    }
+
+    /// Set the link NAME up.
+    pub fn up(&self, name: &str) -> Result<()> {
+        let msg = LinkUnspec::new_with_name(name).up().build();
+        self.run(self.handle.link().set(msg).execute()).map_err(|e| netlink_error("set link up", name, e))
+    }
+
+    /// Add ADDRESS/PREFIX to link NAME; an address already there is fine.
+    pub fn add_address(&self, name: &str, address: Ipv4Addr, prefix: u8) -> Result<()> {
+        let index = self.index(name)?;
+        match self.run(self.handle.address().add(index, IpAddr::V4(address), prefix).execute()) {
+            Err(rtnetlink::Error::NetlinkError(msg)) if msg.raw_code().abs() == libc::EEXIST => Ok(()),
+            other => other.map_err(|e| netlink_error("add address", name, e)),
+        }
+    }
+
+    /// Delete the link NAME; one that does not exist is fine.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let Some(link) = self.link(name)? else { return Ok(()) };
+        match self.run(self.handle.link().del(link.header.index).execute()) {
+            Err(rtnetlink::Error::NetlinkError(msg)) if msg.raw_code().abs() == libc::ENODEV => Ok(()),
+            other => other.map_err(|e| netlink_error("delete link", name, e)),
+        }
+    }
+
+    /// The global addresses of every link but loopback, as (address,
+    /// prefix); link-local ones (fe80::/64) are left out.
+    pub fn addresses(&self) -> Result<Vec<(IpAddr, u8)>> {
+        let lo = self.link("lo")?.map(|link| link.header.index);
+        self.run(async {
+            let mut found = Vec::new();
+            let mut stream = self.handle.address().get().execute();
+            while let Some(msg) = stream.try_next().await.map_err(|e| netlink_error("list addresses", "*", e))? {
+                if Some(msg.header.index) == lo || msg.header.scope != AddressScope::Universe {
+                    continue;
+                }
+                for attr in &msg.attributes {
+                    if let AddressAttribute::Address(ip) = attr {
+                        found.push((*ip, msg.header.prefix_len));
+                    }
+                }
+            }
+            Ok(found)
+        })
+    }
+}
+
+/// Make sure the bridge NAME exists, is up and has ADDRESS/PREFIX.  An
+/// existing bridge is reused.
+pub fn ensure_bridge(name: &str, address: Ipv4Addr, prefix: u8) -> Result<()> {
+    let nl = Netlink::here()?;
+    if nl.link(name)?.is_none() {
+        let msg = LinkBridge::new(name).up().build();
+        match nl.run(nl.handle.link().add(msg).execute()) {
+            Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == libc::EEXIST => {}
+            other => other.map_err(|e| netlink_error("create bridge", name, e))?,
+        }
+    }
+    nl.up(name)?;
+    nl.add_address(name, address, prefix)
+}
+
+/// Delete the link NAME (a bridge, or a host-side veth, which takes its
+/// peer with it).  A missing link is fine.
+pub fn delete_link(name: &str) -> Result<()> {
+    Netlink::here()?.delete(name)
+}
+
+/// What a container's connection is made of.
+pub struct Connection<'a> {
+    /// The bridge to enslave the host side to.
+    pub bridge: &'a str,
+    /// The host side's name; the container side is created as PEER and
+    /// renamed `eth0` inside the container.
+    pub host: &'a str,
+    pub peer: &'a str,
+    pub address: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+}
+
+/// Connect the container whose init is PID: a veth pair whose host side is
+/// on the bridge and whose other side is `eth0` in the container, with the
+/// address and a default route via the gateway; `lo` up too.  On failure,
+/// what was made is removed.
+pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
+    check_ifname(conn.host)?;
+    check_ifname(conn.peer)?;
+    let netns = netns::of_pid(pid)?;
+    let host = Netlink::here()?;
+    let bridge = host.index(conn.bridge)?;
+    let msg = LinkVeth::new(conn.host, conn.peer).build();
+    host.run(host.handle.link().add(msg).execute())
+        .map_err(|e| netlink_error("create veth", conn.host, e))?;
+    let result = (|| {
+        let msg = LinkUnspec::new_with_name(conn.host).controller(bridge).up().build();
+        host.run(host.handle.link().set(msg).execute())
+            .map_err(|e| netlink_error("attach to bridge", conn.host, e))?;
+        let msg = LinkUnspec::new_with_name(conn.peer).setns_by_fd(std::os::fd::AsRawFd::as_raw_fd(&netns)).build();
+        host.run(host.handle.link().set(msg).execute())
+            .map_err(|e| netlink_error("move into container", conn.peer, e))?;
+        configure_inside(&netns, conn)
+    })();
+    if result.is_err() {
+        let _ = host.delete(conn.host);
+    }
+    result
+}
+
+/// Inside the container's namespace: rename the peer `eth0`, bring it and
+/// `lo` up, add the address and the default route.
+fn configure_inside(netns: &std::os::fd::OwnedFd, conn: &Connection) -> Result<()> {
+    let inside = Netlink::inside(netns)?;
+    // Renaming needs the index: a name in the request would identify the
+    // link, not rename it.
+    let index = inside.index(conn.peer)?;
+    let msg = LinkUnspec::new_with_index(index).name("eth0".to_string()).build();
+    inside.run(inside.handle.link().set(msg).execute())
+        .map_err(|e| netlink_error("rename to eth0", conn.peer, e))?;
+    inside.up("lo")?;
+    inside.up("eth0")?;
+    inside.add_address("eth0", conn.address, conn.prefix)?;
+    let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(conn.gateway).build();
+    match inside.run(inside.handle.route().add(route).execute()) {
+        Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == libc::EEXIST => Ok(()),
+        other => other.map_err(|e| netlink_error("add default route", &conn.gateway.to_string(), e)),
+    }
+}
+
+/// Link counters of the link NAME (host side).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStats {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+}
+
+/// The counters of the link NAME, or `ENODEV`.
+pub fn stats(name: &str) -> Result<LinkStats> {
+    let link = Netlink::here()?.link(name)?.ok_or_else(|| Error::new("link statistics", libc::ENODEV).path(name))?;
+    link.attributes
+        .iter()
+        .find_map(|attr| match attr {
+            LinkAttribute::Stats64(s) => Some(LinkStats {
+                rx_bytes: s.rx_bytes,
+                tx_bytes: s.tx_bytes,
+                rx_packets: s.rx_packets,
+                tx_packets: s.tx_packets,
+                rx_dropped: s.rx_dropped,
+                tx_dropped: s.tx_dropped,
+            }),
+            _ => None,
+        })
+        .ok_or_else(|| Error::new("link statistics", libc::ENODATA).path(name))
+}
+
+/// The addresses of the container whose init is PID, loopback excepted.
+pub fn container_addresses(pid: i32) -> Result<Vec<(IpAddr, u8)>> {
+    Netlink::inside(&netns::of_pid(pid)?)?.addresses()
+}
