@@ -11,9 +11,11 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd network)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
+  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
@@ -102,8 +104,42 @@ directory shared as /home and a PID file, then ARGS."
     ,(string-append "--pid-file=" (container-pid-file config id))
     ,@args))
 
-(define (container-start config id script args)
-  "Return the start procedure of container ID."
+(define (container-netns config id)
+  "Return the file on which the network namespace of container ID is
+mounted."
+  (netns-file (swineherd-configuration-netns-directory config) id))
+
+(define (connect-container config id address process)
+  "Connect container ID, whose script runs as PROCESS, with ADDRESS."
+  (connect (container-init config id process)
+           #:bridge (swineherd-configuration-bridge config)
+           #:subnet (swineherd-configuration-subnet config)
+           #:address address
+           #:netns (container-netns config id)))
+
+(define (disconnect-container config id address)
+  "Disconnect container ID, which has ADDRESS; what is gone already is
+fine."
+  (disconnect #:address address #:netns (container-netns config id)))
+
+(define (start-network config id address process)
+  "Connect container ID, just started as PROCESS, unless ADDRESS is #f.
+Return #t, or #f after killing the container if connecting failed."
+  (or (not address)
+      (catch #t
+        (lambda ()
+          (connect-container config id address process)
+          #t)
+        (lambda (key . args)
+          (format #t "container ~a: connecting it failed: ~a~%" id
+                  (exception-text key args))
+          (disconnect-container config id address)
+          ((make-kill-destructor) process)
+          #f))))
+
+(define (container-start config id script args address)
+  "Return the start procedure of container ID, whose address is ADDRESS (#f
+for no network)."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -117,20 +153,56 @@ swineherd ~a' removes the container" id data id))
                        #:log-file (container-log-file config id)
                        #:directory data))))
         (and (wait-for-container-init config id process)
+             (start-network config id address process)
              process)))))
 
-(define (container-stop config id)
-  "Return the stop procedure of container ID: SIGTERM to the script's
-process group (the script relays it to the container's init, Shepherd,
-which shuts down), SIGKILL after Shepherd's grace period; then make sure the
-init itself is gone too."
+(define (container-stop config id address)
+  "Return the stop procedure of container ID: disconnect it, then SIGTERM
+to the script's process group (the script relays it to the container's
+init, Shepherd, which shuts down), SIGKILL after Shepherd's grace period;
+then make sure the init itself is gone too."
   (lambda (process . args)
+    (when address
+      (disconnect-container config id address))
     (let ((init (false-if-exception (container-init config id process))))
       (apply (make-kill-destructor) process args)
       (when (and init (false-if-exception (kill init 0)))
         (kill init SIGKILL))
       (delete-file-if-exists (container-pid-file config id))
       #f)))
+
+(define (container-termination-handler config id address)
+  "Return the termination handler of container ID: when its script exits by
+itself, release its veth and network namespace mount at once, then let
+Shepherd do the rest (respawn or mark it stopped)."
+  (lambda (service process status)
+    (when address
+      (false-if-exception (disconnect-container config id address)))
+    (delete-file-if-exists (container-pid-file config id))
+    (default-service-termination-handler service process status)))
+
+(define (action:up config id address)
+  "Return the `up' action of container ID."
+  (lambda (process . _)
+    (unless address
+      (fail "container ~a was created with --network=none" id))
+    (connect-container config id address process)
+    #t))
+
+(define (action:down config id address)
+  "Return the `down' action of container ID."
+  (lambda _
+    (when address
+      (disconnect-container config id address))
+    #t))
+
+(define (action:ip config id address)
+  "Return the `ip' action of container ID."
+  (lambda (process . _)
+    (when (and address (process? process))
+      (for-each (lambda (address) (format #t "~a~%" address))
+                (container-addresses (container-init config id process))))
+    #t))
 
 (define (action:pid config id)
   "Return the `pid' action of container ID."
@@ -178,17 +250,32 @@ lists them" id name (container-service-name id)))
       (_
        (fail "delete-snapshot: expected one snapshot NAME")))))
 
-(define (container-service config id script args)
+(define (container-service config id script args address)
   "Return the service `swine:ID' that runs container ID with SCRIPT and
-ARGS, as `guix system container' scripts expect them."
+ARGS, as `guix system container' scripts expect them, connected to the
+bridge with ADDRESS (#f: no network)."
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id script)
     #:requirement '(swineherd)
-    #:start (container-start config id script args)
-    #:stop (container-stop config id)
+    #:start (container-start config id script args address)
+    #:stop (container-stop config id address)
+    #:termination-handler (container-termination-handler config id address)
     #:actions
     (actions
+     (up
+      "Connect the container to the bridge (again), with its address; done
+at start unless it was created with --network=none.  Harmless when it is
+connected already."
+      (action:up config id address))
+     (down
+      "Disconnect the container: remove its veth and its /run/netns file.
+It keeps its address, for the next `up' or start."
+      (action:down config id address))
+     (ip
+      "Print the container's addresses, ADDRESS/PREFIX, one per line;
+nothing when it is disconnected or stopped."
+      (action:ip config id address))
      (pid
       "Print the host PID of the container's init (its PID 1, usually
 Shepherd), for use with nsenter or /proc/PID."
@@ -255,18 +342,33 @@ step fails, undo the steps before it and raise an error."
   (define data (container-data-directory config id))
   (define from (and=> (assq-ref options 'from)
                       (lambda (from) (source-directory config from))))
+  (define leases (address-lease-directory config))
   (when (false-if-exception (lstat data))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
-  (create-data (swineherd-configuration-container-root config) data
-               #:from from #:limit (assq-ref options 'disk-limit))
-  (let ((service (container-service config id script script-args)))
-    (register-services (list service))
-    (unless (start-service service)
-      (unregister-services (list service))
-      (delete-data data)
-      (fail "container ~a failed to start and was removed; see ~a" id
-            (container-log-file config id)))))
+  (when (and (eq? 'none (assq-ref options 'network)) (assq-ref options 'ip))
+    (fail "--ip and --network=none contradict each other"))
+  (let ((address (and (not (eq? 'none (assq-ref options 'network)))
+                      (allocate-address leases
+                                        (swineherd-configuration-subnet config)
+                                        id (assq-ref options 'ip)))))
+    (define (release)
+      (when address (release-address leases address id)))
+    (catch #t
+      (lambda ()
+        (create-data (swineherd-configuration-container-root config) data
+                     #:from from #:limit (assq-ref options 'disk-limit)))
+      (lambda args
+        (release)
+        (apply throw args)))
+    (let ((service (container-service config id script script-args address)))
+      (register-services (list service))
+      (unless (start-service service)
+        (unregister-services (list service))
+        (delete-data data)
+        (release)
+        (fail "container ~a failed to start and was removed; see ~a and \
+Shepherd's log" id (container-log-file config id))))))
 
 (define (action:new config)
   "Return the `new' action."
@@ -289,6 +391,14 @@ first with `herd kill swineherd ~a'" id id))
     (when (file-exists? directory)
       (rmdir directory))))
 
+(define (release-leases config id)
+  "Return every address lease that container ID holds."
+  (let ((directory (address-lease-directory config)))
+    (for-each (lambda (address)
+                (release-address directory address id))
+              (or (scandir directory (lambda (f) (not (member f '("." "..")))))
+                  '()))))
+
 (define (action:kill config)
   "Return the `kill' action."
   (lambda (running . args)
@@ -302,6 +412,7 @@ them" id))
          (unregister-services (list service))
          (delete-data (container-data-directory config id))
          (delete-snapshots config id)
+         (release-leases config id)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \
@@ -315,14 +426,25 @@ herd kill swineherd ID")))))
             (container-services))
   #t)
 
+(define (bridge-up! config)
+  "Bring the bridge of CONFIG up, creating it if needed."
+  (bring-bridge-up (swineherd-configuration-bridge config)
+                   (swineherd-configuration-subnet config)))
+
 (define (swineherd-start config)
-  "Return the start procedure of the `swineherd' service.  Its running
-value is a line describing the containers' storage, which `herd status
-swineherd' shows, with a warning when it is not btrfs."
+  "Return the start procedure of the `swineherd' service: bring the bridge
+up (an existing one is reused) and check the container root.  Its running
+value is a line describing storage and network, which `herd status
+swineherd' shows, with a warning when the root is not on btrfs."
   (lambda _
-    (let ((root (swineherd-configuration-container-root config)))
+    (let* ((root (swineherd-configuration-container-root config))
+           (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
-      (let ((description (storage-description root)))
+      (bridge-up! config)
+      (let ((description
+             (format #f "~a; bridge ~a, ~a/~a" (storage-description root)
+                     (swineherd-configuration-bridge config)
+                     (subnet-gateway subnet) (subnet-prefix subnet))))
         (format #t "swineherd: ~a~%" description)
         description))))
 
@@ -351,6 +473,14 @@ deletes a container's data."
       (action:kill config))
      (list
       "List the containers, one per line: ID and running or stopped."
-      action:list))))
+      action:list)
+     (up
+      "Create the bridge (if needed), set it up and give it its address; done
+when swineherd starts."
+      (lambda _ (bridge-up! config) #t))
+     (down
+      "Delete the bridge; containers lose their connection until `herd up
+swineherd' and `herd up swine:ID'."
+      (lambda _ (delete-link (swineherd-configuration-bridge config)) #t)))))
 
 ;;; swineherd.scm ends here

@@ -95,13 +95,31 @@ FILE)."
      (fail "invalid --from ~s: give a container ID, ID@SNAPSHOT, or the \
 absolute name of a template directory or subvolume" value))))
 
+(define (parse-network value)
+  "Parse VALUE, the argument of --network: `bridge' (the default) or
+`none'."
+  (match value
+    ("bridge" 'bridge)
+    ("none" 'none)
+    (_ (fail "invalid --network ~s: give `bridge' or `none'" value))))
+
+(define (parse-ip value)
+  "Parse VALUE, the argument of --ip, an IPv4 address (checked against the
+subnet when the container is created)."
+  (or (and value (false-if-exception (inet-pton AF_INET value)) value)
+      (fail "invalid --ip ~s: give an IPv4 address such as 10.0.0.42" value)))
+
 (define %new-options
   ;; Swineherd's own options of `new': name, parser of the value, and help.
   `(("disk-limit" ,parse-disk-limit
      "--disk-limit=SIZE: limit the container's data to SIZE (btrfs quotas)")
     ("from" ,parse-from
      "--from=SOURCE: start from a copy (a snapshot on btrfs) of another \
-container's data (ID), one of its snapshots (ID@NAME) or a template")))
+container's data (ID), one of its snapshots (ID@NAME) or a template")
+    ("network" ,parse-network
+     "--network=none: no network (default: bridge, connected to swineherd0)")
+    ("ip" ,parse-ip
+     "--ip=ADDRESS: this address instead of the next free one")))
 
 (define (option-word? word)
   "Return true if WORD, an argument of `new', is a swineherd option."

@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd config)
+  #:use-module (swineherd network)
   #:use-module (srfi srfi-9)
   #:export (swineherd-configuration
             swineherd-configuration?
@@ -14,6 +15,11 @@
             swineherd-configuration-log-directory
             swineherd-configuration-run-directory
             swineherd-configuration-start-timeout
+            swineherd-configuration-state-directory
+            swineherd-configuration-bridge
+            swineherd-configuration-subnet
+            swineherd-configuration-netns-directory
+            address-lease-directory
             container-data-directory
             container-log-file
             container-pid-file))
@@ -26,12 +32,17 @@
 
 (define-record-type <swineherd-configuration>
   (%swineherd-configuration container-root log-directory run-directory
-                            start-timeout)
+                            start-timeout state-directory bridge subnet
+                            netns-directory)
   swineherd-configuration?
-  (container-root swineherd-configuration-container-root) ;containers' data
-  (log-directory  swineherd-configuration-log-directory)  ;ID.log files
-  (run-directory  swineherd-configuration-run-directory)  ;ID.pid files
-  (start-timeout  swineherd-configuration-start-timeout)) ;seconds
+  (container-root  swineherd-configuration-container-root) ;containers' data
+  (log-directory   swineherd-configuration-log-directory)  ;ID.log files
+  (run-directory   swineherd-configuration-run-directory)  ;ID.pid files
+  (start-timeout   swineherd-configuration-start-timeout)  ;seconds
+  (state-directory swineherd-configuration-state-directory) ;leases, records
+  (bridge          swineherd-configuration-bridge)          ;interface name
+  (subnet          swineherd-configuration-subnet)          ;(GATEWAY . PREFIX)
+  (netns-directory swineherd-configuration-netns-directory)) ;/run/netns
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -41,19 +52,34 @@ the seed README's flow expects, else /var/lib/swineherd/containers."
       (string-append (getcwd) "/container-root")
       "/var/lib/swineherd/containers"))
 
+(define (default-state-directory)
+  "Return the default directory of Swineherd's records: ./swineherd-state
+from a checkout, else /var/lib/swineherd."
+  (if (getenv "SWINEHERD_UNINSTALLED")
+      (string-append (getcwd) "/swineherd-state")
+      "/var/lib/swineherd"))
+
 (define* (swineherd-configuration #:key
                                   (container-root (default-container-root))
                                   (log-directory "/var/log/swineherd")
                                   (run-directory "/run/swineherd")
-                                  (start-timeout 60))
+                                  (start-timeout 60)
+                                  (state-directory (default-state-directory))
+                                  (bridge "swineherd0")
+                                  (subnet "10.0.0.1/16")
+                                  (netns-directory "/run/netns"))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
 container counts as started once its init runs in namespaces of its own;
 one whose init does not show up within START-TIMEOUT seconds fails to
-start."
+start.  Records that must survive restarts, such as address leases, live in
+STATE-DIRECTORY.  Containers are connected to the bridge BRIDGE, whose
+address and prefix are SUBNET, and get addresses from it; their network
+namespaces are mounted in NETNS-DIRECTORY for `ip netns'."
   (%swineherd-configuration container-root log-directory run-directory
-                            start-timeout))
+                            start-timeout state-directory bridge
+                            (parse-subnet subnet) netns-directory))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."
@@ -71,5 +97,10 @@ with the container as its /home."
 (define (container-pid-file config id)
   "Return the PID file that the script of container ID writes."
   (container-file (swineherd-configuration-run-directory config) id ".pid"))
+
+(define (address-lease-directory config)
+  "Return the directory of the address leases."
+  (string-append (swineherd-configuration-state-directory config)
+                 "/addresses"))
 
 ;;; config.scm ends here

@@ -11,6 +11,7 @@
   #:use-module (system foreign-library)
   #:use-module (rnrs bytevectors)
   #:use-module (ice-9 match)
+  #:use-module (srfi srfi-1)
   #:export (libswineherd-file-name
             library-version
             container-init-pid
@@ -22,6 +23,13 @@
             subvolume-info
             set-disk-limit
             disk-usage
+            bridge-up
+            delete-link
+            connect-container
+            link-statistics
+            container-addresses
+            attach-netns
+            detach-netns
             selftest-panic))
 
 ;;; Commentary:
@@ -212,6 +220,73 @@ transaction commit.  Quotas must be enabled."
 following symlinks nor crossing into other file systems (EXDEV).  Return #t
 once FILE is gone, #f if entries remain."
   (= 1 (%remove-tree-step file budget)))
+
+(define %bridge-up
+  (library-function "swh_bridge_up" int (list '* '* uint8)))
+
+(define (bridge-up name address prefix)
+  "Create the bridge NAME unless it exists, set it up and give it
+ADDRESS/PREFIX (ADDRESS an IPv4 address string, PREFIX an integer)."
+  (check 'bridge-up
+         (%bridge-up (string->pointer name) (string->pointer address) prefix)))
+
+(define-path-procedure (delete-link "swh_link_delete")
+  "Delete the network link named FILE (a bridge, or the host side of a
+veth pair, which takes its peer along); a missing link is fine.")
+
+(define %connect
+  (library-function "swh_connect" int (list int '* '* '* '* uint8 '*)))
+
+(define* (connect-container pid #:key bridge host peer address prefix gateway)
+  "Connect the container whose init is PID to BRIDGE: a veth pair whose
+host side is HOST and whose other side, created as PEER, becomes eth0 inside
+with ADDRESS/PREFIX and a default route via GATEWAY."
+  (check 'connect-container
+         (%connect pid (string->pointer bridge) (string->pointer host)
+                   (string->pointer peer) (string->pointer address) prefix
+                   (string->pointer gateway))))
+
+(define %link-statistics
+  (library-function "swh_link_stats" int (list '* '*)))
+
+(define (link-statistics name)
+  "Return the counters of the network link NAME as an alist: `rx-bytes',
+`tx-bytes', `rx-packets', `tx-packets', `rx-dropped', `tx-dropped'."
+  (let ((out (u64-out 6)))
+    (check 'link-statistics
+           (%link-statistics (string->pointer name) (bytevector->pointer out)))
+    (map (lambda (key i) (cons key (u64-out-ref out i)))
+         '(rx-bytes tx-bytes rx-packets tx-packets rx-dropped tx-dropped)
+         (iota 6))))
+
+(define %container-addresses
+  (library-function "swh_container_addresses" int (list int '* size_t)))
+
+(define (container-addresses pid)
+  "Return the addresses of the container whose init is PID, loopback and
+link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
+  (let loop ((size 256))
+    (let* ((buffer (make-bytevector size 0))
+           (length (check 'container-addresses
+                          (%container-addresses pid (bytevector->pointer buffer)
+                                                size))))
+      (if (< length size)
+          (string-tokenize (pointer->string (bytevector->pointer buffer)
+                                            length "UTF-8")
+                           (char-set-complement (char-set #\newline)))
+          (loop (+ length 1))))))
+
+(define %attach-netns
+  (library-function "swh_netns_attach" int (list int '*)))
+
+(define (attach-netns pid file)
+  "Bind-mount the network namespace of PID on FILE, e.g. /run/netns/NAME,
+so that `ip netns exec NAME' works."
+  (check 'attach-netns (%attach-netns pid (string->pointer file))))
+
+(define-path-procedure (detach-netns "swh_netns_detach")
+  "Unmount and remove FILE, made by `attach-netns'; a missing FILE is
+fine.")
 
 (define (selftest-panic)
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in

@@ -7,9 +7,11 @@
 ;;; option) any later version.
 
 (define-module (swineherd utils)
+  #:use-module (ice-9 match)
   #:export (fail
             mkdir-p
-            delete-file-if-exists))
+            delete-file-if-exists
+            exception-text))
 
 ;;; Commentary:
 ;;;
@@ -37,5 +39,13 @@ arguments, and herd prints these nicely only for Guile's classic keys."
     (lambda args
       (unless (= ENOENT (system-error-errno args))
         (apply throw args)))))
+
+(define (exception-text key args)
+  "Return a one-line text for the exception KEY with ARGS, as `catch'
+handlers receive them."
+  (match args
+    ((who (? string? message) (? list? format-args) . _)
+     (apply format #f message format-args))
+    (_ (format #f "~a: ~s" key args))))
 
 ;;; utils.scm ends here

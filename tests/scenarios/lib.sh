@@ -53,11 +53,12 @@ wait_until() {
 start_shepherd() {
   local config=${1:-$top/shepherd-config.scm}
   shift || true
-  rm -f "$socket"
+  rm -f "$socket" "$shepherd_log"
   "${@:-$top/pre-inst-env}" shepherd -c "$config" -s "$socket" --insecure \
     --logfile="$shepherd_log" >/tmp/shepherd.out 2>&1 &
   shepherd_pid=$!
-  wait_until 30 test -S "$socket" || { echo "shepherd did not start"; cat /tmp/shepherd.out; return 1; }
+  wait_until 30 grep -qs "Configuration successfully loaded" "$shepherd_log" ||
+    { echo "shepherd did not start"; cat /tmp/shepherd.out; return 1; }
 }
 
 stop_shepherd() {
