@@ -54,11 +54,10 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
-fn conn<'a>(host: &'a str, peer: &'a str, last: u8) -> link::Connection<'a> {
+fn conn(host: &str, last: u8) -> link::Connection<'_> {
     link::Connection {
         bridge: "swhtest0",
         host,
-        peer,
         address: Ipv4Addr::new(10, 99, 0, last),
         prefix: 24,
         gateway: Ipv4Addr::new(10, 99, 0, 1),
@@ -75,7 +74,7 @@ fn bridge_veth_address_route_stats() {
     assert!(ip(&["-o", "link", "show", "swhtest0"]).contains("state UP") || ip(&["-o", "link", "show", "swhtest0"]).contains(",UP"));
 
     let ns = Namespace::new();
-    link::connect(ns.pid(), &conn("swhtesth", "swhtestp", 2)).unwrap();
+    link::connect(ns.pid(), &conn("swhtesth", 2)).unwrap();
     assert!(ip(&["-o", "link", "show", "master", "swhtest0"]).contains("swhtesth"));
     let (_, addrs) = ns.run(&["ip", "-o", "addr", "show", "eth0"]);
     assert!(addrs.contains("10.99.0.2/24"), "{addrs}");
@@ -103,20 +102,20 @@ fn bridge_veth_address_route_stats() {
 fn errors_keep_the_kernel_errno() {
     link::ensure_bridge("swhtest0", Ipv4Addr::new(10, 99, 0, 1), 24).unwrap();
     let ns = Namespace::new();
-    let mut missing = conn("swhtesth2", "swhtestp2", 3);
+    let mut missing = conn("swhtesth2", 3);
     missing.bridge = "nosuchbridge";
     assert_eq!(link::connect(ns.pid(), &missing).unwrap_err().errno, libc::ENODEV);
     assert!(ip(&["-o", "link"]).lines().all(|l| !l.contains("swhtesth2")), "nothing left after a failure");
 
-    link::connect(ns.pid(), &conn("swhtesth2", "swhtestp2", 3)).unwrap();
+    link::connect(ns.pid(), &conn("swhtesth2", 3)).unwrap();
     let other = Namespace::new();
-    let err = link::connect(other.pid(), &conn("swhtesth2", "swhtestp3", 4)).unwrap_err();
+    let err = link::connect(other.pid(), &conn("swhtesth2", 4)).unwrap_err();
     assert_eq!(err.errno, libc::EEXIST);
     assert!(err.to_string().contains("swhtesth2"), "{err}");
-    let err = link::connect(other.pid(), &conn("a-name-far-too-long", "p", 4)).unwrap_err();
+    let err = link::connect(other.pid(), &conn("a-name-far-too-long", 4)).unwrap_err();
     assert_eq!(err.errno, libc::EINVAL);
     assert_eq!(link::stats("nosuchlink").unwrap_err().errno, libc::ENODEV);
-    assert_eq!(link::connect(i32::MAX, &conn("swhtesth4", "swhtestp4", 5)).unwrap_err().errno, libc::ENOENT);
+    assert_eq!(link::connect(i32::MAX, &conn("swhtesth4", 5)).unwrap_err().errno, libc::ENOENT);
     link::delete_link("swhtesth2").unwrap();
 }
 

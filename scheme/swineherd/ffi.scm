@@ -235,15 +235,15 @@ ADDRESS/PREFIX (ADDRESS an IPv4 address string, PREFIX an integer)."
 veth pair, which takes its peer along); a missing link is fine.")
 
 (define %connect
-  (library-function "swh_connect" int (list int '* '* '* '* uint8 '*)))
+  (library-function "swh_connect" int (list int '* '* '* uint8 '*)))
 
-(define* (connect-container pid #:key bridge host peer address prefix gateway)
+(define* (connect-container pid #:key bridge host address prefix gateway)
   "Connect the container whose init is PID to BRIDGE: a veth pair whose
-host side is HOST and whose other side, created as PEER, becomes eth0 inside
-with ADDRESS/PREFIX and a default route via GATEWAY."
+host side is HOST and whose other side is eth0 inside, with ADDRESS/PREFIX
+and a default route via GATEWAY."
   (check 'connect-container
          (%connect pid (string->pointer bridge) (string->pointer host)
-                   (string->pointer peer) (string->pointer address) prefix
+                   (string->pointer address) prefix
                    (string->pointer gateway))))
 
 (define %link-statistics

@@ -23,7 +23,6 @@
             release-address
             address-owner
             host-interface
-            peer-interface
             netns-file
             bring-bridge-up
             connect
@@ -172,11 +171,6 @@ configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
 ADDRESS: unique while the address is leased, and within IFNAMSIZ."
   (string-append "swh" (address-hex address)))
 
-(define (peer-interface address)
-  "Return the name under which the container side of the veth is created,
-before it is moved into the container and renamed eth0."
-  (string-append "swp" (address-hex address)))
-
 (define (netns-file directory id)
   "Return the file in DIRECTORY (usually /run/netns) on which the network
 namespace of container ID is mounted, for `ip netns exec swineherd-ID'."
@@ -200,7 +194,6 @@ already, do nothing."
     (connect-container pid
                        #:bridge bridge
                        #:host (host-interface address)
-                       #:peer (peer-interface address)
                        #:address address
                        #:prefix (subnet-prefix subnet)
                        #:gateway (subnet-gateway subnet)))

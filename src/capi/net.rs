@@ -38,8 +38,8 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
 }
 
 /// Connect the container whose init is PID to BRIDGE through a veth pair
-/// HOST/PEER (PEER becomes `eth0` inside) with ADDRESS/PREFIX and a default
-/// route via GATEWAY.
+/// whose host side is HOST and whose other side is `eth0` inside, with
+/// ADDRESS/PREFIX and a default route via GATEWAY.
 ///
 /// # Safety
 /// Every string must be NUL-terminated.
@@ -48,7 +48,6 @@ pub unsafe extern "C" fn swh_connect(
     pid: c_int,
     bridge: *const c_char,
     host: *const c_char,
-    peer: *const c_char,
     address: *const c_char,
     prefix: u8,
     gateway: *const c_char,
@@ -57,7 +56,6 @@ pub unsafe extern "C" fn swh_connect(
         let conn = link::Connection {
             bridge: borrow_str(bridge, "bridge")?,
             host: borrow_str(host, "host interface")?,
-            peer: borrow_str(peer, "peer interface")?,
             address: ipv4(address, "address")?,
             prefix,
             gateway: ipv4(gateway, "gateway")?,

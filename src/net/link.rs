@@ -6,8 +6,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressScope};
-use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
-use rtnetlink::{LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage};
+use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::{netlink_error, netns, Netlink};
 use crate::error::{Error, Result};
@@ -116,53 +118,45 @@ pub fn delete_link(name: &str) -> Result<()> {
 pub struct Connection<'a> {
     /// The bridge to enslave the host side to.
     pub bridge: &'a str,
-    /// The host side's name; the container side is created as PEER and
-    /// renamed `eth0` inside the container.
+    /// The host side's name; the container side is `eth0`.
     pub host: &'a str,
-    pub peer: &'a str,
     pub address: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Ipv4Addr,
 }
 
 /// Connect the container whose init is PID: a veth pair whose host side is
-/// on the bridge and whose other side is `eth0` in the container, with the
-/// address and a default route via the gateway; `lo` up too.  On failure,
-/// what was made is removed.
+/// up on the bridge and whose other side is `eth0` in the container's
+/// namespace — made by one request, so that no device ever has to move
+/// between namespaces — then, inside, `lo` and `eth0` up, the address and a
+/// default route via the gateway.  On failure, what was made is removed.
 pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     check_ifname(conn.host)?;
-    check_ifname(conn.peer)?;
     let netns = netns::of_pid(pid)?;
     let host = Netlink::here()?;
     let bridge = host.index(conn.bridge)?;
-    let msg = LinkVeth::new(conn.host, conn.peer).build();
+    // The peer cannot be set up in the same request (the kernel refuses
+    // with ENOTCONN while the pair is being made): it is set up inside.
+    let peer = LinkUnspec::new_with_name("eth0").setns_by_fd(netns.as_raw_fd()).build();
+    let msg = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+        .name(conn.host.to_string())
+        .controller(bridge)
+        .up()
+        .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+        .build();
     host.run(host.handle.link().add(msg).execute())
         .map_err(|e| netlink_error("create veth", conn.host, e))?;
-    let result = (|| {
-        let msg = LinkUnspec::new_with_name(conn.host).controller(bridge).up().build();
-        host.run(host.handle.link().set(msg).execute())
-            .map_err(|e| netlink_error("attach to bridge", conn.host, e))?;
-        let msg = LinkUnspec::new_with_name(conn.peer).setns_by_fd(std::os::fd::AsRawFd::as_raw_fd(&netns)).build();
-        host.run(host.handle.link().set(msg).execute())
-            .map_err(|e| netlink_error("move into container", conn.peer, e))?;
-        configure_inside(&netns, conn)
-    })();
+    let result = configure_inside(&netns, conn);
     if result.is_err() {
         let _ = host.delete(conn.host);
     }
     result
 }
 
-/// Inside the container's namespace: rename the peer `eth0`, bring it and
-/// `lo` up, add the address and the default route.
-fn configure_inside(netns: &std::os::fd::OwnedFd, conn: &Connection) -> Result<()> {
+/// Inside the container's namespace: `lo` and `eth0` up, the address on
+/// `eth0` and the default route.
+fn configure_inside(netns: &OwnedFd, conn: &Connection) -> Result<()> {
     let inside = Netlink::inside(netns)?;
-    // Renaming needs the index: a name in the request would identify the
-    // link, not rename it.
-    let index = inside.index(conn.peer)?;
-    let msg = LinkUnspec::new_with_index(index).name("eth0".to_string()).build();
-    inside.run(inside.handle.link().set(msg).execute())
-        .map_err(|e| netlink_error("rename to eth0", conn.peer, e))?;
     inside.up("lo")?;
     inside.up("eth0")?;
     inside.add_address("eth0", conn.address, conn.prefix)?;
