@@ -34,14 +34,14 @@ check "a file written to /home inside is in the data directory" \
   grep -qx written-inside "$work"/container-root/test/probe
 
 
+check "console output shows under Recent messages while it runs" \
+  output_has "making '$work/script/os' the current system" herd status swine:test
 ln -s /etc "$work"/container-root/test/host-etc   # hostile: must not be followed
 check "stop keeps the data" bash -c "herd -s $socket stop swine:test >/dev/null && test -f $work/container-root/test/probe"
 # Guix's script writes its "running as PID" notice to a block-buffered
 # port: it reaches the log when the script exits.
 check "console output is in the container's log file" \
   grep -q "system container is running as PID $init" /var/log/swineherd/test.log
-check "console output shows under Recent messages" \
-  output_has "system container is running as PID $init" herd status swine:test
 check "start again keeps the data" bash -c "herd -s $socket start swine:test >/dev/null && test -f $work/container-root/test/probe"
 init=$(herd pid swine:test)
 script_pid=$(main_pid swine:test)
