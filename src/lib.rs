@@ -13,6 +13,7 @@
 
 pub mod btrfs;
 pub mod capi;
+pub mod cgroup;
 pub mod error;
 pub mod net;
 pub mod process;

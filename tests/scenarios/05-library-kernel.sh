@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The library's primitives against the real kernel: tests/btrfs.rs on a real
-# btrfs (a loop device, quotas enabled) and tests/net.rs in the sandbox's
-# private network namespace.  Both are built by `cargo test' on the host and
+# btrfs (a loop device, quotas enabled), tests/net.rs in the sandbox's
+# private network namespace, tests/cgroup.rs on the machine's cgroups.  Both are built by `cargo test' on the host and
 # marked #[ignore] there; the Rust tests check results with btrfs(8) and
 # ip(8).
 . "$(dirname "$0")"/lib.sh
@@ -32,4 +32,5 @@ run_ignored btrfs 5
 umount "$work"/mnt
 
 run_ignored net 3
+run_ignored cgroup 3
 finish
