@@ -12,6 +12,8 @@
   #:use-module (swineherd config)
   #:use-module (swineherd ffi)
   #:use-module (swineherd network)
+  #:use-module (swineherd resources)
+  #:use-module (swineherd stats)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
@@ -111,7 +113,7 @@ mounted."
 
 (define (connect-container config id address process)
   "Connect container ID, whose script runs as PROCESS, with ADDRESS."
-  (connect (container-init config id process)
+  (connect-network (container-init config id process)
            #:bridge (swineherd-configuration-bridge config)
            #:subnet (swineherd-configuration-subnet config)
            #:address address
@@ -120,7 +122,7 @@ mounted."
 (define (disconnect-container config id address)
   "Disconnect container ID, which has ADDRESS; what is gone already is
 fine."
-  (disconnect #:address address #:netns (container-netns config id)))
+  (disconnect-network #:address address #:netns (container-netns config id)))
 
 (define (start-network config id address process)
   "Connect container ID, just started as PROCESS, unless ADDRESS is #f.
@@ -137,9 +139,21 @@ Return #t, or #f after killing the container if connecting failed."
           ((make-kill-destructor) process)
           #f))))
 
-(define (container-start config id script args address)
+(define (limit-options options)
+  "Return the resource limits among OPTIONS, the options of `new', as the
+alist `create-cgroup' takes."
+  (filter-map (match-lambda
+                (('memory . n) `(memory . ,n))
+                (('swap . n) `(swap . ,n))
+                (('cpus . quota) `(cpu-quota . ,quota))
+                (('cpu-weight . n) `(cpu-weight . ,n))
+                (('pids . n) `(pids . ,n))
+                (_ #f))
+              options))
+
+(define (container-start config id script args address limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network)."
+for no network) and whose cgroup gets LIMITS."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -148,37 +162,46 @@ swineherd ~a' removes the container" id data id))
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
       (delete-file-if-exists (container-pid-file config id))
+      (create-cgroup (container-cgroup config id) limits)
       (let ((process ((make-forkexec-constructor
-                       (container-command config id script args)
+                       (cgroup-command (container-cgroup config id)
+                                       (container-command config id script
+                                                          args))
                        #:log-file (container-log-file config id)
                        #:directory data))))
         (and (wait-for-container-init config id process)
              (start-network config id address process)
              process)))))
 
+(define (release-runtime config id address)
+  "Release what container ID holds only while it runs: its veth and network
+namespace mount (if it has ADDRESS), its cgroup (killing what is left in
+it) and its PID file."
+  (when address
+    (false-if-exception (disconnect-container config id address)))
+  (unless (remove-cgroup (container-cgroup config id))
+    (format #t "container ~a: cgroup ~a could not be removed~%" id
+            (container-cgroup config id)))
+  (delete-file-if-exists (container-pid-file config id)))
+
 (define (container-stop config id address)
   "Return the stop procedure of container ID: disconnect it, then SIGTERM
 to the script's process group (the script relays it to the container's
 init, Shepherd, which shuts down), SIGKILL after Shepherd's grace period;
-then make sure the init itself is gone too."
+then make sure nothing of it is left: the cgroup is emptied and removed."
   (lambda (process . args)
     (when address
       (disconnect-container config id address))
-    (let ((init (false-if-exception (container-init config id process))))
-      (apply (make-kill-destructor) process args)
-      (when (and init (false-if-exception (kill init 0)))
-        (kill init SIGKILL))
-      (delete-file-if-exists (container-pid-file config id))
-      #f)))
+    (apply (make-kill-destructor) process args)
+    (release-runtime config id address)
+    #f))
 
 (define (container-termination-handler config id address)
   "Return the termination handler of container ID: when its script exits by
-itself, release its veth and network namespace mount at once, then let
-Shepherd do the rest (respawn or mark it stopped)."
+itself, release its veth, network namespace mount and cgroup at once, then
+let Shepherd do the rest (respawn or mark it stopped)."
   (lambda (service process status)
-    (when address
-      (false-if-exception (disconnect-container config id address)))
-    (delete-file-if-exists (container-pid-file config id))
+    (release-runtime config id address)
     (default-service-termination-handler service process status)))
 
 (define (action:up config id address)
@@ -250,15 +273,37 @@ lists them" id name (container-service-name id)))
       (_
        (fail "delete-snapshot: expected one snapshot NAME")))))
 
-(define (container-service config id script args address)
+(define (action:stats config id address)
+  "Return the `stats' action of container ID."
+  (lambda (process . args)
+    (let ((stats (container-statistics config id address)))
+      (match args
+        (() (display-upstream-stats stats))
+        (((or "json" "sexp") . _)
+         (display-stats stats (string->symbol (car args))))
+        (_ (fail "stats: the argument is `json' or `sexp' (default: \
+upstream's one-line form)"))))
+    #t))
+
+(define (container-statistics config id address)
+  "Return the statistics of container ID, with ADDRESS, as an alist."
+  (let ((cgroup (cgroup-statistics* (container-cgroup config id)))
+        (link (and address
+                   (catch 'system-error
+                     (lambda () (link-statistics (host-interface address)))
+                     (const #f))))
+        (disk (data-usage (container-data-directory config id))))
+    (statistics-alist id cgroup link disk)))
+
+(define (container-service config id script args address limits)
   "Return the service `swine:ID' that runs container ID with SCRIPT and
 ARGS, as `guix system container' scripts expect them, connected to the
-bridge with ADDRESS (#f: no network)."
+bridge with ADDRESS (#f: no network), in a cgroup with LIMITS."
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id script)
     #:requirement '(swineherd)
-    #:start (container-start config id script args address)
+    #:start (container-start config id script args address limits)
     #:stop (container-stop config id address)
     #:termination-handler (container-termination-handler config id address)
     #:actions
@@ -276,6 +321,14 @@ It keeps its address, for the next `up' or start."
       "Print the container's addresses, ADDRESS/PREFIX, one per line;
 nothing when it is disconnected or stopped."
       (action:ip config id address))
+     (stats
+      "Print the container's statistics.  Without argument, upstream's line
+`receive:BYTES transmit:BYTES cputime:TICKS' (host-side veth counters; CPU
+time in 1/100 s).  With `json' or `sexp': CPU time (total, user, system),
+memory (current, peak, limit), pids (current, limit), OOM kills, network
+(rx/tx bytes and packets, host side) and disk (referenced, exclusive,
+limit), with units in the names."
+      (action:stats config id address))
      (pid
       "Print the host PID of the container's init (its PID 1, usually
 Shepherd), for use with nsenter or /proc/PID."
@@ -361,7 +414,8 @@ or pick another ID" data id))
       (lambda args
         (release)
         (apply throw args)))
-    (let ((service (container-service config id script script-args address)))
+    (let ((service (container-service config id script script-args address
+                                      (limit-options options))))
       (register-services (list service))
       (unless (start-service service)
         (unregister-services (list service))
@@ -418,6 +472,26 @@ them" id))
        (fail "kill: expected exactly one container ID; usage: \
 herd kill swineherd ID")))))
 
+(define (action:swineherd-stats config)
+  "Return the `stats' action of the `swineherd' service."
+  (lambda (running . args)
+    (let* ((services (container-services))
+           ;; Not `filter': it is written in C, and `service-running?'
+           ;; suspends the fiber (a continuation barrier forbids that).
+           (running (filter-map (lambda (service)
+                                  (and (service-running? service) service))
+                                services))
+           (cgroups (filter-map (lambda (service)
+                                  (cgroup-statistics*
+                                   (container-cgroup config (service-id service))))
+                                running)))
+      (display-summary (length services) (length running) cgroups
+                       (match args
+                         (() 'line)
+                         (((or "json" "sexp") . _) (string->symbol (car args)))
+                         (_ (fail "stats: the argument is `json' or `sexp'"))))
+      #t)))
+
 (define (action:list running)
   "Print one line per container: its ID and whether it is running."
   (for-each (lambda (service)
@@ -463,8 +537,10 @@ configured with CONFIG (see `swineherd-configuration')."
 SCRIPT [ARG...].  SCRIPT is the absolute file name of what `guix system
 container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 (e.g. 512M, 2G; needs btrfs quotas), --from=ID, --from=ID@SNAPSHOT or
---from=/TEMPLATE (start from a snapshot or copy of that data).  The `--'
-keeps herd from interpreting options meant for swineherd or the script."
+--from=/TEMPLATE (start from a snapshot or copy of that data),
+--network=none, --ip=ADDRESS, --memory=SIZE, --swap=SIZE, --cpus=N (e.g.
+0.5), --cpu-weight=N (1-10000), --pids=N.  The `--' keeps herd from
+interpreting options meant for swineherd or the script."
       (action:new config))
      (kill
       "Stop container ID, unregister its service `swine:ID' and delete its
@@ -474,6 +550,11 @@ deletes a container's data."
      (list
       "List the containers, one per line: ID and running or stopped."
       action:list)
+     (stats
+      "Summarise all containers: how many, how many run, their total CPU
+time and memory.  An argument `json' or `sexp' selects a machine-readable
+form."
+      (action:swineherd-stats config))
      (up
       "Create the bridge (if needed), set it up and give it its address; done
 when swineherd starts."

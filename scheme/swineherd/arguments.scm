@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd arguments)
+  #:use-module (swineherd resources)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
   #:use-module (ice-9 match)
@@ -77,6 +78,19 @@ what `guix system container' printed" script)))
       (fail "invalid --disk-limit ~s: give a size such as 512M or 2G \
 (bytes, or K, M, G, T for KiB, MiB, GiB, TiB)" value)))
 
+(define (parse-memory value)
+  "Parse VALUE, the argument of --memory."
+  (or (and value (parse-size value))
+      (fail "invalid --memory ~s: give a size such as 64M or 2G (bytes, or \
+K, M, G, T for KiB, MiB, GiB, TiB)" value)))
+
+(define (parse-swap value)
+  "Parse VALUE, the argument of --swap: a size, or 0 for no swap."
+  (if (equal? value "0")
+      0
+      (or (and value (parse-size value))
+          (fail "invalid --swap ~s: give a size such as 512M, or 0" value))))
+
 (define (parse-from value)
   "Parse VALUE, the argument of --from: ID, ID@SNAPSHOT or an absolute
 directory name.  Return (container ID), (snapshot ID NAME) or (directory
@@ -119,7 +133,12 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("network" ,parse-network
      "--network=none: no network (default: bridge, connected to swineherd0)")
     ("ip" ,parse-ip
-     "--ip=ADDRESS: this address instead of the next free one")))
+     "--ip=ADDRESS: this address instead of the next free one")
+    ("memory" ,parse-memory "--memory=SIZE: memory limit")
+    ("swap" ,parse-swap "--swap=SIZE: swap allowed on top of --memory")
+    ("cpus" ,parse-cpus "--cpus=N: CPU time limit, in CPUs (e.g. 0.5)")
+    ("cpu-weight" ,parse-cpu-weight "--cpu-weight=N: CPU share, 1-10000")
+    ("pids" ,parse-pids "--pids=N: limit on processes and threads")))
 
 (define (option-word? word)
   "Return true if WORD, an argument of `new', is a swineherd option."

@@ -19,7 +19,9 @@
             swineherd-configuration-bridge
             swineherd-configuration-subnet
             swineherd-configuration-netns-directory
+            swineherd-configuration-cgroup-parent
             address-lease-directory
+            container-cgroup
             container-data-directory
             container-log-file
             container-pid-file))
@@ -33,7 +35,7 @@
 (define-record-type <swineherd-configuration>
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
-                            netns-directory)
+                            netns-directory cgroup-parent)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -42,7 +44,8 @@
   (state-directory swineherd-configuration-state-directory) ;leases, records
   (bridge          swineherd-configuration-bridge)          ;interface name
   (subnet          swineherd-configuration-subnet)          ;(GATEWAY . PREFIX)
-  (netns-directory swineherd-configuration-netns-directory)) ;/run/netns
+  (netns-directory swineherd-configuration-netns-directory) ;/run/netns
+  (cgroup-parent   swineherd-configuration-cgroup-parent))  ;relative path
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -67,7 +70,10 @@ from a checkout, else /var/lib/swineherd."
                                   (state-directory (default-state-directory))
                                   (bridge "swineherd0")
                                   (subnet "10.0.0.1/16")
-                                  (netns-directory "/run/netns"))
+                                  (netns-directory "/run/netns")
+                                  (cgroup-parent
+                                   (or (getenv "SWINEHERD_CGROUP_PARENT")
+                                       "swineherd")))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -76,10 +82,12 @@ one whose init does not show up within START-TIMEOUT seconds fails to
 start.  Records that must survive restarts, such as address leases, live in
 STATE-DIRECTORY.  Containers are connected to the bridge BRIDGE, whose
 address and prefix are SUBNET, and get addresses from it; their network
-namespaces are mounted in NETNS-DIRECTORY for `ip netns'."
+namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
+runs in the cgroup CGROUP-PARENT/ID of every hierarchy."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
-                            (parse-subnet subnet) netns-directory))
+                            (parse-subnet subnet) netns-directory
+                            cgroup-parent))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."
@@ -102,5 +110,9 @@ with the container as its /home."
   "Return the directory of the address leases."
   (string-append (swineherd-configuration-state-directory config)
                  "/addresses"))
+
+(define (container-cgroup config id)
+  "Return the cgroup of container ID, relative to each hierarchy's root."
+  (string-append (swineherd-configuration-cgroup-parent config) "/" id))
 
 ;;; config.scm ends here

@@ -30,6 +30,11 @@
             container-addresses
             attach-netns
             detach-netns
+            cgroup-layout
+            create-cgroup
+            remove-cgroup-step
+            cgroup-statistics
+            cgexec-file-name
             selftest-panic))
 
 ;;; Commentary:
@@ -287,6 +292,81 @@ so that `ip netns exec NAME' works."
 (define-path-procedure (detach-netns "swh_netns_detach")
   "Unmount and remove FILE, made by `attach-netns'; a missing FILE is
 fine.")
+
+(define %cgroup-layout
+  (library-function "swh_cgroup_layout" int '()))
+
+(define (cgroup-layout)
+  "Return the cgroup layout of this machine: `unified' (v2), `hybrid' (v1
+controllers and a controller-less v2) or `legacy' (v1)."
+  (vector-ref #(unified hybrid legacy)
+              (check 'cgroup-layout (%cgroup-layout))))
+
+(define %cgroup-create
+  (library-function "swh_cgroup_create" int '(* *)))
+
+(define (limits->bytevector limits)
+  "Return a bytevector of the six u64 limits that `swh_cgroup_create' takes,
+from LIMITS, an alist with optional `memory', `swap', `cpu-quota' (a
+QUOTA/PERIOD pair of microseconds), `cpu-weight' and `pids'."
+  (let ((bv (u64-out 6))
+        (quota (assq-ref limits 'cpu-quota)))
+    (for-each (lambda (i value)
+                (bytevector-u64-native-set! bv (* 8 i) (or value %max-u64)))
+              (iota 6)
+              (list (assq-ref limits 'memory) (assq-ref limits 'swap)
+                    (and quota (car quota)) (and quota (cdr quota))
+                    (assq-ref limits 'cpu-weight) (assq-ref limits 'pids)))
+    bv))
+
+(define (create-cgroup relative limits)
+  "Create the cgroup RELATIVE (e.g. \"swineherd/web\") in every hierarchy
+and apply LIMITS (see `limits->bytevector'); an existing one is reused and
+its limits replaced."
+  (check 'create-cgroup
+         (%cgroup-create (string->pointer relative)
+                         (bytevector->pointer (limits->bytevector limits)))))
+
+(define-path-procedure (%remove-cgroup-step "swh_cgroup_remove")
+  "Remove the cgroup FILE; 1 once gone, 0 if processes had to be killed.")
+
+(define (remove-cgroup-step relative)
+  "Remove the cgroup RELATIVE.  Return #t once it is gone; #f if processes
+were left in it: they were sent SIGKILL, call again shortly."
+  (= 1 (%remove-cgroup-step relative)))
+
+(define %cgroup-stats
+  (library-function "swh_cgroup_stats" int '(* *)))
+
+(define (cgroup-statistics relative)
+  "Return the kernel's accounting of the cgroup RELATIVE as an alist:
+`cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
+`memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
+none), `oom-kills'."
+  (let ((out (u64-out 9)))
+    (check 'cgroup-statistics
+           (%cgroup-stats (string->pointer relative) (bytevector->pointer out)))
+    (map (lambda (key i)
+           (let ((value (u64-out-ref out i)))
+             (cons key (if (and (memq key '(memory-limit pids-limit))
+                                (= value %max-u64))
+                           #f
+                           value))))
+         '(cpu-total-ns cpu-user-ns cpu-system-ns memory-current memory-peak
+           memory-limit pids-current pids-limit oom-kills)
+         (iota 9))))
+
+(define (cgexec-file-name)
+  "Return the file name of swineherd-cgexec, the wrapper that runs container
+scripts in their cgroup: $SWINEHERD_CGEXEC, else next to the library when
+it is a file name, else \"swineherd-cgexec\" from $PATH."
+  (or (getenv "SWINEHERD_CGEXEC")
+      (let ((library (libswineherd-file-name)))
+        (and (string-index library #\/)
+             (let ((candidate (string-append (dirname library)
+                                             "/swineherd-cgexec")))
+               (and (file-exists? candidate) candidate))))
+      "swineherd-cgexec"))
 
 (define (selftest-panic)
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in

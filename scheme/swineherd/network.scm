@@ -25,8 +25,8 @@
             host-interface
             netns-file
             bring-bridge-up
-            connect
-            disconnect
+            connect-network
+            disconnect-network
             connected?))
 
 ;;; Commentary:
@@ -186,7 +186,7 @@ namespace of container ID is mounted, for `ip netns exec swineherd-ID'."
     (lambda () (link-statistics (host-interface address)) #t)
     (const #f)))
 
-(define* (connect pid #:key bridge subnet address netns)
+(define* (connect-network pid #:key bridge subnet address netns)
   "Connect the container whose init is PID to BRIDGE with ADDRESS from
 SUBNET, and mount its network namespace on NETNS.  If the veth is there
 already, do nothing."
@@ -201,10 +201,10 @@ already, do nothing."
     (catch 'system-error
       (lambda () (attach-netns pid netns))
       (lambda args
-        (disconnect #:address address #:netns netns)
+        (disconnect-network #:address address #:netns netns)
         (apply throw args)))))
 
-(define* (disconnect #:key address netns)
+(define* (disconnect-network #:key address netns)
   "Disconnect the container with ADDRESS: delete its veth (which takes the
 container side along) and unmount its network namespace from NETNS.  What is
 already gone is fine."

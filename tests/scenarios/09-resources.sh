@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Resources: every process of a container in its cgroup from the start,
+# limits (memory with OOM kills, pids against a fork bomb), the kernel's
+# accounting in `stats', cleanup at kill.  Checked by reading
+# /sys/fs/cgroup and /proc directly.
+. "$(dirname "$0")"/lib.sh
+
+work=$(mktemp -d)
+cd "$work"
+script=$(make_container_script "$work/script")
+start_shepherd
+parent=$SWINEHERD_CGROUP_PARENT
+
+cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$parent/$1" 2>/dev/null; }
+# in_cgroup_of ID CMD...: run CMD inside container ID: its cgroup first,
+# then its namespaces (nsenter alone would leave it in the host's cgroup).
+in_container() {
+  local id=$1; shift
+  local init; init=$(herd pid swine:"$id")
+  bash -c 'for f in /sys/fs/cgroup/*/'"$parent/$id"'/cgroup.procs; do echo $$ > "$f"; done; exec nsenter -t '"$init"' -a "$@"' _ "$@"
+}
+json() { herd stats swine:"$1" json | grep -oE "\"$2\": [0-9a-z]+" | cut -d' ' -f2; }
+# all_in_cgroup ID: every process of the container (the script, its init
+# and all their descendants, from /proc) is in ID's memory and pids cgroups.
+all_in_cgroup() {
+  local id=$1 pids pid
+  pids=$(descendants "$(main_pid swine:"$id")")
+  [ "$(wc -w <<<"$pids")" -ge 2 ] || { echo "  too few processes: $pids"; return 1; }
+  for pid in $pids; do
+    grep -qE "^[0-9]+:memory:/$parent/$id\$" /proc/"$pid"/cgroup &&
+      grep -qE "^[0-9]+:pids:/$parent/$id\$" /proc/"$pid"/cgroup ||
+      { echo "  $pid ($(cat /proc/$pid/comm)) is elsewhere: $(grep -E ':(memory|pids):' /proc/$pid/cgroup | tr '\n' ' ')"; return 1; }
+  done
+}
+descendants() {
+  local pid=$1 child
+  echo "$pid"
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do descendants "$child"; done
+}
+
+# An idle test container uses about 30 MiB (its script and its Shepherd).
+check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 "$script"
+check "its cgroup exists in every hierarchy" test "$(cgroup_dirs r | wc -l)" -ge 4
+check "memory limit is in memory.limit_in_bytes" \
+  test "$(cat /sys/fs/cgroup/memory/$parent/r/memory.limit_in_bytes)" = $((128 << 20))
+check "pids limit is in pids.max" test "$(cat /sys/fs/cgroup/pids/$parent/r/pids.max)" = 50
+check "cpu limit is in cpu.cfs_quota_us" test "$(cat /sys/fs/cgroup/cpu/$parent/r/cpu.cfs_quota_us)" = 150000
+check "every process of the container is in its cgroup" all_in_cgroup r
+check "Shepherd spawned the script through swineherd-cgexec (in the cgroup from its first instruction)" \
+  output_has "swineherd-cgexec $parent/r -- $script" herd status swine:r
+
+cpu_before=$(json r cpu_total_ns)
+in_container r timeout 1 sh -c 'while :; do :; done'
+cpu_after=$(json r cpu_total_ns)
+check "a 1 s busy loop adds at least 0.5 s of CPU time" test $((cpu_after - cpu_before)) -ge 500000000
+mem_before=$(json r memory_current_bytes)
+in_container r sh -c 'head -c 40M /dev/zero > /dev/shm/blob'
+check "40 MiB written to tmpfs inside shows in memory current" \
+  test $(( $(json r memory_current_bytes) - mem_before )) -ge $((30 << 20))
+in_container r rm /dev/shm/blob
+
+check "new a neighbour" herd new swineherd neighbour "$script"
+out=$(in_container r sh -c 'head -c 200M /dev/zero | tail' 2>&1); status=$?
+check "allocating 200M under a 128M limit is OOM-killed (status $status)" test $status -eq 137
+check "the OOM kill shows in stats" test "$(json r oom_kills)" -ge 1
+check "the container survives it" output_has "It is running" herd status swine:r
+check "the neighbour keeps running" output_has "It is running" herd status swine:neighbour
+check "Shepherd keeps running" kill -0 "$shepherd_pid"
+
+in_container r timeout 10 sh -c 'for i in $(seq 200); do sleep 30 & done; wait' >/dev/null 2>&1
+check "a fork bomb stays within pids.max" test "$(cat /sys/fs/cgroup/pids/$parent/r/pids.current)" -le 50
+check "pids.events counts the refused forks" bash -c "grep -qE '^max [1-9]' /sys/fs/cgroup/pids/$parent/r/pids.events"
+check "Shepherd keeps answering" output_has "swine:r" herd status
+
+check "stats: upstream's one-line form" bash -c \
+  "herd -s $socket stats swine:r | grep -qE '^receive:[0-9]+ transmit:[0-9]+ cputime:[0-9]+\$'"
+check "stats json names units" output_has '"memory_limit_bytes": 134217728' herd stats swine:r json
+check "stats json has the pids limit" output_has '"pids_limit": 50' herd stats swine:r json
+check "stats sexp is readable" bash -c \
+  "herd -s $socket stats swine:r sexp | guile -c '(exit (pair? (assq (quote cpu-total-ns) (read))))'"
+check "stats of swineherd summarises" output_has "containers:2 running:2" herd stats swineherd
+check "stats with a bad argument → error" fails_with "json' or \`sexp'" herd stats swine:r xml
+
+check "kill r" herd kill swineherd r
+check "its cgroups are gone in every hierarchy" test -z "$(cgroup_dirs r)"
+check "stop neighbour" herd stop swine:neighbour
+check "a stopped container has no cgroup" test -z "$(cgroup_dirs neighbour)"
+check "stats of a stopped container: not running" output_has '"running": false' herd stats swine:neighbour json
+
+for bad in --memory=-1 --memory=12XB --memory=0 --pids=0 --pids=-1 --cpus=0 --cpus=-1 --cpus=abc \
+           --cpu-weight=0 --cpu-weight=10001 --swap=1Q; do
+  check "$bad → error" fails_with "invalid ${bad%%=*}" herd new swineherd -- bad "$bad" "$script"
+done
+check "…and nothing was created" bash -c \
+  "test ! -e $work/container-root/bad && test -z \"\$(ls -d /sys/fs/cgroup/*/$parent/bad 2>/dev/null)\""
+herd kill swineherd neighbour >/dev/null
+finish
