@@ -13,12 +13,14 @@
   #:use-module (swineherd ffi)
   #:use-module (swineherd network)
   #:use-module (swineherd resources)
+  #:use-module (swineherd state)
   #:use-module (swineherd stats)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
-  #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
+  #:use-module ((fibers) #:select ((sleep . fiber-sleep) spawn-fiber))
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
+  #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:re-export (swineherd-configuration
@@ -202,7 +204,11 @@ itself, release its veth, network namespace mount and cgroup at once, then
 let Shepherd do the rest (respawn or mark it stopped)."
   (lambda (service process status)
     (release-runtime config id address)
-    (default-service-termination-handler service process status)))
+    (default-service-termination-handler service process status)
+    ;; Shepherd 1.0 disables a service whose process exits; unless it is
+    ;; respawned, let `herd start' bring the container back.
+    (unless (respawn-service? service)
+      (enable-service service))))
 
 (define (action:up config id address)
   "Return the `up' action of container ID."
@@ -295,16 +301,46 @@ upstream's one-line form)"))))
         (disk (data-usage (container-data-directory config id))))
     (statistics-alist id cgroup link disk)))
 
-(define (container-service config id script args address limits)
-  "Return the service `swine:ID' that runs container ID with SCRIPT and
-ARGS, as `guix system container' scripts expect them, connected to the
-bridge with ADDRESS (#f: no network), in a cgroup with LIMITS."
+(define (shutting-down?)
+  "Return true if Shepherd or the `swineherd' service is being stopped, as
+opposed to a container being stopped on its own."
+  (any (lambda (name)
+         (let ((service (lookup-service name)))
+           (and service (eq? 'stopping (service-status service)))))
+       '(root swineherd)))
+
+(define (record-wanted config c wanted)
+  "Record that container C is wanted WANTED (`running' or `stopped')."
+  (save-container (swineherd-configuration-state-directory config)
+                  (set-container-wanted c wanted)))
+
+(define (container-service config c)
+  "Return the service `swine:ID' that runs the container C: its script
+and arguments, as `guix system container' scripts expect them, connected to
+the bridge with its address (#f: no network), in a cgroup with its limits.
+Starting it records it as wanted running; stopping it by hand, as wanted
+stopped (not when Shepherd or swineherd stops: then it comes back with
+them)."
+  (define id (container-id c))
+  (define address (container-address c))
+  (define options (container-options c))
+  (define start
+    (container-start config id (container-script c) (container-arguments c)
+                     address (limit-options options)))
+  (define stop (container-stop config id address))
   (service (list (container-service-name id))
     #:documentation
-    (format #f "Guix System container ~a, started by ~a." id script)
+    (format #f "Guix System container ~a, started by ~a." id
+            (container-script c))
     #:requirement '(swineherd)
-    #:start (container-start config id script args address limits)
-    #:stop (container-stop config id address)
+    #:respawn? (and (assq-ref options 'respawn) #t)
+    #:start (lambda args
+              (record-wanted config c 'running)
+              (apply start args))
+    #:stop (lambda (process . args)
+             (unless (shutting-down?)
+               (record-wanted config c 'stopped))
+             (apply stop process args))
     #:termination-handler (container-termination-handler config id address)
     #:actions
     (actions
@@ -414,11 +450,14 @@ or pick another ID" data id))
       (lambda args
         (release)
         (apply throw args)))
-    (let ((service (container-service config id script script-args address
-                                      (limit-options options))))
+    (let* ((c (container id script script-args options address 'running))
+           (service (container-service config c)))
       (register-services (list service))
       (unless (start-service service)
         (unregister-services (list service))
+        (delete-container-record (swineherd-configuration-state-directory
+                                  config)
+                                 id)
         (delete-data data)
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
@@ -464,6 +503,9 @@ first with `herd kill swineherd ~a'" id id))
            (fail "no container with ID ~a; `herd list swineherd' lists \
 them" id))
          (unregister-services (list service))
+         (delete-container-record (swineherd-configuration-state-directory
+                                   config)
+                                  id)
          (delete-data (container-data-directory config id))
          (delete-snapshots config id)
          (release-leases config id)
@@ -505,21 +547,165 @@ herd kill swineherd ID")))))
   (bring-bridge-up (swineherd-configuration-bridge config)
                    (swineherd-configuration-subnet config)))
 
+;;;
+;;; Restoring containers, and cleaning up after crashes.
+;;;
+
+(define (in-cgroup? pid relative)
+  "Return true if process PID is in the cgroup RELATIVE."
+  (catch 'system-error
+    (lambda ()
+      (call-with-input-file (format #f "/proc/~a/cgroup" pid)
+        (lambda (port)
+          (let loop ((line (read-line port)))
+            (and (not (eof-object? line))
+                 (or (string-suffix? (string-append ":/" relative) line)
+                     (loop (read-line port))))))))
+    (const #f)))
+
+(define (stop-survivors config id address)
+  "Stop what is left of container ID from before a Shepherd crash or
+restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
+to its init (found through its PID file, and only if it is in the
+container's cgroup), a grace period, then SIGKILL to everything left in
+its cgroup; then release its veth and network namespace mount."
+  (let ((init (read-pid-file (container-pid-file config id)))
+        (cgroup (container-cgroup config id)))
+    (when (and init (in-cgroup? init cgroup))
+      (format #t "swineherd: stopping container ~a left from before (init ~a)~%"
+              id init)
+      (false-if-exception (kill init SIGTERM))
+      (let loop ((tries 100))
+        (when (and (> tries 0) (false-if-exception (kill init 0)))
+          (fiber-sleep 0.05)
+          (loop (- tries 1)))))
+    (release-runtime config id address)))
+
+(define (restore-containers config)
+  "Register a service for each container recorded in the state directory
+that has none yet, after stopping what survives of it.  Return the
+records."
+  (let ((records (load-containers
+                  (swineherd-configuration-state-directory config))))
+    (for-each (lambda (c)
+                (unless (lookup-service (container-service-name (container-id c)))
+                  (stop-survivors config (container-id c) (container-address c))
+                  (register-services (list (container-service config c)))))
+              records)
+    records))
+
+(define (start-wanted-containers records)
+  "In a new fiber, once `swineherd' runs, start the containers of RECORDS
+that are wanted running.  (Not from swineherd's own start procedure: the
+containers require swineherd, which is still starting then.)"
+  (spawn-fiber
+   (lambda ()
+     (let loop ((tries 1200))
+       (unless (or (zero? tries)
+                   (service-running? (lookup-service 'swineherd)))
+         (fiber-sleep 0.05)
+         (loop (- tries 1))))
+     (for-each (lambda (c)
+                 (when (eq? 'running (container-wanted c))
+                   (let ((service (lookup-service
+                                   (container-service-name (container-id c)))))
+                     (unless (service-running? service)
+                       (start-service service)))))
+               records))))
+
+(define (entries directory)
+  "Return the names in DIRECTORY, without `.' and `..'; none if it is
+missing."
+  (or (scandir directory (lambda (name) (not (member name '("." "..")))))
+      '()))
+
+(define (cgroup-parents config)
+  "Return the directories of the cgroup parent of CONFIG in every
+hierarchy where it exists."
+  (let ((parent (swineherd-configuration-cgroup-parent config)))
+    (filter file-exists?
+            (cons (string-append "/sys/fs/cgroup/" parent)
+                  (map (lambda (hierarchy)
+                         (string-append "/sys/fs/cgroup/" hierarchy "/" parent))
+                       (entries "/sys/fs/cgroup"))))))
+
+(define (clean-orphans config records)
+  "Remove what belongs to no recorded container: address leases, veths,
+network namespace mounts, cgroups.  Data is never deleted: return the
+names of the data directories that belong to no record, for the log and
+`herd status swineherd'."
+  (define ids (map container-id records))
+  (define (orphan? id) (not (member id ids)))
+  (define leases (address-lease-directory config))
+  (define addresses (filter-map container-address records))
+  (for-each (lambda (address)
+              (let ((owner (address-owner leases address)))
+                (when (orphan? owner)
+                  (format #t "swineherd: releasing orphaned lease ~a (~a)~%"
+                          address owner)
+                  (release-address leases address owner))))
+            (entries leases))
+  (for-each (lambda (link)
+              (unless (member link (map host-interface addresses))
+                (format #t "swineherd: deleting orphaned veth ~a~%" link)
+                (delete-link link)))
+            (filter swineherd-interface? (links-with-prefix "swh")))
+  (let ((directory (swineherd-configuration-netns-directory config)))
+    (for-each (lambda (name)
+                (when (orphan? (string-drop name (string-length "swineherd-")))
+                  (format #t "swineherd: unmounting orphaned ~a/~a~%" directory
+                          name)
+                  (detach-netns (string-append directory "/" name))))
+              (filter (lambda (name) (string-prefix? "swineherd-" name))
+                      (entries directory))))
+  (for-each (lambda (id)
+              (when (orphan? id)
+                (format #t "swineherd: removing orphaned cgroup ~a~%" id)
+                (remove-cgroup (container-cgroup config id))))
+            (delete-duplicates
+             (append-map (lambda (parent)
+                           (filter (lambda (name)
+                                     (file-is-directory?
+                                      (string-append parent "/" name)))
+                                   (entries parent)))
+                         (cgroup-parents config))))
+  (let ((orphans (filter (lambda (name)
+                           (and (not (string-prefix? "." name)) (orphan? name)))
+                         (entries (swineherd-configuration-container-root
+                                   config)))))
+    (for-each (lambda (name)
+                (format #t "swineherd: WARNING: ~a/~a belongs to no container; \
+kept (data is only deleted by `kill')~%"
+                        (swineherd-configuration-container-root config) name))
+              orphans)
+    orphans))
+
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge
-up (an existing one is reused) and check the container root.  Its running
-value is a line describing storage and network, which `herd status
-swineherd' shows, with a warning when the root is not on btrfs."
+up (an existing one is reused), check the container root, restore the
+recorded containers and clean up what belongs to none.  Its running value
+is a line describing storage and network, which `herd status swineherd'
+shows, with warnings when the root is not on btrfs or holds data of no
+container."
   (lambda _
     (let* ((root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
       (bridge-up! config)
-      (let ((description
-             (format #f "~a; bridge ~a, ~a/~a" (storage-description root)
-                     (swineherd-configuration-bridge config)
-                     (subnet-gateway subnet) (subnet-prefix subnet))))
+      (let* ((records (restore-containers config))
+             (orphans (clean-orphans config records))
+             (description
+              (format #f "~a; bridge ~a, ~a/~a; ~a containers~a"
+                      (storage-description root)
+                      (swineherd-configuration-bridge config)
+                      (subnet-gateway subnet) (subnet-prefix subnet)
+                      (length records)
+                      (if (null? orphans)
+                          ""
+                          (format #f "; WARNING: data of no container kept: ~{~a~^, ~}"
+                                  orphans)))))
         (format #t "swineherd: ~a~%" description)
+        (start-wanted-containers records)
         description))))
 
 (define* (swineherd-service #:optional

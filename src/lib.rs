@@ -17,6 +17,7 @@ pub mod cgroup;
 pub mod error;
 pub mod net;
 pub mod process;
+pub mod state;
 pub mod tree;
 
 pub use error::{Error, Result};

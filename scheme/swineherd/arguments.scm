@@ -91,6 +91,12 @@ K, M, G, T for KiB, MiB, GiB, TiB)" value)))
       (or (and value (parse-size value))
           (fail "invalid --swap ~s: give a size such as 512M, or 0" value))))
 
+(define (parse-flag value)
+  "Parse the value of a flag option: there must be none."
+  (when value
+    (fail "the option takes no value: ~s" value))
+  #t)
+
 (define (parse-from value)
   "Parse VALUE, the argument of --from: ID, ID@SNAPSHOT or an absolute
 directory name.  Return (container ID), (snapshot ID NAME) or (directory
@@ -138,7 +144,10 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("swap" ,parse-swap "--swap=SIZE: swap allowed on top of --memory")
     ("cpus" ,parse-cpus "--cpus=N: CPU time limit, in CPUs (e.g. 0.5)")
     ("cpu-weight" ,parse-cpu-weight "--cpu-weight=N: CPU share, 1-10000")
-    ("pids" ,parse-pids "--pids=N: limit on processes and threads")))
+    ("pids" ,parse-pids "--pids=N: limit on processes and threads")
+    ("respawn" ,parse-flag
+     "--respawn: restart the container when its init dies (Shepherd's \
+respawn limits apply)")))
 
 (define (option-word? word)
   "Return true if WORD, an argument of `new', is a swineherd option."

@@ -28,6 +28,7 @@
             connect-container
             link-statistics
             container-addresses
+            links-with-prefix
             attach-netns
             detach-netns
             cgroup-layout
@@ -35,6 +36,7 @@
             remove-cgroup-step
             cgroup-statistics
             cgexec-file-name
+            write-file-atomically
             selftest-panic))
 
 ;;; Commentary:
@@ -264,22 +266,38 @@ and a default route via GATEWAY."
          '(rx-bytes tx-bytes rx-packets tx-packets rx-dropped tx-dropped)
          (iota 6))))
 
+(define (call-with-text-buffer who proc)
+  "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
+reports fits; return the text's lines.  PROC returns the text's length, as
+the `swh_*' functions that fill a caller's buffer do."
+  (let loop ((size 256))
+    (let* ((buffer (make-bytevector size 0))
+           (length (check who (proc (bytevector->pointer buffer) size))))
+      (if (< length size)
+          (string-tokenize (pointer->string (bytevector->pointer buffer)
+                                            length "UTF-8")
+                           (char-set-complement (char-set #\newline)))
+          (loop (+ length 1))))))
+
 (define %container-addresses
   (library-function "swh_container_addresses" int (list int '* size_t)))
 
 (define (container-addresses pid)
   "Return the addresses of the container whose init is PID, loopback and
 link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
-  (let loop ((size 256))
-    (let* ((buffer (make-bytevector size 0))
-           (length (check 'container-addresses
-                          (%container-addresses pid (bytevector->pointer buffer)
-                                                size))))
-      (if (< length size)
-          (string-tokenize (pointer->string (bytevector->pointer buffer)
-                                            length "UTF-8")
-                           (char-set-complement (char-set #\newline)))
-          (loop (+ length 1))))))
+  (call-with-text-buffer 'container-addresses
+                         (lambda (buffer size)
+                           (%container-addresses pid buffer size))))
+
+(define %links-with-prefix
+  (library-function "swh_links_with_prefix" int (list '* '* size_t)))
+
+(define (links-with-prefix prefix)
+  "Return the names of the network links whose name starts with PREFIX."
+  (call-with-text-buffer 'links-with-prefix
+                         (lambda (buffer size)
+                           (%links-with-prefix (string->pointer prefix)
+                                               buffer size))))
 
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))
@@ -367,6 +385,18 @@ it is a file name, else \"swineherd-cgexec\" from $PATH."
                                              "/swineherd-cgexec")))
                (and (file-exists? candidate) candidate))))
       "swineherd-cgexec"))
+
+(define %write-atomically
+  (library-function "swh_write_atomically" int (list '* '* size_t)))
+
+(define (write-file-atomically file text)
+  "Replace FILE with TEXT, a string, atomically and durably: a crash leaves
+either the old or the new content."
+  (let ((bytes (string->utf8 text)))
+    (check 'write-file-atomically
+           (%write-atomically (string->pointer file "UTF-8")
+                              (bytevector->pointer bytes)
+                              (bytevector-length bytes)))))
 
 (define (selftest-panic)
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in

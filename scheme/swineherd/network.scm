@@ -23,6 +23,7 @@
             release-address
             address-owner
             host-interface
+            swineherd-interface?
             netns-file
             bring-bridge-up
             connect-network
@@ -170,6 +171,13 @@ configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
   "Return the name of the host side of the veth of the container with
 ADDRESS: unique while the address is leased, and within IFNAMSIZ."
   (string-append "swh" (address-hex address)))
+
+(define (swineherd-interface? name)
+  "Return true if NAME has the shape of a host-side veth name that
+`host-interface' makes (swh + 8 hexadecimal digits)."
+  (and (= 11 (string-length name))
+       (string-prefix? "swh" name)
+       (string-every char-set:hex-digit (string-drop name 3))))
 
 (define (netns-file directory id)
   "Return the file in DIRECTORY (usually /run/netns) on which the network

@@ -21,6 +21,7 @@ mod cgroup;
 mod net;
 mod process;
 mod selftest;
+mod state;
 mod tree;
 
 use std::cell::RefCell;
@@ -92,6 +93,20 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
     CStr::from_ptr(arg)
         .to_str()
         .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+}
+
+/// Copy TEXT, NUL-terminated, into BUF of LEN bytes if it fits, and return
+/// its length: a length of LEN or more tells the caller that BUF was left
+/// alone and a larger buffer is needed.
+///
+/// # Safety
+/// BUF must be NULL or valid for writes of LEN bytes.
+pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize) -> Result<c_int> {
+    if text.len() < len && !buf.is_null() {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+        buf.add(text.len()).write(0);
+    }
+    Ok(c_int::try_from(text.len()).unwrap_or(c_int::MAX))
 }
 
 /// Copy the message of the last failed call on this thread into BUF, which

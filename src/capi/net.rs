@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use super::{borrow_str, boundary, write_out};
+use super::{borrow_str, boundary, copy_text, write_out};
 use crate::error::{Error, Result};
 use crate::net::{link, netns};
 
@@ -92,11 +92,20 @@ pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, l
             .iter()
             .map(|(ip, prefix)| format!("{ip}/{prefix}\n"))
             .collect();
-        if text.len() < len && !buf.is_null() {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-            buf.add(text.len()).write(0);
-        }
-        Ok(c_int::try_from(text.len()).unwrap_or(c_int::MAX))
+        copy_text(&text, buf, len)
+    })
+}
+
+/// Write the names of the links whose name starts with PREFIX to BUF, one
+/// per line, as `swh_container_addresses` does.
+///
+/// # Safety
+/// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_links_with_prefix(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+    boundary("list links", || {
+        let names = link::links_with_prefix(borrow_str(prefix, "prefix")?)?;
+        copy_text(&names.iter().map(|n| format!("{n}\n")).collect::<String>(), buf, len)
     })
 }
 

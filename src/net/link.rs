@@ -197,6 +197,25 @@ pub fn stats(name: &str) -> Result<LinkStats> {
         .ok_or_else(|| Error::new("link statistics", libc::ENODATA).path(name))
 }
 
+/// The names of the links of the caller's namespace that start with PREFIX.
+pub fn links_with_prefix(prefix: &str) -> Result<Vec<String>> {
+    let nl = Netlink::here()?;
+    nl.run(async {
+        let mut names = Vec::new();
+        let mut links = nl.handle.link().get().execute();
+        while let Some(link) = links.try_next().await.map_err(|e| netlink_error("list links", prefix, e))? {
+            for attr in link.attributes {
+                if let LinkAttribute::IfName(name) = attr {
+                    if name.starts_with(prefix) {
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        Ok(names)
+    })
+}
+
 /// The addresses of the container whose init is PID, loopback excepted.
 pub fn container_addresses(pid: i32) -> Result<Vec<(IpAddr, u8)>> {
     Netlink::inside(&netns::of_pid(pid)?)?.addresses()
