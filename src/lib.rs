@@ -14,6 +14,7 @@
 pub mod btrfs;
 pub mod capi;
 pub mod error;
+pub mod exec;
 pub mod net;
 pub mod process;
 pub mod tree;

@@ -17,6 +17,7 @@
 //! Rust crosses the boundary: messages are copied into the caller's buffer.
 
 mod btrfs;
+mod exec;
 mod net;
 mod process;
 mod selftest;
