@@ -1,12 +1,13 @@
-//! Exports for [`crate::exec`].
+//! Exports for [`crate::exec`] and [`crate::inroot`].
 
 use std::ffi::{c_char, c_int};
 use std::os::fd::{BorrowedFd, IntoRawFd};
 use std::time::Duration;
 
-use super::{boundary, write_out};
+use super::{borrow_str, boundary, write_out};
 use crate::error::{Error, Result};
 use crate::exec::{self, Target};
+use crate::inroot;
 
 /// Borrow the argz buffer BUF of LEN bytes: NUL-terminated strings one
 /// after the other.
@@ -102,5 +103,24 @@ pub extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
     boundary("exec kill", || {
         exec::kill(&borrowed(pidfd, "exec kill")?)?;
         Ok(0)
+    })
+}
+
+/// Open PATH, a file name inside the container whose init has host PID
+/// INIT_PID, for reading; symlinks and `..` are resolved inside the
+/// container's root, magic links (`/proc/PID/root`…) are refused, and PATH
+/// must name a regular file.  Store the descriptor (close-on-exec; the
+/// caller closes it) in *FD.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string; FD valid for a write of one `int`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
+    boundary("open in container", || {
+        if fd.is_null() {
+            return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
+        }
+        let file = inroot::open_in_container(init_pid, borrow_str(path, "file name")?)?;
+        write_out(fd, file.into_raw_fd())
     })
 }
