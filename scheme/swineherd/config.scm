@@ -19,6 +19,7 @@
             swineherd-configuration-bridge
             swineherd-configuration-subnet
             swineherd-configuration-netns-directory
+            swineherd-configuration-permitted-host-command-prefix
             address-lease-directory
             container-data-directory
             container-log-file
@@ -33,7 +34,7 @@
 (define-record-type <swineherd-configuration>
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
-                            netns-directory)
+                            netns-directory permitted-host-command-prefix)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -42,7 +43,9 @@
   (state-directory swineherd-configuration-state-directory) ;leases, records
   (bridge          swineherd-configuration-bridge)          ;interface name
   (subnet          swineherd-configuration-subnet)          ;(GATEWAY . PREFIX)
-  (netns-directory swineherd-configuration-netns-directory)) ;/run/netns
+  (netns-directory swineherd-configuration-netns-directory) ;/run/netns
+  (permitted-host-command-prefix                            ;#f: no `fs'
+   swineherd-configuration-permitted-host-command-prefix))
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -67,7 +70,8 @@ from a checkout, else /var/lib/swineherd."
                                   (state-directory (default-state-directory))
                                   (bridge "swineherd0")
                                   (subnet "10.0.0.1/16")
-                                  (netns-directory "/run/netns"))
+                                  (netns-directory "/run/netns")
+                                  (permitted-host-command-prefix #f))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -76,10 +80,13 @@ one whose init does not show up within START-TIMEOUT seconds fails to
 start.  Records that must survive restarts, such as address leases, live in
 STATE-DIRECTORY.  Containers are connected to the bridge BRIDGE, whose
 address and prefix are SUBNET, and get addresses from it; their network
-namespaces are mounted in NETNS-DIRECTORY for `ip netns'."
+namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  The `fs' action
+runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
+and none when it is #f."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
-                            (parse-subnet subnet) netns-directory))
+                            (parse-subnet subnet) netns-directory
+                            permitted-host-command-prefix))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."
