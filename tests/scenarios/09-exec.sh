@@ -51,6 +51,8 @@ check "new c" herd new swineherd c "$script"
 init=$(herd pid swine:c)
 wait_until 20 bash -c "herd -s $socket peek swine:c /var/log/messages booted >/dev/null 2>&1"
 
+check "herd doc shows exec's usage" output_has "--timeout=SECONDS" herd doc swine:c action exec
+check "herd doc shows peek's usage" output_has "herd peek swine:ID FILE" herd doc swine:c action peek
 check "exec echo hello prints hello" bash -c "[ \"\$(herd -s $socket exec swine:c echo hello)\" = hello ]"
 check "exec with options after --" output_has "drwx" herd exec swine:c -- ls -ld /
 out=$(herd exec swine:c -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 3' 2>&1); status=$?
