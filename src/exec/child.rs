@@ -166,8 +166,8 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
         };
         let mut pfd = libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 };
         let n = libc::poll(&mut pfd, 1, wait_ms);
-        if n > 0 {
-            break;
+        if n > 0 || (n < 0 && errno() != libc::EINTR) {
+            break; // ended, or poll cannot wait: waitid below will
         }
         if n == 0 && !timed_out {
             libc::kill(-pid, libc::SIGKILL);
