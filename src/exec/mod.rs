@@ -659,14 +659,17 @@ mod tests {
         kill(&s.pidfd).unwrap();
         let outcome = wait(&s);
         assert_eq!(outcome.status, libc::SIGKILL);
+        // The command was the relay's child: once orphaned and killed, init
+        // reaps it, some time later; it must be dead (a zombie, or gone).
+        let dead = || {
+            let state = std::fs::read_to_string(format!("/proc/{}/stat", s.pid)).unwrap_or_default();
+            state.is_empty() || state.contains(") Z ")
+        };
         let start = Instant::now();
-        while crate::process::exists(s.pid) && start.elapsed() < Duration::from_secs(5) {
+        while !dead() && start.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(10));
         }
-        // The command was the relay's child: once orphaned and killed, the
-        // test process (or init) reaps it; it must at least be dead.
-        let state = std::fs::read_to_string(format!("/proc/{}/stat", s.pid)).unwrap_or_default();
-        assert!(state.is_empty() || state.contains(") Z "), "{state}");
+        assert!(dead(), "the command survived its relay");
         kill(&s.pidfd).unwrap(); // already gone: fine
     }
 
