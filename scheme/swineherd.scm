@@ -10,6 +10,7 @@
   #:use-module (shepherd service)
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
+  #:use-module (swineherd exec)
   #:use-module (swineherd ffi)
   #:use-module (swineherd network)
   #:use-module (swineherd resources)
@@ -381,7 +382,29 @@ from it."
      (delete-snapshot
       "Delete the container's snapshot NAME: herd delete-snapshot swine:ID
 NAME."
-      (action:delete-snapshot config id)))))
+      (action:delete-snapshot config id))
+     (exec
+      "Run COMMAND with its ARGs inside the container, in all its namespaces
+and its root, as its root user, in /, with a clean environment:
+herd exec swine:ID -- [--timeout=SECONDS] COMMAND [ARG...].  Its standard
+output, then its standard error, are printed; herd exits 0 if it exits 0,
+else 1 with its status.  --timeout=SECONDS kills it (and its process group)
+after that long.  The `--' keeps herd from taking options of COMMAND (or
+--timeout) for its own."
+      (action:exec (lambda (process) (container-init config id process))))
+     (peek
+      "Print the last line of FILE, a file name inside the container, that
+matches REGEX, a POSIX extended regular expression: herd peek swine:ID FILE
+REGEX.  FILE is resolved inside the container's root (symbolic links
+included) and read up to the size it had when `peek' started."
+      (action:peek (lambda (process) (container-init config id process))))
+     (fs
+      "Run the host command COMMAND with ARGs followed by the container's
+root file system (/proc/PID/root): herd fs swine:ID -- [--timeout=SECONDS]
+COMMAND [ARG...].  COMMAND must be an absolute file name under the
+configured permitted-host-command-prefix; without one, `fs' is disabled."
+      (action:fs (swineherd-configuration-permitted-host-command-prefix config)
+                 (lambda (process) (container-init config id process)))))))
 
 
 ;;;

@@ -15,6 +15,8 @@ pub mod btrfs;
 pub mod capi;
 pub mod cgroup;
 pub mod error;
+pub mod exec;
+pub mod inroot;
 pub mod net;
 pub mod process;
 pub mod state;

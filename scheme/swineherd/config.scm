@@ -20,6 +20,7 @@
             swineherd-configuration-subnet
             swineherd-configuration-netns-directory
             swineherd-configuration-cgroup-parent
+            swineherd-configuration-permitted-host-command-prefix
             address-lease-directory
             container-cgroup
             container-data-directory
@@ -35,7 +36,8 @@
 (define-record-type <swineherd-configuration>
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
-                            netns-directory cgroup-parent)
+                            netns-directory cgroup-parent
+                            permitted-host-command-prefix)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -45,7 +47,9 @@
   (bridge          swineherd-configuration-bridge)          ;interface name
   (subnet          swineherd-configuration-subnet)          ;(GATEWAY . PREFIX)
   (netns-directory swineherd-configuration-netns-directory) ;/run/netns
-  (cgroup-parent   swineherd-configuration-cgroup-parent))  ;relative path
+  (cgroup-parent   swineherd-configuration-cgroup-parent)   ;relative path
+  (permitted-host-command-prefix                            ;#f: no `fs'
+   swineherd-configuration-permitted-host-command-prefix))
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -73,7 +77,8 @@ from a checkout, else /var/lib/swineherd."
                                   (netns-directory "/run/netns")
                                   (cgroup-parent
                                    (or (getenv "SWINEHERD_CGROUP_PARENT")
-                                       "swineherd")))
+                                       "swineherd"))
+                                  (permitted-host-command-prefix #f))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -83,11 +88,13 @@ start.  Records that must survive restarts, such as address leases, live in
 STATE-DIRECTORY.  Containers are connected to the bridge BRIDGE, whose
 address and prefix are SUBNET, and get addresses from it; their network
 namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
-runs in the cgroup CGROUP-PARENT/ID of every hierarchy."
+runs in the cgroup CGROUP-PARENT/ID of every hierarchy.  The `fs' action
+runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
+and none when it is #f."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
-                            cgroup-parent))
+                            cgroup-parent permitted-host-command-prefix))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

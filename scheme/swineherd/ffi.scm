@@ -37,7 +37,11 @@
             cgroup-statistics
             cgexec-file-name
             write-file-atomically
-            selftest-panic))
+            selftest-panic
+            exec-spawn
+            exec-reap
+            exec-kill
+            open-in-container))
 
 ;;; Commentary:
 ;;;
@@ -402,5 +406,101 @@ either the old or the new content."
   "Make libswineherd panic on purpose (only when SWINEHERD_SELFTEST=1 in
 Shepherd's environment), to prove that the panic comes back as an error."
   (check 'selftest-panic (%selftest-panic)))
+
+;;;
+;;; Running commands and reading files in containers.
+;;;
+
+(define (strings->argz strings what)
+  "Return a bytevector holding STRINGS as NUL-terminated UTF-8 strings one
+after the other (an argz vector).  Raise an error naming WHAT if one of them
+contains a NUL character."
+  (let* ((bvs (map (lambda (str)
+                     (when (string-index str #\nul)
+                       (error (format #f "~a contains a NUL character: ~s"
+                                      what str)))
+                     (string->utf8 str))
+                   strings))
+         (argz (make-bytevector (fold (lambda (bv n)
+                                        (+ n 1 (bytevector-length bv)))
+                                      0 bvs)
+                                0)))
+    (fold (lambda (bv offset)
+            (bytevector-copy! bv 0 argz offset (bytevector-length bv))
+            (+ offset 1 (bytevector-length bv)))
+          0 bvs)
+    argz))
+
+(define %exec-spawn
+  (library-function "swh_exec_spawn" int
+                    (list int '* size_t '* size_t uint64 '*)))
+
+(define (exec-spawn init-pid command environment timeout-ms)
+  "Start COMMAND, a list of strings whose first is the program (looked up in
+ENVIRONMENT's PATH), with ENVIRONMENT, a list of \"NAME=VALUE\" strings, in
+every namespace and the root of the process INIT-PID (a container's init),
+as its root user; on the host when INIT-PID is 0.  Kill it and its process
+group after TIMEOUT-MS milliseconds unless that is 0.  Return five values:
+the command's host PID, and four file descriptors to close: a pidfd of its
+relay process, readable once the command has ended (then call `exec-reap'),
+the non-blocking read ends of its standard output and error, and the relay's
+report pipe."
+  (let ((argv (strings->argz command "command"))
+        (envp (strings->argz environment "environment"))
+        (out (make-bytevector (* 4 (sizeof int)) 0)))
+    (let ((pid (check 'exec-spawn
+                      (%exec-spawn init-pid
+                                   (bytevector->pointer argv)
+                                   (bytevector-length argv)
+                                   (bytevector->pointer envp)
+                                   (bytevector-length envp)
+                                   timeout-ms
+                                   (bytevector->pointer out)))))
+      (apply values pid
+             (map (lambda (i)
+                    (bytevector-sint-ref out (* i (sizeof int))
+                                         (native-endianness) (sizeof int)))
+                  (iota 4))))))
+
+(define %exec-reap
+  (library-function "swh_exec_reap" int (list int int '*)))
+
+(define (exec-reap pidfd report)
+  "Reap the relay behind PIDFD, made by `exec-spawn', without blocking.
+Return #f if its command is still running, else three values: the
+command's wait status, the errno of its failed exec (0 if a program ran),
+and whether it was killed at its deadline."
+  (let* ((out (make-bytevector (* 3 (sizeof int)) 0))
+         (result (%exec-reap pidfd report (bytevector->pointer out)))
+         (ref (lambda (i)
+                (bytevector-sint-ref out (* i (sizeof int))
+                                     (native-endianness) (sizeof int)))))
+    (if (= result (- EAGAIN))
+        #f
+        (begin
+          (check 'exec-reap result)
+          (values (ref 0) (ref 1) (not (zero? (ref 2))))))))
+
+(define %exec-kill
+  (library-function "swh_exec_kill" int (list int)))
+
+(define (exec-kill pidfd)
+  "Give up on the command behind PIDFD: kill its relay, which takes the
+command with it.  Reap it afterwards with `exec-reap'."
+  (check 'exec-kill (%exec-kill pidfd)))
+
+(define %open-in-root
+  (library-function "swh_open_in_root" int (list int '* '*)))
+
+(define (open-in-container init-pid file)
+  "Open FILE, a file name inside the container whose init has host PID
+INIT-PID, for reading, and return its file descriptor.  Symbolic links and
+`..' never lead outside the container's root, /proc magic links are
+refused, and FILE must be a regular file; otherwise throw a `system-error'."
+  (let ((out (int-out)))
+    (check 'open-in-container
+           (%open-in-root init-pid (string->pointer file "UTF-8")
+                          (bytevector->pointer out)))
+    (int-out-ref out)))
 
 ;;; ffi.scm ends here

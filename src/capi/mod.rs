@@ -18,6 +18,7 @@
 
 mod btrfs;
 mod cgroup;
+mod exec;
 mod net;
 mod process;
 mod selftest;

@@ -1,0 +1,126 @@
+//! Exports for [`crate::exec`] and [`crate::inroot`].
+
+use std::ffi::{c_char, c_int};
+use std::os::fd::{BorrowedFd, IntoRawFd};
+use std::time::Duration;
+
+use super::{borrow_str, boundary, write_out};
+use crate::error::{Error, Result};
+use crate::exec::{self, Target};
+use crate::inroot;
+
+/// Borrow the argz buffer BUF of LEN bytes: NUL-terminated strings one
+/// after the other.
+unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result<&'a [u8]> {
+    if buf.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::new(what, libc::EINVAL).detail("NULL buffer"));
+    }
+    Ok(std::slice::from_raw_parts(buf.cast::<u8>(), len))
+}
+
+/// A descriptor number given by the caller, borrowed for the call.
+fn borrowed(fd: c_int, what: &'static str) -> Result<BorrowedFd<'static>> {
+    if fd < 0 {
+        return Err(Error::new(what, libc::EBADF));
+    }
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// Start a command and return its host PID.  ARGV (ARGV_LEN bytes) and
+/// ENVP (ENVP_LEN bytes) are argz buffers: NUL-terminated strings one after
+/// the other; ARGV's first string is the program, searched in ENVP's PATH.
+/// With INIT_PID > 0 the command runs in every namespace and the root of
+/// that process (a container's init) as its uid/gid 0; with 0, on the host.
+/// Its working directory is `/`, its standard input `/dev/null`, and it
+/// leads a session of its own; with TIMEOUT_MS > 0 it is killed, with its
+/// process group, after that many milliseconds.
+///
+/// The command is the child of a relay process that Shepherd's reaper
+/// never sees (exit signal 0, no exec).  On success OUT receives four
+/// descriptors, all close-on-exec, which the caller must close: a pidfd of
+/// the relay (readable once the command has ended; then call
+/// `swh_exec_reap`, or the relay stays a zombie), the non-blocking read
+/// ends of the command's standard output and standard error, and the
+/// non-blocking read end of the relay's report pipe.
+///
+/// # Safety
+/// ARGV and ENVP must be valid for reads of their lengths; OUT must be
+/// valid for writes of four `int`s.
+#[no_mangle]
+pub unsafe extern "C" fn swh_exec_spawn(
+    init_pid: c_int,
+    argv: *const c_char,
+    argv_len: usize,
+    envp: *const c_char,
+    envp_len: usize,
+    timeout_ms: u64,
+    out: *mut [c_int; 4],
+) -> c_int {
+    boundary("exec spawn", || {
+        if out.is_null() {
+            return Err(Error::new("exec spawn", libc::EINVAL).detail("NULL out-parameter"));
+        }
+        let argv = exec::parse_argz(argz(argv, argv_len, "command")?);
+        let envp = exec::parse_argz(argz(envp, envp_len, "environment")?);
+        let target = if init_pid == 0 { Target::Host } else { Target::Container(init_pid) };
+        let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let s = exec::spawn(target, &argv, &envp, timeout)?;
+        let fds = [s.pidfd, s.stdout, s.stderr, s.report].map(IntoRawFd::into_raw_fd);
+        write_out(out, fds)?;
+        Ok(s.pid)
+    })
+}
+
+/// Reap the relay behind PIDFD without blocking, and tell how its command
+/// ended, read from REPORT_FD: OUT receives the command's wait status (as
+/// `waitpid` makes it), the errno of its failed `execve` (0 if a program
+/// ran; the status is then an exit with 127) and 1 if it was killed at its
+/// deadline, else 0.  Return 0, or `-EAGAIN` if it is still running.  The
+/// descriptors stay open.
+///
+/// # Safety
+/// OUT must be valid for writes of three `int`s.
+#[no_mangle]
+pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut [c_int; 3]) -> c_int {
+    boundary("exec reap", || {
+        let pidfd = borrowed(pidfd, "exec reap")?;
+        let report = borrowed(report_fd, "exec reap")?;
+        match exec::reap(&pidfd, &report)? {
+            Some(o) => write_out(out, [o.status, o.exec_errno, o.timed_out as c_int]),
+            None => Err(Error::new("reap command", libc::EAGAIN).detail("still running")),
+        }
+    })
+}
+
+/// Give up on the command behind PIDFD: SIGKILL its relay, which takes the
+/// command with it.  A command that has ended is fine.  Reap it afterwards
+/// as usual.
+#[no_mangle]
+pub extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
+    boundary("exec kill", || {
+        exec::kill(&borrowed(pidfd, "exec kill")?)?;
+        Ok(0)
+    })
+}
+
+/// Open PATH, a file name inside the container whose init has host PID
+/// INIT_PID, for reading; symlinks and `..` are resolved inside the
+/// container's root, magic links (`/proc/PID/root`…) are refused, and PATH
+/// must name a regular file.  Store the descriptor (close-on-exec; the
+/// caller closes it) in *FD.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string; FD valid for a write of one `int`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
+    boundary("open in container", || {
+        if fd.is_null() {
+            return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
+        }
+        let file = inroot::open_in_container(init_pid, borrow_str(path, "file name")?)?;
+        write_out(fd, file.into_raw_fd())
+    })
+}

@@ -1,0 +1,709 @@
+//! Run a command inside a container's namespaces (or on the host), without
+//! blocking Shepherd and without losing its exit status to Shepherd's
+//! reaper.
+//!
+//! # Shape
+//!
+//! Shepherd reaps every ordinary child with `waitpid(WAIT_ANY)`.  A child
+//! whose exit signal is 0 is invisible to that (only `__WALL`/`__WCLONE`
+//! waits see it) — but `execve` resets the exit signal to SIGCHLD
+//! (`de_thread` in fs/exec.c).  So the command cannot be Shepherd's child;
+//! a *relay* process that never execs stands between them:
+//!
+//! 1. Shepherd opens everything first: `/proc/INIT/ns/*`, `/proc/INIT/root`,
+//!    the pipes, `/dev/null`, and builds argv, envp and the program's
+//!    candidate file names ([`Plan`]).  Nothing is allocated after a fork.
+//! 2. Shepherd clones the relay with exit signal 0 and `CLONE_PIDFD`.  The
+//!    relay closes every descriptor of Shepherd's it does not need, makes
+//!    itself non-dumpable, joins the namespaces in [`NAMESPACE_ORDER`] (user
+//!    first, mnt last), chroots into the init's root, takes uid/gid 0 of
+//!    the container, and clones the command, which is thus created in the
+//!    container's PID namespace (`setns(pid)` only affects children: this is
+//!    the extra fork).  It reports the command's PID (a [`Report`]).
+//! 3. The relay waits for the command with a pidfd, kills it and its
+//!    process group at the deadline, if any, reaps it and reports its exact
+//!    wait status, then exits.  If the relay is killed, the command is too
+//!    (`PR_SET_PDEATHSIG`).
+//! 4. Shepherd waits only for the first report (about a millisecond), then
+//!    returns the relay's pidfd, the read ends of stdout and stderr and the
+//!    report pipe to Scheme, which waits for them with Fibers and calls
+//!    [`reap`] once the pidfd is readable.
+//!
+//! The child side lives in [`child`]: only async-signal-safe system calls,
+//! no allocation, no panics.
+
+mod child;
+
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
+
+use crate::error::{Context, Error, Result};
+
+/// The namespaces a command joins, in this order.  The user namespace comes
+/// first: joining it gives the relay every capability inside, which
+/// entering the others needs once it has left the host's user namespace.
+/// The mount namespace comes last, because it changes how every later file
+/// name resolves (and `/proc` with it).
+pub const NAMESPACE_ORDER: [(&str, c_int); 8] = [
+    ("user", libc::CLONE_NEWUSER),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("net", libc::CLONE_NEWNET),
+    ("pid", libc::CLONE_NEWPID),
+    ("time", libc::CLONE_NEWTIME),
+    ("mnt", libc::CLONE_NEWNS),
+];
+
+/// PATH used to find the program when ENVP has no `PATH=`.
+pub const DEFAULT_PATH: &str = "/run/current-system/profile/bin:/run/current-system/profile/sbin:\
+/usr/bin:/usr/sbin:/bin:/sbin";
+
+/// How long Shepherd waits for the relay to start the command (it normally
+/// needs about a millisecond: a few `setns`, a `chroot`, a `clone`).
+const START_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A running command: what [`spawn`] returns.  Every descriptor is
+/// close-on-exec; the pipes' read ends are non-blocking.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The command's host PID (for information: the command is the relay's
+    /// child, and only the relay may signal it by PID).
+    pub pid: i32,
+    /// A pidfd of the relay: readable once the command has exited and the
+    /// relay has reported its status.
+    pub pidfd: OwnedFd,
+    /// Read end of the command's standard output.
+    pub stdout: OwnedFd,
+    /// Read end of the command's standard error.
+    pub stderr: OwnedFd,
+    /// Read end of the relay's report pipe, for [`reap`].
+    pub report: OwnedFd,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Its wait status, as `waitpid` makes it (`WEXITSTATUS`, `WTERMSIG`…).
+    pub status: c_int,
+    /// The errno of the last `execve` if no program could be run (the
+    /// status is then an exit with 127), else 0.
+    pub exec_errno: c_int,
+    /// Whether the relay killed it at its deadline.
+    pub timed_out: bool,
+}
+
+/// Where the command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// In the caller's own namespaces and root (the `fs` action, tests).
+    Host,
+    /// In every namespace and the root of the process with this host PID,
+    /// a container's init, as uid and gid 0 of its user namespace.
+    Container(i32),
+}
+
+/// A record of the relay's report pipe: four native-endian `i32`s, written
+/// atomically (less than PIPE_BUF).  `[STARTED, pid, 0, 0]`, later
+/// `[DONE, status, exec errno, timed out]`; or `[step, errno, 0, 0]` when
+/// a step failed before the command started.
+pub(crate) type Report = [i32; 4];
+
+pub(crate) mod report {
+    pub const STARTED: i32 = 0;
+    pub const DONE: i32 = 1;
+    pub const CHROOT: i32 = 2;
+    pub const IDS: i32 = 3;
+    pub const CLONE: i32 = 4;
+    pub const DUMPABLE: i32 = 5;
+    pub const FDS: i32 = 6;
+    /// `SETNS + i`: joining `NAMESPACE_ORDER[i]`.
+    pub const SETNS: i32 = 16;
+}
+
+/// Everything the two children need, prepared before the first fork.  The
+/// children only read it.
+pub(crate) struct Plan {
+    /// (namespace fd, CLONE_NEW* type, index in NAMESPACE_ORDER), in order.
+    pub namespaces: Vec<(RawFd, c_int, usize)>,
+    /// O_PATH fd of the init's root, to chroot into after setns(mnt).
+    pub root: Option<RawFd>,
+    /// Become uid/gid 0 of the joined user namespace.
+    pub set_ids: bool,
+    /// …and drop supplementary groups (not allowed when the namespace's
+    /// `setgroups` file says `deny`).
+    pub set_groups: bool,
+    pub stdin: RawFd,
+    pub stdout: RawFd,
+    pub stderr: RawFd,
+    /// The exec-error pipe: the command writes its errno to `exec_w` if no
+    /// program could be run; the relay reads `exec_r`.
+    pub exec_r: RawFd,
+    pub exec_w: RawFd,
+    pub report: RawFd,
+    /// Every descriptor above, sorted: the relay closes all others.
+    pub keep: Vec<RawFd>,
+    /// Kill the command after this many milliseconds (0: never).
+    pub timeout_ms: u64,
+    /// NULL-terminated candidate file names of the program, in PATH order.
+    pub programs: Vec<*const c_char>,
+    pub argv: Vec<*const c_char>,
+    pub envp: Vec<*const c_char>,
+}
+
+/// Parse an argz buffer ("a\0b\0c\0"): NUL-terminated strings one after
+/// the other, as `argz_create` makes them.  A final string without its NUL
+/// is accepted.
+pub fn parse_argz(buf: &[u8]) -> Vec<CString> {
+    let buf = buf.strip_suffix(&[0]).unwrap_or(buf);
+    if buf.is_empty() {
+        return Vec::new();
+    }
+    buf.split(|&b| b == 0)
+        .map(|s| CString::new(s).expect("split on NUL leaves no NUL"))
+        .collect()
+}
+
+/// The file names to try for PROGRAM with the search path PATH, as
+/// `execvp` does: PROGRAM itself if it contains a slash, else PROGRAM in
+/// each directory of PATH (an empty entry meaning the current directory,
+/// which is `/` for commands run here).
+pub fn candidates(program: &CStr, path: &str) -> Vec<CString> {
+    let bytes = program.to_bytes();
+    if bytes.contains(&b'/') {
+        return vec![program.to_owned()];
+    }
+    path.split(':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { "." } else { dir.trim_end_matches('/') };
+            let mut name = Vec::with_capacity(dir.len() + 1 + bytes.len());
+            name.extend_from_slice(dir.as_bytes());
+            name.push(b'/');
+            name.extend_from_slice(bytes);
+            CString::new(name).expect("no NUL in a CStr or a str split")
+        })
+        .collect()
+}
+
+/// The PATH in ENVP, or [`DEFAULT_PATH`].
+fn search_path(envp: &[CString]) -> String {
+    envp.iter()
+        .find_map(|var| var.to_bytes().strip_prefix(b"PATH="))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_else(|| DEFAULT_PATH.to_string())
+}
+
+fn last_os_error(op: &'static str, what: impl AsRef<std::path::Path>) -> Error {
+    Error::io(op, what, &io::Error::last_os_error())
+}
+
+fn cvt(rc: c_int, op: &'static str, what: &str) -> Result<c_int> {
+    if rc < 0 {
+        Err(last_os_error(op, what))
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A pipe, both ends close-on-exec: (read, write).
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, "create pipe", "pipe2")?;
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> Result<()> {
+    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }, "fcntl", "F_GETFL")?;
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) }, "fcntl", "F_SETFL")?;
+    Ok(())
+}
+
+fn open_cloexec(path: &str, flags: c_int) -> Result<OwnedFd> {
+    let c = CString::new(path).map_err(|_| Error::new("open", libc::EINVAL).path(path))?;
+    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(last_os_error("open", path));
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `pidfd_open(PID)`.
+pub fn pidfd_open(pid: i32) -> Result<OwnedFd> {
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(Error::io("open pidfd", format!("PID {pid}"), &io::Error::last_os_error()));
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// The namespaces of INIT to join, in [`NAMESPACE_ORDER`]: those that differ
+/// from the caller's (joining one's own user namespace is an error) and
+/// that the kernel has.
+fn container_namespaces(init: i32) -> Result<Vec<(OwnedFd, c_int, usize)>> {
+    let mut joined = Vec::new();
+    for (index, (kind, nstype)) in NAMESPACE_ORDER.iter().enumerate() {
+        let theirs = format!("/proc/{init}/ns/{kind}");
+        let fd = match open_cloexec(&theirs, libc::O_RDONLY) {
+            Ok(fd) => fd,
+            // A kernel without this kind of namespace.
+            Err(err) if err.errno == libc::ENOENT && crate::process::exists(init) => continue,
+            Err(err) => return Err(err),
+        };
+        let ours = std::fs::metadata(format!("/proc/self/ns/{kind}"));
+        let theirs_meta = File::from(fd.try_clone().at("dup", &theirs)?).metadata().at("stat", &theirs)?;
+        if let Ok(ours) = ours {
+            if ours.dev() == theirs_meta.dev() && ours.ino() == theirs_meta.ino() {
+                continue;
+            }
+        }
+        joined.push((fd, *nstype, index));
+    }
+    Ok(joined)
+}
+
+/// Whether the user namespace of INIT allows `setgroups`.
+fn setgroups_allowed(init: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{init}/setgroups")).map_or(true, |s| s.trim() != "deny")
+}
+
+/// The `clone_args` of `clone3(2)` (linux/sched.h), version 2.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+    pub set_tid: u64,
+    pub set_tid_size: u64,
+    pub cgroup: u64,
+}
+
+/// `clone3` like `fork`: the child continues on a copy of the stack and
+/// gets 0.  Async-signal-safe.
+pub(crate) unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
+    libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
+}
+
+/// Read one report from FD, non-blocking: `None` if there is none (yet).
+fn read_report(fd: &impl AsRawFd) -> Option<Report> {
+    let mut buf = [0u8; 16];
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n != 16 {
+        return None;
+    }
+    let word = |i: usize| i32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+    Some([word(0), word(4), word(8), word(12)])
+}
+
+/// Start ARGV (ARGV[0] is looked up in ENVP's PATH) with environment ENVP
+/// in TARGET, with standard input from /dev/null, standard output and
+/// error into pipes, in a session of its own, with working directory `/`,
+/// killed with its process group after TIMEOUT if one is given.
+///
+/// Blocks only until the relay has started the command (about a
+/// millisecond; at most [`START_TIMEOUT`]); never waits for the command.
+pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option<Duration>) -> Result<Spawned> {
+    const OP: &str = "run command";
+    let Some(program) = argv.first() else {
+        return Err(Error::new(OP, libc::EINVAL).detail("no command given"));
+    };
+    if program.as_bytes().is_empty() {
+        return Err(Error::new(OP, libc::EINVAL).detail("empty command name"));
+    }
+
+    // Everything the children need, opened and built now.
+    let (init_pidfd, namespaces, root, set_groups) = match target {
+        Target::Host => (None, Vec::new(), None, false),
+        Target::Container(init) => {
+            if init <= 0 {
+                return Err(Error::new(OP, libc::EINVAL).detail(format!("invalid init PID {init}")));
+            }
+            // Holding a pidfd across the opens, and checking it afterwards,
+            // proves that the files belong to INIT, not to a process that
+            // took its PID after it died.
+            let pidfd = pidfd_open(init)?;
+            let namespaces = container_namespaces(init)?;
+            let root = open_cloexec(&format!("/proc/{init}/root"), libc::O_PATH | libc::O_DIRECTORY)?;
+            (Some(pidfd), namespaces, Some(root), setgroups_allowed(init))
+        }
+    };
+    let candidates = candidates(program, &search_path(envp));
+    let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (exec_r, exec_w) = pipe()?;
+    let (report_r, report_w) = pipe()?;
+    for fd in [&out_r, &err_r, &report_r, &exec_r] {
+        set_nonblocking(fd)?;
+    }
+    let nul = |v: &[CString]| -> Vec<*const c_char> {
+        v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+    };
+    let mut plan = Plan {
+        namespaces: namespaces.iter().map(|(fd, t, i)| (fd.as_raw_fd(), *t, *i)).collect(),
+        root: root.as_ref().map(|fd| fd.as_raw_fd()),
+        set_ids: matches!(target, Target::Container(_)),
+        set_groups,
+        stdin: devnull.as_raw_fd(),
+        stdout: out_w.as_raw_fd(),
+        stderr: err_w.as_raw_fd(),
+        exec_r: exec_r.as_raw_fd(),
+        exec_w: exec_w.as_raw_fd(),
+        report: report_w.as_raw_fd(),
+        keep: Vec::new(),
+        timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
+        programs: nul(&candidates),
+        argv: nul(argv),
+        envp: nul(envp),
+    };
+    plan.keep = plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).collect();
+    plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
+    plan.keep.sort_unstable();
+    plan.keep.dedup();
+    if let Some(pidfd) = &init_pidfd {
+        if send_signal(pidfd, 0).is_err() {
+            return Err(Error::new(OP, libc::ESRCH).detail("the container's init exited"));
+        }
+    }
+
+    // The relay.
+    let mut relay_pidfd: RawFd = -1;
+    let mut args = CloneArgs {
+        flags: libc::CLONE_PIDFD as u64,
+        pidfd: &mut relay_pidfd as *mut RawFd as u64,
+        exit_signal: 0,
+        ..CloneArgs::default()
+    };
+    let pid = unsafe { clone3(&mut args) };
+    if pid == 0 {
+        unsafe { child::relay(&plan) }
+    }
+    if pid < 0 {
+        return Err(last_os_error(OP, "clone3"));
+    }
+    let relay = unsafe { OwnedFd::from_raw_fd(relay_pidfd) };
+    // The children have their copies; ours would keep the pipes open.
+    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root));
+
+    match wait_started(&relay, &report_r)? {
+        [report::STARTED, pid, _, _] => {
+            Ok(Spawned { pid, pidfd: relay, stdout: out_r, stderr: err_r, report: report_r })
+        }
+        [code, errno, _, _] => {
+            // The relay exits right after a failure report.
+            let _ = wait_exit(&relay, Duration::from_millis(100));
+            Err(step_error(code, errno, target))
+        }
+    }
+}
+
+/// The error for a relay's report that step CODE failed with ERRNO.
+fn step_error(code: i32, errno: i32, target: Target) -> Error {
+    let init = match target {
+        Target::Container(pid) => pid,
+        Target::Host => 0,
+    };
+    let op = match code {
+        report::CHROOT => "enter the container's root",
+        report::IDS => "become root in the container",
+        report::CLONE => "start the command",
+        report::DUMPABLE => "protect the relay process",
+        report::FDS => "close Shepherd's descriptors in the relay",
+        c if c >= report::SETNS => "join namespace",
+        _ => "run command",
+    };
+    let err = Error::new(op, errno);
+    match NAMESPACE_ORDER.get((code - report::SETNS) as usize) {
+        Some((kind, _)) if code >= report::SETNS => err.path(format!("/proc/{init}/ns/{kind}")),
+        _ => err,
+    }
+}
+
+fn poll_in(fds: &[RawFd], ms: c_int) -> Result<()> {
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    if unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) } < 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::io("wait for relay", "poll", &err));
+        }
+    }
+    Ok(())
+}
+
+/// Wait for the relay's first report; kill it if it takes longer than
+/// [`START_TIMEOUT`] or dies without reporting.
+fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(report) = read_report(report_r) {
+            return Ok(report);
+        }
+        if let Some(status) = reap_raw(relay)? {
+            return Err(Error::new("run command", libc::ECHILD)
+                .detail(format!("the relay process ended without a report (wait status {status:#x})")));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let _ = send_signal(relay, libc::SIGKILL);
+            let _ = wait_exit(relay, Duration::from_millis(100));
+            return Err(Error::new("run command", libc::ETIMEDOUT)
+                .detail("the relay process did not manage to enter the container; killed"));
+        }
+        poll_in(&[report_r.as_raw_fd(), relay.as_raw_fd()], left.as_millis().min(10_000) as c_int)?;
+    }
+}
+
+/// Wait up to LIMIT for the process behind PIDFD to exit, and reap it.
+fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<Option<c_int>> {
+    poll_in(&[pidfd.as_raw_fd()], limit.as_millis() as c_int)?;
+    reap_raw(pidfd)
+}
+
+/// Reap the exited child behind PIDFD without blocking: its wait status,
+/// or `None` while it runs.
+fn reap_raw(pidfd: &impl AsRawFd) -> Result<Option<c_int>> {
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PIDFD,
+            pidfd.as_raw_fd() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::__WALL,
+        )
+    };
+    if rc < 0 {
+        return Err(last_os_error("reap", "waitid"));
+    }
+    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if pid == 0 {
+        return Ok(None);
+    }
+    Ok(Some(wait_status(info.si_code, status)))
+}
+
+/// The `waitpid`-style status for a `waitid` CODE (CLD_*) and STATUS.
+pub(crate) fn wait_status(code: c_int, status: c_int) -> c_int {
+    match code {
+        libc::CLD_EXITED => (status & 0xff) << 8,
+        libc::CLD_KILLED => status & 0x7f,
+        libc::CLD_DUMPED => (status & 0x7f) | 0x80,
+        _ => status,
+    }
+}
+
+/// Reap the relay behind PIDFD without blocking and return how the command
+/// ended, from REPORT (the report pipe); `None` while it runs.  A relay
+/// that died without reporting (killed by [`kill`]) took the command with
+/// it: its own status is returned.
+pub fn reap(pidfd: &impl AsRawFd, report: &impl AsRawFd) -> Result<Option<Outcome>> {
+    let Some(relay_status) = reap_raw(pidfd)? else { return Ok(None) };
+    Ok(Some(match read_report(report) {
+        // The STARTED record was consumed by spawn; DONE follows.
+        Some([report::DONE, status, exec_errno, timed_out]) => {
+            Outcome { status, exec_errno, timed_out: timed_out != 0 }
+        }
+        _ => Outcome { status: relay_status, exec_errno: 0, timed_out: false },
+    }))
+}
+
+/// `pidfd_send_signal(PIDFD, SIGNAL)`.
+pub fn send_signal(pidfd: &impl AsRawFd, signal: c_int) -> Result<()> {
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, 0usize, 0) };
+    if rc < 0 {
+        return Err(last_os_error("signal", "pidfd_send_signal"));
+    }
+    Ok(())
+}
+
+/// Kill the relay behind PIDFD (SIGKILL); the command dies with it
+/// (`PR_SET_PDEATHSIG`).  A relay that has exited already is fine.  For
+/// giving up on a command; a deadline is better given to [`spawn`], whose
+/// relay kills the command's whole process group and reports its status.
+pub fn kill(pidfd: &impl AsRawFd) -> Result<()> {
+    match send_signal(pidfd, libc::SIGKILL) {
+        Err(err) if err.errno != libc::ESRCH => Err(err),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn cs(args: &[&str]) -> Vec<CString> {
+        args.iter().map(|a| CString::new(*a).unwrap()).collect()
+    }
+
+    fn env() -> Vec<CString> {
+        cs(&["PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"])
+    }
+
+    fn run(argv: &[&str], timeout: Option<Duration>) -> Spawned {
+        spawn(Target::Host, &cs(argv), &env(), timeout).unwrap()
+    }
+
+    /// Wait for the command to end (polling the relay's pidfd), then reap.
+    fn wait(s: &Spawned) -> Outcome {
+        let mut pfd = libc::pollfd { fd: s.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1, "command did not end");
+        reap(&s.pidfd, &s.report).unwrap().expect("ended")
+    }
+
+    /// Everything left in FD (whose writers are gone) as a string.
+    fn read_all(fd: OwnedFd) -> String {
+        let mut file = File::from(fd);
+        let mut out = Vec::new();
+        loop {
+            let mut buf = [0u8; 4096];
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    const EXITED: fn(c_int) -> Outcome = |code| Outcome { status: code << 8, exec_errno: 0, timed_out: false };
+
+    #[test]
+    fn argz_is_split_on_nul() {
+        assert_eq!(parse_argz(b"echo\0hello world\0"), cs(&["echo", "hello world"]));
+        assert_eq!(parse_argz(b"a\0\0b"), cs(&["a", "", "b"]));
+        assert!(parse_argz(b"").is_empty());
+    }
+
+    #[test]
+    fn candidates_follow_path_like_execvp() {
+        let sh = CString::new("sh").unwrap();
+        assert_eq!(candidates(&sh, "/a:/b/::/c"), cs(&["/a/sh", "/b/sh", "./sh", "/c/sh"]));
+        let abs = CString::new("/x/y").unwrap();
+        assert_eq!(candidates(&abs, "/a"), cs(&["/x/y"]));
+        let rel = CString::new("x/y").unwrap();
+        assert_eq!(candidates(&rel, "/a"), cs(&["x/y"]));
+    }
+
+    #[test]
+    fn output_status_and_environment() {
+        let s = run(&["sh", "-c", "echo out; echo err >&2; pwd; env | grep -v '^PWD=' | sort; exit 3"], None);
+        assert!(s.pid > 0);
+        assert_eq!(wait(&s), EXITED(3));
+        assert_eq!(read_all(s.stdout), "out\n/\nHOME=/root\nLANG=C.UTF-8\nPATH=/usr/bin:/bin\n");
+        assert_eq!(read_all(s.stderr), "err\n");
+    }
+
+    #[test]
+    fn missing_program_reports_its_errno() {
+        let s = run(&["no-such-program-swh"], None);
+        assert_eq!(wait(&s), Outcome { status: 127 << 8, exec_errno: libc::ENOENT, timed_out: false });
+        let s = run(&["/etc/passwd"], None);
+        assert_eq!(wait(&s).exec_errno, libc::EACCES);
+    }
+
+    #[test]
+    fn empty_command_is_refused() {
+        assert_eq!(spawn(Target::Host, &[], &env(), None).unwrap_err().errno, libc::EINVAL);
+        assert_eq!(spawn(Target::Host, &cs(&[""]), &env(), None).unwrap_err().errno, libc::EINVAL);
+    }
+
+    #[test]
+    fn only_standard_fds_session_and_signals() {
+        // ls opens the directory itself: its fd is 3.
+        let s = run(
+            &["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; \
+               read pid comm state ppid pgrp session rest </proc/$$/stat; \
+               [ $session = $$ ] && [ $pgrp = $$ ] && echo session-leader; \
+               cat; grep -E '^Sig(Blk|Ign)' /proc/self/status"],
+            None,
+        );
+        assert_eq!(wait(&s), EXITED(0));
+        let out = read_all(s.stdout);
+        assert!(out.starts_with("0 1 2 3 \n"), "{out}");
+        assert!(out.contains("session-leader"), "{out}");
+        assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
+        assert!(out.contains("SigIgn:\t0000000000000000"), "{out}");
+    }
+
+    #[test]
+    fn the_relay_keeps_only_its_own_descriptors() {
+        let s = run(&["sleep", "5"], None);
+        let relay: i32 = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", s.pidfd.as_raw_fd()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The report pipe, the exec-error pipe and the command's pidfd.
+        let fds = std::fs::read_dir(format!("/proc/{relay}/fd")).unwrap().count();
+        assert_eq!(fds, 3);
+        // Exit signal 0 (field 38 of /proc/PID/stat): waitpid(-1) ignores it.
+        let stat = std::fs::read_to_string(format!("/proc/{relay}/stat")).unwrap();
+        assert_eq!(stat.rsplit_once(") ").unwrap().1.split(' ').nth(35), Some("0"));
+        // Killing the relay kills the command (PDEATHSIG).
+        kill(&s.pidfd).unwrap();
+        let outcome = wait(&s);
+        assert_eq!(outcome.status, libc::SIGKILL);
+        // The command was the relay's child: once orphaned and killed, init
+        // reaps it, some time later; it must be dead (a zombie, or gone).
+        let dead = || {
+            let state = std::fs::read_to_string(format!("/proc/{}/stat", s.pid)).unwrap_or_default();
+            state.is_empty() || state.contains(") Z ")
+        };
+        let start = Instant::now();
+        while !dead() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(dead(), "the command survived its relay");
+        kill(&s.pidfd).unwrap(); // already gone: fine
+    }
+
+    #[test]
+    fn the_deadline_kills_the_process_group() {
+        let start = Instant::now();
+        let s = run(&["sh", "-c", "sleep 30 & echo $!; wait"], Some(Duration::from_millis(300)));
+        assert_eq!(reap(&s.pidfd, &s.report).unwrap(), None, "still running");
+        let outcome = wait(&s);
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(outcome, Outcome { status: libc::SIGKILL, exec_errno: 0, timed_out: true });
+        let sleeper: i32 = read_all(s.stdout).trim().parse().unwrap();
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{sleeper}/stat"))
+                .map_or(true, |s| s.rsplit_once(") ").unwrap().1.starts_with('Z'))
+        };
+        let start = Instant::now();
+        while !gone() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone(), "the background sleep survived the deadline");
+    }
+
+    #[test]
+    fn a_quick_command_within_its_deadline() {
+        let s = run(&["true"], Some(Duration::from_secs(10)));
+        assert_eq!(wait(&s), EXITED(0));
+    }
+
+    #[test]
+    fn invalid_init_is_an_error() {
+        let err = spawn(Target::Container(-1), &cs(&["true"]), &env(), None).unwrap_err();
+        assert_eq!(err.errno, libc::EINVAL);
+        let err = spawn(Target::Container(i32::MAX), &cs(&["true"]), &env(), None).unwrap_err();
+        assert_eq!(err.errno, libc::ESRCH);
+    }
+}

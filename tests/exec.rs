@@ -1,0 +1,178 @@
+//! Running a command in another process's namespaces and root, against the
+//! real kernel.
+//!
+//! These tests need root: tests/scenarios/11-exec.sh runs them with
+//! `--ignored` inside the sandbox.  The "container" is made by unshare(1):
+//! new user (root mapped), mount, PID, UTS, IPC and network namespaces, and
+//! a root directory of its own (`--root`), below its mount namespace's
+//! root — so entering the mount namespace alone would not be enough.
+//! Results are checked from the host, through /proc of the command.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use swineherd::exec::{self, Outcome, Spawned, Target};
+
+/// A process in new namespaces, chrooted into a directory of its own with
+/// the host's /usr bind-mounted in it: a stand-in for a container's init.
+struct Container {
+    unshare: Child,
+    init: i32,
+    root: PathBuf,
+}
+
+impl Container {
+    fn new(name: &str) -> Self {
+        let root = std::env::temp_dir().join(format!("swh-exec-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("usr")).unwrap();
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        for link in ["bin", "sbin", "lib", "lib64"] {
+            std::os::unix::fs::symlink(format!("usr/{link}"), root.join(link)).unwrap();
+        }
+        std::fs::write(root.join("marker-inside"), "inside\n").unwrap();
+        let usr = root.join("usr");
+        let ok = Command::new("mount").args(["--bind", "/usr"]).arg(&usr).status().unwrap().success();
+        assert!(ok, "bind-mount /usr");
+        let unshare = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--pid", "--uts", "--ipc", "--net", "--kill-child"])
+            .arg(format!("--root={}", root.display()))
+            .args(["--", "/bin/sleep", "60"])
+            .spawn()
+            .unwrap();
+        let mut init = None;
+        for _ in 0..400 {
+            if let Ok(pid) = swineherd::process::container_init(unshare.id() as i32, 0) {
+                // Wait until the init is chrooted (unshare execs sleep last).
+                if std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("/bin/sleep")) {
+                    init = Some(pid);
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Container { unshare, init: init.expect("unshare made an init"), root }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = self.unshare.kill();
+        let _ = self.unshare.wait();
+        let _ = Command::new("umount").arg(self.root.join("usr")).status();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn cs(args: &[&str]) -> Vec<CString> {
+    args.iter().map(|a| CString::new(*a).unwrap()).collect()
+}
+
+fn env() -> Vec<CString> {
+    cs(&["PATH=/usr/bin:/bin", "HOME=/root"])
+}
+
+fn wait(s: &Spawned) -> Outcome {
+    let mut pfd = libc::pollfd { fd: s.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 20_000) }, 1, "command did not end");
+    exec::reap(&s.pidfd, &s.report).unwrap().expect("ended")
+}
+
+fn exited(code: i32) -> Outcome {
+    Outcome { status: code << 8, exec_errno: 0, timed_out: false }
+}
+
+fn read_all(fd: OwnedFd) -> String {
+    use std::io::Read;
+    let mut file = std::fs::File::from(fd);
+    let mut out = Vec::new();
+    loop {
+        let mut buf = [0u8; 4096];
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+#[ignore]
+fn enters_every_namespace_and_the_root() {
+    let c = Container::new("ns");
+    let s = exec::spawn(
+        Target::Container(c.init),
+        &cs(&["sh", "-c", "cat /marker-inside; pwd; id -u; id -g; echo $$; sleep 1"]),
+        &env(),
+        None,
+    )
+    .unwrap();
+    // While it runs, compare its namespaces with the init's, from the host.
+    for kind in ["user", "mnt", "pid", "net", "uts", "ipc"] {
+        let theirs = std::fs::read_link(format!("/proc/{}/ns/{kind}", c.init)).unwrap();
+        let ours = std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap();
+        let cmd = std::fs::read_link(format!("/proc/{}/ns/{kind}", s.pid)).unwrap();
+        assert_eq!(cmd, theirs, "{kind} namespace");
+        assert_ne!(cmd, ours, "{kind} namespace");
+    }
+    // Its root is the init's (the marker), not the mount namespace's.
+    assert!(std::fs::metadata(format!("/proc/{}/root/marker-inside", s.pid)).is_ok());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid)).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert_eq!(nspid.split_whitespace().count(), 3, "two PID namespaces: {nspid}");
+    // Its parent is the relay, whose exit signal is 0 (Shepherd's reaper
+    // does not see it) and whose parent is the caller.
+    let stat = |pid: i32| -> Vec<String> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        text.rsplit_once(") ").unwrap().1.split(' ').map(String::from).collect()
+    };
+    let relay: i32 = stat(s.pid)[1].parse().unwrap();
+    assert_eq!(stat(relay)[35], "0", "exit_signal field of the relay's /proc/PID/stat");
+    assert_eq!(stat(relay)[1].parse::<u32>().unwrap(), std::process::id(), "the relay's parent");
+    // The relay is not in the container's PID namespace, nor visible in it.
+    let relay_status = std::fs::read_to_string(format!("/proc/{relay}/status")).unwrap();
+    let relay_nspid = relay_status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert_eq!(relay_nspid.split_whitespace().count(), 2, "{relay_nspid}");
+
+    assert_eq!(wait(&s), exited(0));
+    let out = read_all(s.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..4], ["inside", "/", "0", "0"], "{out}");
+    let inner: i32 = lines[4].parse().unwrap();
+    assert!(inner > 1 && inner < 100, "PID inside the container's namespace: {inner}");
+    assert_eq!(read_all(s.stderr), "");
+}
+
+#[test]
+#[ignore]
+fn immediate_exit_and_missing_program() {
+    let c = Container::new("quick");
+    let s = exec::spawn(Target::Container(c.init), &cs(&["true"]), &env(), None).unwrap();
+    assert_eq!(wait(&s), exited(0));
+    let s = exec::spawn(Target::Container(c.init), &cs(&["sh", "-c", "exit 7"]), &env(), None).unwrap();
+    assert_eq!(wait(&s), exited(7));
+    // /etc/passwd exists on the host but not in the container.
+    let s = exec::spawn(Target::Container(c.init), &cs(&["/etc/passwd"]), &env(), None).unwrap();
+    assert_eq!(wait(&s), Outcome { status: 127 << 8, exec_errno: libc::ENOENT, timed_out: false });
+}
+
+#[test]
+#[ignore]
+fn gone_init_is_an_error() {
+    let c = Container::new("gone");
+    let init = c.init;
+    drop(c);
+    for _ in 0..200 {
+        if !swineherd::process::exists(init) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let err = exec::spawn(Target::Container(init), &cs(&["true"]), &env(), None).unwrap_err();
+    assert_eq!(err.errno, libc::ESRCH, "{err}");
+}
