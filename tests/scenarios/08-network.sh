@@ -52,7 +52,7 @@ check "down: a is unreachable" bash -c "! echo x | timeout 3 nc -N -w 2 $a 80"
 check "down twice is harmless" herd down swine:a
 check "up a" herd up swine:a
 check "up: the same address" test "$(address_of a)" = "$a"
-check "up: reachable again" wait_echo "$a" || { ip neigh; ip -n "$(ns a)" -o addr; ip -o link; }
+check "up: reachable again" wait_until 40 echoes "" "$a" || { ip neigh; ip -n "$(ns a)" -o addr; ip -o link; }
 check "up twice is harmless" herd up swine:a
 
 # Bad input.
