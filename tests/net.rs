@@ -76,6 +76,8 @@ fn bridge_veth_address_route_stats() {
     let ns = Namespace::new();
     link::connect(ns.pid(), &conn("swhtesth", 2)).unwrap();
     assert!(ip(&["-o", "link", "show", "master", "swhtest0"]).contains("swhtesth"));
+    let (_, eth0) = ns.run(&["ip", "-o", "link", "show", "eth0"]);
+    assert!(eth0.contains("link/ether 02:73:77:63:00:02"), "MAC derived from the address: {eth0}");
     let (_, addrs) = ns.run(&["ip", "-o", "addr", "show", "eth0"]);
     assert!(addrs.contains("10.99.0.2/24"), "{addrs}");
     let (_, routes) = ns.run(&["ip", "route"]);

@@ -137,7 +137,10 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     let bridge = host.index(conn.bridge)?;
     // The peer cannot be set up in the same request (the kernel refuses
     // with ENOTCONN while the pair is being made): it is set up inside.
-    let peer = LinkUnspec::new_with_name("eth0").setns_by_fd(netns.as_raw_fd()).build();
+    let peer = LinkUnspec::new_with_name("eth0")
+        .setns_by_fd(netns.as_raw_fd())
+        .address(container_mac(conn.address).to_vec())
+        .build();
     let msg = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
         .name(conn.host.to_string())
         .controller(bridge)
@@ -151,6 +154,16 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
         let _ = host.delete(conn.host);
     }
     result
+}
+
+/// The MAC address of the `eth0` of the container with ADDRESS: locally
+/// administered (02:…), derived from the address (its low 24 bits, which
+/// subnets of /8 or smaller keep unique), so that it is the same after a
+/// `down` and an `up`: a random one would leave the host's neighbour entry
+/// pointing at the old MAC, and the container unreachable until it expires.
+pub fn container_mac(address: Ipv4Addr) -> [u8; 6] {
+    let o = address.octets();
+    [0x02, 0x73, 0x77, o[1], o[2], o[3]]
 }
 
 /// Inside the container's namespace: `lo` and `eth0` up, the address on
