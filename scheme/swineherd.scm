@@ -19,7 +19,6 @@
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep) spawn-fiber))
-  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
@@ -48,7 +47,7 @@
   "Return the name of the service of container ID, a symbol."
   (string->symbol (string-append "swine:" id)))
 
-(define (read-pid-file file)
+(define (pid-file-pid file)
   "Return the PID written to FILE, or #f if there is none (yet)."
   (catch 'system-error
     (lambda ()
@@ -65,7 +64,7 @@ PROCESS, or raise a clear error when it is not running."
   (catch 'system-error
     (lambda ()
       (container-init-pid (process-id process)
-                          (read-pid-file (container-pid-file config id))))
+                          (pid-file-pid (container-pid-file config id))))
     (lambda args
       (fail "container ~a has no init process: ~a" id
             (apply format #f (third args) (fourth args))))))
@@ -512,8 +511,7 @@ first with `herd kill swineherd ~a'" id id))
   (let ((directory (address-lease-directory config)))
     (for-each (lambda (address)
                 (release-address directory address id))
-              (or (scandir directory (lambda (f) (not (member f '("." "..")))))
-                  '()))))
+              (entries directory))))
 
 (define (action:kill config)
   "Return the `kill' action."
@@ -592,7 +590,7 @@ restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
 to its init (found through its PID file, and only if it is in the
 container's cgroup), a grace period, then SIGKILL to everything left in
 its cgroup; then release its veth and network namespace mount."
-  (let ((init (read-pid-file (container-pid-file config id)))
+  (let ((init (pid-file-pid (container-pid-file config id)))
         (cgroup (container-cgroup config id)))
     (when (and init (in-cgroup? init cgroup))
       (format #t "swineherd: stopping container ~a left from before (init ~a)~%"
@@ -635,12 +633,6 @@ containers require swineherd, which is still starting then.)"
                      (unless (service-running? service)
                        (start-service service)))))
                records))))
-
-(define (entries directory)
-  "Return the names in DIRECTORY, without `.' and `..'; none if it is
-missing."
-  (or (scandir directory (lambda (name) (not (member name '("." "..")))))
-      '()))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every

@@ -9,7 +9,6 @@
 (define-module (swineherd network)
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
-  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
@@ -143,7 +142,7 @@ string, or raise a clear error when it is taken or the subnet is full."
         requested)
       (let-values (((first last) (subnet-range subnet)))
         (define taken
-          (filter-map address->integer (or (scandir directory) '())))
+          (filter-map address->integer (entries directory)))
         (let loop ((n first))
           (cond ((> n last)
                  (fail "no free address left in ~a/~a; kill a container or \

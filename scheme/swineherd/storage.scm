@@ -11,7 +11,6 @@
   #:use-module (swineherd utils)
   #:use-module (shepherd service)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
-  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 regex)
   #:use-module (srfi srfi-1)
@@ -169,9 +168,7 @@ under ROOT (on other file systems than btrfs: a copy)."
 
 (define (snapshot-names root id)
   "Return the names of the snapshots of container ID under ROOT, sorted."
-  (or (scandir (snapshot-directory root id)
-               (lambda (name) (not (member name '("." "..")))))
-      '()))
+  (entries (snapshot-directory root id)))
 
 (define (data-usage directory)
   "Return the disk usage of DIRECTORY, a container's data, as an alist with

@@ -7,11 +7,13 @@
 ;;; option) any later version.
 
 (define-module (swineherd utils)
+  #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:export (fail
             mkdir-p
             delete-file-if-exists
-            exception-text))
+            exception-text
+            entries))
 
 ;;; Commentary:
 ;;;
@@ -47,5 +49,11 @@ handlers receive them."
     ((who (? string? message) (? list? format-args) . _)
      (apply format #f message format-args))
     (_ (format #f "~a: ~s" key args))))
+
+(define (entries directory)
+  "Return the names in DIRECTORY, without `.' and `..', sorted; none if it
+is missing."
+  (or (scandir directory (lambda (name) (not (member name '("." "..")))))
+      '()))
 
 ;;; utils.scm ends here
