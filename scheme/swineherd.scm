@@ -13,6 +13,7 @@
   #:use-module (swineherd exec)
   #:use-module (swineherd ffi)
   #:use-module (swineherd network)
+  #:use-module (swineherd registry)
   #:use-module (swineherd resources)
   #:use-module (swineherd state)
   #:use-module (swineherd stats)
@@ -423,6 +424,17 @@ configured permitted-host-command-prefix; without one, `fs' is disabled."
           (string<? (symbol->string (service-canonical-name a))
                     (symbol->string (service-canonical-name b))))))
 
+(define (container-services/status)
+  "Return the registered container services, sorted by name, each paired
+with whether it is running."
+  (call-with-services-in-use
+   (lambda ()
+     ;; `map', not a C procedure such as `filter': `service-running?'
+     ;; suspends the fiber, which a continuation barrier forbids.
+     (map (lambda (service)
+            (cons service (service-running? service)))
+          (container-services)))))
+
 (define (service-id service)
   "Return the container ID of SERVICE, a `swine:ID' service."
   (string-drop (symbol->string (service-canonical-name service))
@@ -476,7 +488,7 @@ or pick another ID" data id))
            (service (container-service config c)))
       (register-services (list service))
       (unless (start-service service)
-        (unregister-services (list service))
+        (unregister-container-service service)
         (delete-container-record (swineherd-configuration-state-directory
                                   config)
                                  id)
@@ -523,7 +535,7 @@ first with `herd kill swineherd ~a'" id id))
          (unless service
            (fail "no container with ID ~a; `herd list swineherd' lists \
 them" id))
-         (unregister-services (list service))
+         (unregister-container-service service)
          (delete-container-record (swineherd-configuration-state-directory
                                    config)
                                   id)
@@ -538,11 +550,10 @@ herd kill swineherd ID")))))
 (define (action:swineherd-stats config)
   "Return the `stats' action of the `swineherd' service."
   (lambda (running . args)
-    (let* ((services (container-services))
-           ;; Not `filter': it is written in C, and `service-running?'
-           ;; suspends the fiber (a continuation barrier forbids that).
-           (running (filter-map (lambda (service)
-                                  (and (service-running? service) service))
+    (let* ((services (container-services/status))
+           (running (filter-map (match-lambda
+                                  ((service . running?)
+                                   (and running? service)))
                                 services))
            (cgroups (filter-map (lambda (service)
                                   (cgroup-statistics*
@@ -557,10 +568,11 @@ herd kill swineherd ID")))))
 
 (define (action:list running)
   "Print one line per container: its ID and whether it is running."
-  (for-each (lambda (service)
-              (format #t "~a ~a~%" (service-id service)
-                      (if (service-running? service) "running" "stopped")))
-            (container-services))
+  (for-each (match-lambda
+              ((service . running?)
+               (format #t "~a ~a~%" (service-id service)
+                       (if running? "running" "stopped"))))
+            (container-services/status))
   #t)
 
 (define (bridge-up! config)

@@ -76,6 +76,7 @@ echo "  stop took $(( ($(date +%s%N) - start_ns) / 1000000 )) ms (grace period 5
 check "…and nothing of it is left" bash -c "! ls -d /sys/fs/cgroup/*/$parent/stubborn 2>/dev/null"
 
 # Fifty `new's at once.
+veths_before=$(ip -o link show type veth | wc -l)
 # (Wait for these jobs only: a bare `wait' would wait for Shepherd too.)
 jobs=()
 for i in $(seq 1 50); do herd new swineherd "m$i" "$minimal" >/dev/null 2>"$work/m$i.err" & jobs+=($!); done
@@ -85,11 +86,27 @@ addresses=$(for i in $(seq 1 50); do herd ip swine:m$i; done)
 check "…with 50 distinct addresses" test "$(sort -u <<<"$addresses" | grep -c .)" = 50
 check "…50 data directories" test "$(ls -d container-root/m* | wc -l)" = 50
 check "…50 cgroups" test "$(ls -d /sys/fs/cgroup/pids/$parent/m* | wc -l)" = 50
-# Kills one after the other: 50 concurrent kills are a known open problem
-# (some herd clients see "premature end-of-file"), see the issue notes.
-for i in $(seq 1 50); do herd kill swineherd "m$i" >/dev/null; done
-check "…and 50 kills leave nothing" bash -c \
-  "[ -z \"\$(ls -d $work/container-root/m* /sys/fs/cgroup/pids/$parent/m* 2>/dev/null)\" ]"
+# Fifty `kill's at once, with `list' and `stats swineherd' walking over the
+# containers meanwhile.  (Shepherd 1.0.3 forgets a client whose fiber talks
+# to a service that is unregistered under its feet: see (swineherd registry).)
+jobs=()
+for i in $(seq 1 50); do
+  herd kill swineherd "m$i" >"$work/k$i.out" 2>&1 & jobs+=($!)
+  [ $((i % 10)) -ne 0 ] || { herd list swineherd >"$work/l$i.out" 2>&1 & jobs+=($!); }
+  [ $((i % 10)) -ne 5 ] || { herd stats swineherd >"$work/s$i.out" 2>&1 & jobs+=($!); }
+done
+wait "${jobs[@]}"
+check "50 concurrent kills all succeeded" bash -c "! grep -H . $work/k*.out"
+check "…so did the lists and stats among them" bash -c \
+  "! grep -H -e premature -e error $work/l*.out $work/s*.out"
+check "…none of them is left" bash -c "! herd -s $socket list swineherd | grep '^m'"
+m_leftovers() {
+  local left
+  left=$(ls -d "$work"/container-root/m[0-9]* /sys/fs/cgroup/*/"$parent"/m[0-9]* /run/netns/swineherd-m[0-9]* 2>/dev/null)
+  [ -z "$left" ] || { echo "  left: $left"; return 1; }
+}
+check "…nor their data, cgroups or netns mounts" m_leftovers
+check "…nor their veths" test "$(ip -o link show type veth | wc -l)" = "$veths_before"
 stop_shepherd
 
 # A full subnet: `new' fails cleanly and leaves nothing.
