@@ -55,6 +55,7 @@ fn main() {
     let conn = link::Connection {
         bridge: "benchbr0",
         host: "benchh",
+        owner: "swineherd:bench",
         address: Ipv4Addr::new(10, 77, 0, 2),
         prefix: 16,
         gateway: Ipv4Addr::new(10, 77, 0, 1),

@@ -114,22 +114,30 @@ directory shared as /home and a PID file, then ARGS."
 mounted."
   (netns-file (swineherd-configuration-netns-directory config) id))
 
+(define (container-link-owner config id)
+  "Return the alias that marks the veth of container ID as its own."
+  (link-owner-name (swineherd-configuration-bridge config) id))
+
 (define (connect-container config id address process)
   "Connect container ID, whose script runs as PROCESS, with ADDRESS."
   (connect-network (container-init config id process)
-           #:bridge (swineherd-configuration-bridge config)
-           #:subnet (swineherd-configuration-subnet config)
-           #:address address
-           #:netns (container-netns config id)))
+                   #:bridge (swineherd-configuration-bridge config)
+                   #:subnet (swineherd-configuration-subnet config)
+                   #:address address
+                   #:owner (container-link-owner config id)
+                   #:netns (container-netns config id)))
 
 (define (disconnect-container config id address)
   "Disconnect container ID, which has ADDRESS; what is gone already is
 fine."
-  (disconnect-network #:address address #:netns (container-netns config id)))
+  (disconnect-network #:address address
+                      #:owner (container-link-owner config id)
+                      #:netns (container-netns config id)))
 
 (define (start-network config id address process)
   "Connect container ID, just started as PROCESS, unless ADDRESS is #f.
-Return #t, or #f after killing the container if connecting failed."
+Return #t, or #f after killing the container if connecting failed (the
+caller releases the rest)."
   (or (not address)
       (catch #t
         (lambda ()
@@ -138,7 +146,6 @@ Return #t, or #f after killing the container if connecting failed."
         (lambda (key . args)
           (format #t "container ~a: connecting it failed: ~a~%" id
                   (exception-text key args))
-          (disconnect-container config id address)
           ((make-kill-destructor) process)
           #f))))
 
@@ -172,9 +179,14 @@ swineherd ~a' removes the container" id data id))
                                                           args))
                        #:log-file (container-log-file config id)
                        #:directory data))))
-        (and (wait-for-container-init config id process)
-             (start-network config id address process)
-             process)))))
+        (or (and (wait-for-container-init config id process)
+                 (start-network config id address process)
+                 process)
+            (begin
+              ;; Shepherd calls no termination handler for a service that
+              ;; failed to start: release its resources here.
+              (release-runtime config id address)
+              #f))))))
 
 (define (release-runtime config id address)
   "Release what container ID holds only while it runs: its veth and network
@@ -672,11 +684,13 @@ names of the data directories that belong to no record, for the log and
                           address owner)
                   (release-address leases address owner))))
             (entries leases))
-  (for-each (lambda (link)
-              (unless (member link (map host-interface addresses))
-                (format #t "swineherd: deleting orphaned veth ~a~%" link)
-                (delete-link link)))
-            (filter swineherd-interface? (links-with-prefix "swh")))
+  (for-each (match-lambda
+              ((link . id)
+               (unless (member link (map host-interface addresses))
+                 (format #t "swineherd: deleting orphaned veth ~a (~a)~%"
+                         link id)
+                 (delete-owned-link link (container-link-owner config id)))))
+            (swineherd-links (swineherd-configuration-bridge config)))
   (let ((directory (swineherd-configuration-netns-directory config)))
     (for-each (lambda (name)
                 (when (orphan? (string-drop name (string-length "swineherd-")))

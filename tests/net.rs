@@ -58,6 +58,7 @@ fn conn(host: &str, last: u8) -> link::Connection<'_> {
     link::Connection {
         bridge: "swhtest0",
         host,
+        owner: "swineherd:test",
         address: Ipv4Addr::new(10, 99, 0, last),
         prefix: 24,
         gateway: Ipv4Addr::new(10, 99, 0, 1),
@@ -91,10 +92,22 @@ fn bridge_veth_address_route_stats() {
     assert!(stats.rx_packets > 0 && stats.rx_bytes > 0 && stats.tx_packets > 0, "{stats:?}");
     assert_eq!(link::container_addresses(ns.pid()).unwrap(), vec![(IpAddr::V4(Ipv4Addr::new(10, 99, 0, 2)), 24)]);
 
-    link::delete_link("swhtesth").unwrap();
-    link::delete_link("swhtesth").expect("deleting a missing link is fine");
+    assert_eq!(link::owner_of("swhtesth").unwrap(), "swineherd:test");
+    assert!(ip(&["-o", "link", "show", "swhtesth"]).contains("alias swineherd:test"));
+    assert_eq!(link::links_owned_by("swineherd:").unwrap(), vec![("swhtesth".to_string(), "swineherd:test".to_string())]);
+    link::delete_owned_link("swhtesth", "swineherd:other").unwrap();
+    assert!(link::stats("swhtesth").is_ok(), "a link with another owner is left alone");
+    link::delete_owned_link("swhtesth", "swineherd:test").unwrap();
+    link::delete_owned_link("swhtesth", "swineherd:test").expect("deleting a missing link is fine");
     let (_, after) = ns.run(&["ip", "-o", "link"]);
     assert!(!after.contains("eth0"), "the peer went with the host side: {after}");
+    ip(&["link", "add", "swhtestd", "type", "veth", "peer", "name", "swhtestp"]);
+    assert_eq!(link::owner_of("swhtestd").unwrap(), "", "no alias, no owner");
+    link::delete_owned_link("swhtestd", "swineherd:test").unwrap();
+    assert!(link::stats("swhtestd").is_ok(), "a link without an owner is left alone");
+    link::delete_link("swhtestd").unwrap();
+    link::delete_link("swhtestd").expect("deleting a missing link is fine");
+    assert_eq!(link::owner_of("swhtestd").unwrap_err().errno, libc::ENODEV);
     assert!(link::container_addresses(ns.pid()).unwrap().is_empty());
     assert_eq!(threads(), before, "no thread outlives a call");
 }

@@ -28,7 +28,9 @@
             connect-container
             link-statistics
             container-addresses
-            links-with-prefix
+            links-owned-by
+            link-owner
+            delete-owned-link
             attach-netns
             detach-netns
             cgroup-layout
@@ -245,16 +247,45 @@ ADDRESS/PREFIX (ADDRESS an IPv4 address string, PREFIX an integer)."
   "Delete the network link named FILE (a bridge, or the host side of a
 veth pair, which takes its peer along); a missing link is fine.")
 
-(define %connect
-  (library-function "swh_connect" int (list int '* '* '* uint8 '*)))
+(define %delete-owned-link
+  (library-function "swh_link_delete_owned" int (list '* '*)))
 
-(define* (connect-container pid #:key bridge host address prefix gateway)
+(define (delete-owned-link name owner)
+  "Delete the network link NAME if its alias is OWNER; a missing link, or
+one that somebody else owns, is left alone."
+  (check 'delete-owned-link
+         (%delete-owned-link (string->pointer name) (string->pointer owner))))
+
+(define %link-owner
+  (library-function "swh_link_owner" int (list '* '* size_t)))
+
+(define (link-owner name)
+  "Return the alias of the network link NAME, which names its owner (\"\"
+if it has none), or #f if there is no such link."
+  (catch 'system-error
+    (lambda ()
+      (match (call-with-text-buffer 'link-owner
+                                    (lambda (buffer size)
+                                      (%link-owner (string->pointer name)
+                                                   buffer size)))
+        ((owner) owner)
+        (() "")))
+    (lambda args
+      (if (= ENODEV (system-error-errno args))
+          #f
+          (apply throw args)))))
+
+(define %connect
+  (library-function "swh_connect" int (list int '* '* '* '* uint8 '*)))
+
+(define* (connect-container pid #:key bridge host owner address prefix
+                            gateway)
   "Connect the container whose init is PID to BRIDGE: a veth pair whose
-host side is HOST and whose other side is eth0 inside, with ADDRESS/PREFIX
-and a default route via GATEWAY."
+host side is HOST, with OWNER as its alias, and whose other side is eth0
+inside, with ADDRESS/PREFIX and a default route via GATEWAY."
   (check 'connect-container
          (%connect pid (string->pointer bridge) (string->pointer host)
-                   (string->pointer address) prefix
+                   (string->pointer owner) (string->pointer address) prefix
                    (string->pointer gateway))))
 
 (define %link-statistics
@@ -293,15 +324,19 @@ link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
                          (lambda (buffer size)
                            (%container-addresses pid buffer size))))
 
-(define %links-with-prefix
-  (library-function "swh_links_with_prefix" int (list '* '* size_t)))
+(define %links-owned-by
+  (library-function "swh_links_owned_by" int (list '* '* size_t)))
 
-(define (links-with-prefix prefix)
-  "Return the names of the network links whose name starts with PREFIX."
-  (call-with-text-buffer 'links-with-prefix
-                         (lambda (buffer size)
-                           (%links-with-prefix (string->pointer prefix)
-                                               buffer size))))
+(define (links-owned-by prefix)
+  "Return the network links whose alias starts with PREFIX, as pairs of
+their name and alias."
+  (map (lambda (line)
+         (match (string-split line #\space)
+           ((name alias) (cons name alias))))
+       (call-with-text-buffer 'links-owned-by
+                              (lambda (buffer size)
+                                (%links-owned-by (string->pointer prefix)
+                                                 buffer size)))))
 
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))

@@ -22,7 +22,8 @@
             release-address
             address-owner
             host-interface
-            swineherd-interface?
+            link-owner-name
+            swineherd-links
             netns-file
             bring-bridge-up
             connect-network
@@ -171,12 +172,23 @@ configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
 ADDRESS: unique while the address is leased, and within IFNAMSIZ."
   (string-append "swh" (address-hex address)))
 
-(define (swineherd-interface? name)
-  "Return true if NAME has the shape of a host-side veth name that
-`host-interface' makes (swh + 8 hexadecimal digits)."
-  (and (= 11 (string-length name))
-       (string-prefix? "swh" name)
-       (string-every char-set:hex-digit (string-drop name 3))))
+(define (owner-prefix bridge)
+  (string-append "swineherd:" bridge ":"))
+
+(define (link-owner-name bridge id)
+  "Return the alias that marks the host side of the veth of container ID,
+on BRIDGE, as Swineherd's: only links with it are ever deleted as the
+container's.  (The bridge tells the links of two Swineherds apart.)"
+  (string-append (owner-prefix bridge) id))
+
+(define (swineherd-links bridge)
+  "Return the links that the Swineherd of BRIDGE owns, as pairs of their
+name and the ID of their container."
+  (let ((prefix (owner-prefix bridge)))
+    (map (match-lambda
+           ((name . alias)
+            (cons name (string-drop alias (string-length prefix)))))
+         (links-owned-by prefix))))
 
 (define (netns-file directory id)
   "Return the file in DIRECTORY (usually /run/netns) on which the network
@@ -187,20 +199,21 @@ namespace of container ID is mounted, for `ip netns exec swineherd-ID'."
   "Create BRIDGE if needed and give it the gateway address of SUBNET."
   (bridge-up bridge (subnet-gateway subnet) (subnet-prefix subnet)))
 
-(define (connected? address)
-  "Return true if the container with ADDRESS has its veth on the host."
-  (catch 'system-error
-    (lambda () (link-statistics (host-interface address)) #t)
-    (const #f)))
+(define (connected? address owner)
+  "Return true if the host side of the veth of the container with ADDRESS
+is there, owned by OWNER."
+  (equal? owner (link-owner (host-interface address))))
 
-(define* (connect-network pid #:key bridge subnet address netns)
+(define* (connect-network pid #:key bridge subnet address owner netns)
   "Connect the container whose init is PID to BRIDGE with ADDRESS from
-SUBNET, and mount its network namespace on NETNS.  If the veth is there
-already, do nothing."
-  (unless (connected? address)
+SUBNET, its veth marked as OWNER's, and mount its network namespace on
+NETNS.  If the veth is there already, do nothing.  A link of the same name
+that OWNER does not own makes it fail with EEXIST."
+  (unless (connected? address owner)
     (connect-container pid
                        #:bridge bridge
                        #:host (host-interface address)
+                       #:owner owner
                        #:address address
                        #:prefix (subnet-prefix subnet)
                        #:gateway (subnet-gateway subnet)))
@@ -208,14 +221,14 @@ already, do nothing."
     (catch 'system-error
       (lambda () (attach-netns pid netns))
       (lambda args
-        (disconnect-network #:address address #:netns netns)
+        (disconnect-network #:address address #:owner owner #:netns netns)
         (apply throw args)))))
 
-(define* (disconnect-network #:key address netns)
-  "Disconnect the container with ADDRESS: delete its veth (which takes the
-container side along) and unmount its network namespace from NETNS.  What is
-already gone is fine."
+(define* (disconnect-network #:key address owner netns)
+  "Disconnect the container with ADDRESS: delete its veth if OWNER owns it
+(which takes the container side along) and unmount its network namespace
+from NETNS.  What is already gone is fine."
   (detach-netns netns)
-  (delete-link (host-interface address)))
+  (delete-owned-link (host-interface address) owner))
 
 ;;; network.scm ends here

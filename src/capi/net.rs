@@ -37,9 +37,33 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
     })
 }
 
+/// Delete the link NAME if its alias is OWNER; a missing link, or one with
+/// another owner, is left alone.
+///
+/// # Safety
+/// NAME and OWNER must be NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn swh_link_delete_owned(name: *const c_char, owner: *const c_char) -> c_int {
+    boundary("delete link", || {
+        link::delete_owned_link(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)?;
+        Ok(0)
+    })
+}
+
+/// Write the alias of link NAME, which names its owner (empty if none), to
+/// BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+///
+/// # Safety
+/// NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_link_owner(name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+    boundary("link owner", || copy_text(&link::owner_of(borrow_str(name, "link name")?)?, buf, len))
+}
+
 /// Connect the container whose init is PID to BRIDGE through a veth pair
 /// whose host side is HOST and whose other side is `eth0` inside, with
-/// ADDRESS/PREFIX and a default route via GATEWAY.
+/// ADDRESS/PREFIX and a default route via GATEWAY.  HOST gets OWNER as its
+/// alias: only links with that alias are deleted as the container's.
 ///
 /// # Safety
 /// Every string must be NUL-terminated.
@@ -48,6 +72,7 @@ pub unsafe extern "C" fn swh_connect(
     pid: c_int,
     bridge: *const c_char,
     host: *const c_char,
+    owner: *const c_char,
     address: *const c_char,
     prefix: u8,
     gateway: *const c_char,
@@ -56,6 +81,7 @@ pub unsafe extern "C" fn swh_connect(
         let conn = link::Connection {
             bridge: borrow_str(bridge, "bridge")?,
             host: borrow_str(host, "host interface")?,
+            owner: borrow_str(owner, "owner")?,
             address: ipv4(address, "address")?,
             prefix,
             gateway: ipv4(gateway, "gateway")?,
@@ -96,16 +122,21 @@ pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, l
     })
 }
 
-/// Write the names of the links whose name starts with PREFIX to BUF, one
-/// per line, as `swh_container_addresses` does.
+/// Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
+/// lines, as `swh_container_addresses` does.  Aliases with a space or a
+/// newline are left out.
 ///
 /// # Safety
 /// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
 #[no_mangle]
-pub unsafe extern "C" fn swh_links_with_prefix(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
     boundary("list links", || {
-        let names = link::links_with_prefix(borrow_str(prefix, "prefix")?)?;
-        copy_text(&names.iter().map(|n| format!("{n}\n")).collect::<String>(), buf, len)
+        let text: String = link::links_owned_by(borrow_str(prefix, "prefix")?)?
+            .iter()
+            .filter(|(_, alias)| !alias.contains([' ', '\n']))
+            .map(|(name, alias)| format!("{name} {alias}\n"))
+            .collect();
+        copy_text(&text, buf, len)
     })
 }
 

@@ -53,6 +53,13 @@ impl Netlink {
         self.run(self.handle.link().set(msg).execute()).map_err(|e| netlink_error("set link up", name, e))
     }
 
+    /// Give the link NAME the alias ALIAS.
+    pub fn set_alias(&self, name: &str, alias: &str) -> Result<()> {
+        let mut msg = LinkUnspec::new_with_name(name).build();
+        msg.attributes.push(LinkAttribute::IfAlias(alias.to_string()));
+        self.run(self.handle.link().set(msg).execute()).map_err(|e| netlink_error("set link alias", name, e))
+    }
+
     /// Add ADDRESS/PREFIX to link NAME; an address already there is fine.
     pub fn add_address(&self, name: &str, address: Ipv4Addr, prefix: u8) -> Result<()> {
         let index = self.index(name)?;
@@ -62,9 +69,22 @@ impl Netlink {
         }
     }
 
+    /// Delete the link NAME if its owner (its alias) is OWNER; one that does
+    /// not exist, or that belongs to somebody else, is left alone.
+    pub fn delete_owned(&self, name: &str, owner: &str) -> Result<()> {
+        match self.link(name)? {
+            Some(link) if alias(&link) == Some(owner) => self.remove(&link, name),
+            _ => Ok(()),
+        }
+    }
+
     /// Delete the link NAME; one that does not exist is fine.
     pub fn delete(&self, name: &str) -> Result<()> {
         let Some(link) = self.link(name)? else { return Ok(()) };
+        self.remove(&link, name)
+    }
+
+    fn remove(&self, link: &LinkMessage, name: &str) -> Result<()> {
         match self.run(self.handle.link().del(link.header.index).execute()) {
             Err(rtnetlink::Error::NetlinkError(msg)) if msg.raw_code().abs() == libc::ENODEV => Ok(()),
             other => other.map_err(|e| netlink_error("delete link", name, e)),
@@ -120,6 +140,8 @@ pub struct Connection<'a> {
     pub bridge: &'a str,
     /// The host side's name; the container side is `eth0`.
     pub host: &'a str,
+    /// The host side's alias, which says who owns it (see [`owner_of`]).
+    pub owner: &'a str,
     pub address: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Ipv4Addr,
@@ -149,7 +171,8 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
         .build();
     host.run(host.handle.link().add(msg).execute())
         .map_err(|e| netlink_error("create veth", conn.host, e))?;
-    let result = configure_inside(&netns, conn);
+    // The kernel ignores IFLA_IFALIAS in a request that creates a link.
+    let result = host.set_alias(conn.host, conn.owner).and_then(|()| configure_inside(&netns, conn));
     if result.is_err() {
         let _ = host.delete(conn.host);
     }
@@ -210,22 +233,47 @@ pub fn stats(name: &str) -> Result<LinkStats> {
         .ok_or_else(|| Error::new("link statistics", libc::ENODATA).path(name))
 }
 
-/// The names of the links of the caller's namespace that start with PREFIX.
-pub fn links_with_prefix(prefix: &str) -> Result<Vec<String>> {
+fn alias(link: &LinkMessage) -> Option<&str> {
+    link.attributes.iter().find_map(|attr| match attr {
+        LinkAttribute::IfAlias(alias) => Some(alias.as_str()),
+        _ => None,
+    })
+}
+
+fn name(link: &LinkMessage) -> Option<&str> {
+    link.attributes.iter().find_map(|attr| match attr {
+        LinkAttribute::IfName(name) => Some(name.as_str()),
+        _ => None,
+    })
+}
+
+/// The alias of the link NAME, which names its owner (empty if it has
+/// none), or `ENODEV`.
+pub fn owner_of(name: &str) -> Result<String> {
+    let link = Netlink::here()?.link(name)?.ok_or_else(|| Error::new("get link", libc::ENODEV).path(name))?;
+    Ok(alias(&link).unwrap_or_default().to_string())
+}
+
+/// Delete the link NAME if OWNER owns it (see [`Netlink::delete_owned`]).
+pub fn delete_owned_link(name: &str, owner: &str) -> Result<()> {
+    Netlink::here()?.delete_owned(name, owner)
+}
+
+/// The links of the caller's namespace whose alias starts with PREFIX, as
+/// (name, alias).
+pub fn links_owned_by(prefix: &str) -> Result<Vec<(String, String)>> {
     let nl = Netlink::here()?;
     nl.run(async {
-        let mut names = Vec::new();
+        let mut found = Vec::new();
         let mut links = nl.handle.link().get().execute();
         while let Some(link) = links.try_next().await.map_err(|e| netlink_error("list links", prefix, e))? {
-            for attr in link.attributes {
-                if let LinkAttribute::IfName(name) = attr {
-                    if name.starts_with(prefix) {
-                        names.push(name);
-                    }
+            if let (Some(name), Some(alias)) = (name(&link), alias(&link)) {
+                if alias.starts_with(prefix) {
+                    found.push((name.to_string(), alias.to_string()));
                 }
             }
         }
-        Ok(names)
+        Ok(found)
     })
 }
 

@@ -24,6 +24,9 @@ check "b's record says stopped" grep -q '(wanted stopped)' swineherd-state/conta
 # Orphans: things that belong to no recorded container.
 echo ghost > swineherd-state/addresses/10.0.0.99
 ip link add swh0a000063 type veth peer name ghostpeer
+ip link set swh0a000063 alias swineherd:swineherd0:ghost
+# Not Swineherd's, though named like its veths: never touched.
+ip link add swh0a000064 type veth peer name foreignpeer
 touch /run/netns/swineherd-ghost && mount --bind /proc/self/ns/net /run/netns/swineherd-ghost
 for d in /sys/fs/cgroup/{memory,pids}/"$parent"; do mkdir -p "$d/ghost"; done
 mkdir container-root/ghost
@@ -43,6 +46,9 @@ check "…the same limits" test "$(cat /sys/fs/cgroup/pids/$parent/a/pids.max)" 
 check "b is back, stopped as wanted" output_has "It is stopped" herd status swine:b
 check "orphaned lease released" test ! -e swineherd-state/addresses/10.0.0.99
 check "orphaned veth deleted" bash -c "! ip link show swh0a000063 2>/dev/null"
+check "a link with a veth's name but without Swineherd's alias is kept" \
+  ip link show swh0a000064
+ip link delete swh0a000064
 check "orphaned netns mount removed" test ! -e /run/netns/swineherd-ghost
 check "orphaned cgroups removed" bash -c "! ls -d /sys/fs/cgroup/*/$parent/ghost 2>/dev/null"
 check "orphaned data kept" test -d container-root/ghost
@@ -74,6 +80,19 @@ start_ns=$(date +%s%N)
 check "stop of a container ignoring SIGTERM returns" timeout 20 herd -s "$socket" stop swine:stubborn
 echo "  stop took $(( ($(date +%s%N) - start_ns) / 1000000 )) ms (grace period 5 s, then SIGKILL)"
 check "…and nothing of it is left" bash -c "! ls -d /sys/fs/cgroup/*/$parent/stubborn 2>/dev/null"
+
+# A netlink error half-way through `new' (its veth's name is taken by a
+# link that is not Swineherd's): everything made so far is rolled back, and
+# the other link is left alone.
+ip link add swh0a000033 type veth peer name squatter
+check "new with its veth name taken → error" fails_with "failed to start and was removed" \
+  herd new swineherd -- clash --ip=10.0.0.51 "$minimal"
+check "…the log says why" grep -q "clash: connecting it failed: create veth swh0a000033: File exists" "$shepherd_log"
+check "…no data, record, lease, cgroup or netns mount is left" bash -c \
+  "[ -z \"\$(ls -d container-root/clash swineherd-state/containers/clash.scm swineherd-state/addresses/10.0.0.51 /sys/fs/cgroup/*/$parent/clash /run/netns/swineherd-clash 2>/dev/null)\" ]"
+check "…no service" fails_with "could not be found" herd status swine:clash
+check "…and the squatting link is still there" ip link show swh0a000033
+ip link delete swh0a000033
 
 # Fifty `new's at once.
 veths_before=$(ip -o link show type veth | wc -l)
