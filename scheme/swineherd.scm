@@ -241,9 +241,10 @@ let Shepherd do the rest (respawn or mark it stopped)."
 (define (action:ip config id address)
   "Return the `ip' action of container ID."
   (lambda (process . _)
-    (when (and address (process? process))
-      (for-each (lambda (address) (format #t "~a~%" address))
-                (container-addresses (container-init config id process))))
+    (let ((init (container-init config id process)))   ;fails unless running
+      (when address
+        (for-each (lambda (address) (format #t "~a~%" address))
+                  (container-addresses init))))
     #t))
 
 (define (action:pid config id)
@@ -626,18 +627,14 @@ its cgroup; then release its veth and network namespace mount."
           (loop (- tries 1)))))
     (release-runtime config id address)))
 
-(define (restore-containers config)
-  "Register a service for each container recorded in the state directory
-that has none yet, after stopping what survives of it.  Return the
-records."
-  (let ((records (load-containers
-                  (swineherd-configuration-state-directory config))))
-    (for-each (lambda (c)
-                (unless (lookup-service (container-service-name (container-id c)))
-                  (stop-survivors config (container-id c) (container-address c))
-                  (register-services (list (container-service config c)))))
-              records)
-    records))
+(define (restore-containers config records)
+  "Register a service for each container of RECORDS that has none yet,
+after stopping what survives of it."
+  (for-each (lambda (c)
+              (unless (lookup-service (container-service-name (container-id c)))
+                (stop-survivors config (container-id c) (container-address c))
+                (register-services (list (container-service config c)))))
+            records))
 
 (define (start-wanted-containers records)
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
@@ -721,6 +718,12 @@ kept (data is only deleted by `kill')~%"
               orphans)
     orphans))
 
+(define (warning what items)
+  "Return \"; WARNING: WHAT: ITEMS\", or \"\" if there are no ITEMS."
+  (if (null? items)
+      ""
+      (format #f "; WARNING: ~a: ~{~a~^, ~}" what items)))
+
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge
 up (an existing one is reused), check the container root, restore the
@@ -733,18 +736,21 @@ container."
            (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
       (bridge-up! config)
-      (let* ((records (restore-containers config))
-             (orphans (clean-orphans config records))
-             (description
-              (format #f "~a; bridge ~a, ~a/~a; ~a containers~a"
-                      (storage-description root)
-                      (swineherd-configuration-bridge config)
-                      (subnet-gateway subnet) (subnet-prefix subnet)
-                      (length records)
-                      (if (null? orphans)
-                          ""
-                          (format #f "; WARNING: data of no container kept: ~{~a~^, ~}"
-                                  orphans)))))
+      (let*-values (((records broken)
+                     (load-containers
+                      (swineherd-configuration-state-directory config)))
+                    ((orphans)
+                     (begin
+                       (restore-containers config records)
+                       (clean-orphans config records)))
+                    ((description)
+                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a"
+                             (storage-description root)
+                             (swineherd-configuration-bridge config)
+                             (subnet-gateway subnet) (subnet-prefix subnet)
+                             (length records)
+                             (warning "unreadable records kept" broken)
+                             (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
         (start-wanted-containers records)
         description))))

@@ -91,10 +91,10 @@ K, M, G, T for KiB, MiB, GiB, TiB)" value)))
       (or (and value (parse-size value))
           (fail "invalid --swap ~s: give a size such as 512M, or 0" value))))
 
-(define (parse-flag value)
-  "Parse the value of a flag option: there must be none."
+(define (parse-respawn value)
+  "Parse the value of --respawn, a flag: there must be none."
   (when value
-    (fail "the option takes no value: ~s" value))
+    (fail "--respawn takes no value (got ~s); give --respawn alone" value))
   #t)
 
 (define (parse-from value)
@@ -145,7 +145,7 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("cpus" ,parse-cpus "--cpus=N: CPU time limit, in CPUs (e.g. 0.5)")
     ("cpu-weight" ,parse-cpu-weight "--cpu-weight=N: CPU share, 1-10000")
     ("pids" ,parse-pids "--pids=N: limit on processes and threads")
-    ("respawn" ,parse-flag
+    ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
 respawn limits apply)")))
 

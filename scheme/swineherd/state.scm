@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd state)
+  #:use-module (swineherd arguments)
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
   #:use-module (ice-9 ftw)
@@ -96,21 +97,38 @@
   "Delete the record of container ID."
   (delete-file-if-exists (record-file state-directory id)))
 
+(define (read-record file)
+  "Return the container recorded in FILE, or #f if FILE cannot be read, is
+not a record, or records a container whose ID is invalid or does not match
+the file's name."
+  (let ((c (false-if-exception
+            (sexp->container (call-with-input-file file read)))))
+    (and c
+         (valid-container-id? (container-id c))
+         (string=? (basename file) (string-append (container-id c) ".scm"))
+         c)))
+
 (define (load-containers state-directory)
-  "Return the containers recorded in STATE-DIRECTORY, sorted by ID.  A
-record that cannot be read is reported on the current output port and
-skipped (and left in place for a human to look at)."
+  "Return two values: the containers recorded in STATE-DIRECTORY, sorted by
+ID, and the names of the record files that cannot be read.  These are
+reported on the current output port and left in place for a human to look
+at."
   (define directory (record-directory state-directory))
-  (filter-map
-   (lambda (file)
-     (let* ((path (string-append directory "/" file))
-            (c (false-if-exception
-                (sexp->container (call-with-input-file path read)))))
-       (unless c
-         (format #t "swineherd: ignoring unreadable container record ~a~%"
-                 path))
-       (and c (string=? (string-append (container-id c) ".scm") file) c)))
-   (or (scandir directory (lambda (file) (string-suffix? ".scm" file)))
-       '())))
+  (define files
+    (or (scandir directory (lambda (file) (string-suffix? ".scm" file)))
+        '()))
+  (let loop ((files files) (records '()) (broken '()))
+    (match files
+      (()
+       (values (reverse records) (reverse broken)))
+      ((file . rest)
+       (let* ((path (string-append directory "/" file))
+              (c (read-record path)))
+         (unless c
+           (format #t "swineherd: ignoring unreadable container record ~a~%"
+                   path))
+         (if c
+             (loop rest (cons c records) broken)
+             (loop rest records (cons file broken))))))))
 
 ;;; state.scm ends here

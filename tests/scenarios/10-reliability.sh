@@ -20,6 +20,20 @@ check "a's record is a readable S-expression" bash -c \
 check "it records the address and wanted state" bash -c \
   "grep -q '10.0.0.50' swineherd-state/containers/a.scm && grep -q '(wanted running)' swineherd-state/containers/a.scm"
 check "b's record says stopped" grep -q '(wanted stopped)' swineherd-state/containers/b.scm
+running=(a c1 c2 c3 c4)
+for id in c1 c2 c3 c4; do
+  check "new $id" herd new swineherd "$id" "$script"
+done
+for id in "${running[@]}"; do
+  nsenter -t "$(herd pid swine:$id)" -a sh -c "echo precious-$id > /home/data"
+  herd ip swine:$id > "$work/ip-$id"
+done
+
+# Broken records: truncated, garbage, and one whose ID does not match its
+# file name (and would lead out of the state directory).
+head -c 60 swineherd-state/containers/c1.scm > swineherd-state/containers/broken.scm
+printf '\x00\xff garbage (((' > swineherd-state/containers/junk.scm
+sed 's/(id "c2")/(id "..\/..\/evil")/' swineherd-state/containers/c2.scm > swineherd-state/containers/evil.scm
 
 # Orphans: things that belong to no recorded container.
 echo ghost > swineherd-state/addresses/10.0.0.99
@@ -36,13 +50,27 @@ old_init=$(herd pid swine:a)
 kill -KILL "$shepherd_pid"; wait "$shepherd_pid" 2>/dev/null; shepherd_pid=
 check "a's init survived the crash" kill -0 "$old_init"
 start_shepherd
-check "after restart, a is running again" wait_until 30 output_has "It is running" herd status swine:a
+for id in "${running[@]}"; do
+  check "after restart, $id is running again" wait_until 30 output_has "It is running" herd status swine:$id
+  check "…with its address" test "$(herd ip swine:$id)" = "$(cat "$work/ip-$id")"
+  check "…and its data" bash -c "nsenter -t \$(herd -s $socket pid swine:$id) -a cat /home/data | grep -qx precious-$id"
+done
 new_init=$(herd pid swine:a)
-check "…with a new init" test -n "$new_init" -a "$new_init" != "$old_init"
+check "a has a new init" test -n "$new_init" -a "$new_init" != "$old_init"
 check "…and the old one is gone (stopped, not adopted)" wait_until 10 gone "$old_init"
-check "…with the same address" test "$(herd ip swine:a)" = "10.0.0.50/16"
-check "…the same data" bash -c "nsenter -t $new_init -a cat /home/data | grep -qx precious"
-check "…the same limits" test "$(cat /sys/fs/cgroup/pids/$parent/a/pids.max)" = 100
+check "…a kept its fixed address" test "$(herd ip swine:a)" = "10.0.0.50/16"
+check "…and its limits" test "$(cat /sys/fs/cgroup/pids/$parent/a/pids.max)" = 100
+check "one veth each on the bridge, no duplicates" test \
+  "$(ip -o link show master swineherd0 | awk -F'[:@ ]+' '{print $2}' | sort -u | wc -l)/$(ip -o link show master swineherd0 | wc -l)" = 5/5
+check "network namespace mounts: exactly theirs" test \
+  "$(ls /run/netns | tr '\n' ' ')" = "swineherd-a swineherd-c1 swineherd-c2 swineherd-c3 swineherd-c4 "
+check "cgroups: exactly theirs" test \
+  "$(cd /sys/fs/cgroup/pids/$parent && ls -d */ | tr -d / | tr '\n' ' ')" = "a c1 c2 c3 c4 "
+check "broken records are reported in status" output_has \
+  "unreadable records kept: broken.scm, evil.scm, junk.scm" herd status swineherd
+check "…and in the log" grep -q "ignoring unreadable container record .*/junk.scm" "$shepherd_log"
+check "…and kept for a human" test -e swineherd-state/containers/broken.scm -a -e swineherd-state/containers/junk.scm
+rm swineherd-state/containers/{broken,junk,evil}.scm
 check "b is back, stopped as wanted" output_has "It is stopped" herd status swine:b
 check "orphaned lease released" test ! -e swineherd-state/addresses/10.0.0.99
 check "orphaned veth deleted" bash -c "! ip link show swh0a000063 2>/dev/null"
@@ -59,6 +87,8 @@ check "…and in the log" grep -q "container-root/ghost belongs to no container"
 kill -KILL "$(herd pid swine:a)"
 check "a dies: it is stopped" wait_until 10 output_has "It is stopped" herd status swine:a
 check "…its cgroup is gone" wait_until 5 bash -c "! ls -d /sys/fs/cgroup/*/$parent/a 2>/dev/null"
+check "…its veth is gone" bash -c "! ip link show swh0a000032 2>/dev/null"
+check "…its netns mount is gone" test ! -e /run/netns/swineherd-a
 check "herd start brings it back (no enable needed)" herd start swine:a
 check "…running" output_has "It is running" herd status swine:a
 
