@@ -18,6 +18,20 @@ check "the container's init is shepherd" bash -c "grep -q shepherd /proc/\$(herd
 check "loading twice keeps the container" herd load root "$top/shepherd-config.scm"
 check "the container survived the reload" output_has "It is running" herd status swine:loaded
 check "kill works" herd kill swineherd loaded
+
+# Records present when swineherd is loaded: restored into the running
+# Shepherd, after a crash of the previous one.
+check "new kept (with data)" herd new swineherd kept "$script"
+nsenter -t "$(herd pid swine:kept)" -a sh -c 'echo kept > /home/data'
+kept_ip=$(herd ip swine:kept)
+kill -KILL "$shepherd_pid"; wait "$shepherd_pid" 2>/dev/null; shepherd_pid=
+start_shepherd "$work/empty.scm" env
+check "a fresh plain Shepherd has no container" fails_with "could not be found" herd status swine:kept
+check "herd load root restores the recorded container" herd load root "$top/shepherd-config.scm"
+check "…running again" wait_until 30 output_has "It is running" herd status swine:kept
+check "…with its address" test "$(herd ip swine:kept)" = "$kept_ip"
+check "…and its data" bash -c "nsenter -t \$(herd -s $socket pid swine:kept) -a cat /home/data | grep -qx kept"
+check "kill works" herd kill swineherd kept
 stop_shepherd
 
 start_shepherd "$work/empty.scm" env
