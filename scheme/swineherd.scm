@@ -398,13 +398,15 @@ NAME."
       (action:delete-snapshot config id))
      (exec
       "Run COMMAND with its ARGs inside the container, in all its namespaces
-and its root, as its root user, in /, with a clean environment:
+and its root, as its root user, in /, with a clean environment, in its
+cgroup (its limits apply; stopping the container ends it):
 herd exec swine:ID -- [--timeout=SECONDS] COMMAND [ARG...].  Its standard
 output, then its standard error, are printed; herd exits 0 if it exits 0,
 else 1 with its status.  --timeout=SECONDS kills it (and its process group)
 after that long.  The `--' keeps herd from taking options of COMMAND (or
 --timeout) for its own."
-      (action:exec (lambda (process) (container-init config id process))))
+      (action:exec (lambda (process) (container-init config id process))
+                   (container-cgroup config id)))
      (peek
       "Print the last line of FILE, a file name inside the container, that
 matches REGEX, a POSIX extended regular expression: herd peek swine:ID FILE

@@ -149,7 +149,7 @@ closes FD (and tells Fibers to forget it)."
       0))
 
 (define* (container-exec init-pid command
-                         #:key timeout
+                         #:key timeout cgroup
                          (environment %exec-environment)
                          (output-limit %output-limit))
   "Run COMMAND, a list of strings (the program, looked up in ENVIRONMENT's
@@ -157,7 +157,8 @@ PATH, then its arguments), in every namespace and the root of the container
 whose init has host PID INIT-PID, as its root user, in /, with standard
 input from /dev/null and ENVIRONMENT as its whole environment; on the host
 when INIT-PID is #f.  When TIMEOUT (seconds) is true, kill it and its
-process group once it has run that long.
+process group once it has run that long.  When CGROUP is true, the command
+starts in that cgroup (relative to each hierarchy's root).
 
 Suspend the calling fiber only, until the command has ended.  Return four
 values: its wait status, its standard output and its standard error (two
@@ -166,7 +167,8 @@ last line says how much), and whether it was killed at its deadline.
 Throw a `system-error' if it could not be started, or if its program could
 not be executed (\"cannot run PROGRAM: ...\", with that errno)."
   (define-values (command-pid pidfd out-fd err-fd report)
-    (exec-spawn (or init-pid 0) command environment (seconds->ms timeout)))
+    (exec-spawn (or init-pid 0) command environment (seconds->ms timeout)
+                cgroup))
   (define relay (fdopen pidfd "r"))
   (define out (nonblocking-input-port out-fd))
   (define err (nonblocking-input-port err-fd))
@@ -320,14 +322,16 @@ receives it), decoded as UTF-8 with invalid bytes replaced."
   (unless (zero? (bytevector-length bv))
     (display (decode bv))))
 
-(define (run-for-herd init-pid command timeout)
-  "Run COMMAND with `container-exec' (on the host if INIT-PID is #f), print
-its standard output then its standard error for herd, and return #t if it
-succeeded; otherwise raise an error saying how it ended."
+(define* (run-for-herd init-pid command timeout #:optional cgroup)
+  "Run COMMAND with `container-exec' (on the host if INIT-PID is #f, in
+CGROUP if it is true), print its standard output then its standard error
+for herd, and return #t if it succeeded; otherwise raise an error saying
+how it ended."
   (let-values (((status stdout stderr timed-out?)
                 (catch 'system-error
                   (lambda ()
-                    (container-exec init-pid command #:timeout timeout))
+                    (container-exec init-pid command #:timeout timeout
+                                    #:cgroup cgroup))
                   (lambda (key . args)
                     (fail "~a" (exception-text key args))))))
     (show-output stdout)
@@ -345,13 +349,13 @@ succeeded; otherwise raise an error saying how it ended."
           (else
            (fail "command ~a" (status->message status))))))
 
-(define (action:exec init-pid)
-  "Return the `exec' action of a container; INIT-PID is a procedure of the
-service's running value that returns the host PID of its init (or raises a
-clear error)."
+(define (action:exec init-pid cgroup)
+  "Return the `exec' action of a container whose cgroup is CGROUP; INIT-PID
+is a procedure of the service's running value that returns the host PID of
+its init (or raises a clear error)."
   (lambda (running . args)
     (let-values (((timeout command) (parse-exec-arguments "exec" args)))
-      (run-for-herd (init-pid running) command timeout))))
+      (run-for-herd (init-pid running) command timeout cgroup))))
 
 
 ;;;

@@ -468,14 +468,16 @@ contains a NUL character."
 
 (define %exec-spawn
   (library-function "swh_exec_spawn" int
-                    (list int '* size_t '* size_t uint64 '*)))
+                    (list int '* size_t '* size_t uint64 '* '*)))
 
-(define (exec-spawn init-pid command environment timeout-ms)
+(define* (exec-spawn init-pid command environment timeout-ms
+                     #:optional cgroup)
   "Start COMMAND, a list of strings whose first is the program (looked up in
 ENVIRONMENT's PATH), with ENVIRONMENT, a list of \"NAME=VALUE\" strings, in
 every namespace and the root of the process INIT-PID (a container's init),
 as its root user; on the host when INIT-PID is 0.  Kill it and its process
-group after TIMEOUT-MS milliseconds unless that is 0.  Return five values:
+group after TIMEOUT-MS milliseconds unless that is 0.  Start it in CGROUP
+(relative to each hierarchy's root) if it is a string.  Return five values:
 the command's host PID, and four file descriptors to close: a pidfd of its
 relay process, readable once the command has ended (then call `exec-reap'),
 the non-blocking read ends of its standard output and error, and the relay's
@@ -490,6 +492,9 @@ report pipe."
                                    (bytevector->pointer envp)
                                    (bytevector-length envp)
                                    timeout-ms
+                                   (if cgroup
+                                       (string->pointer cgroup)
+                                       %null-pointer)
                                    (bytevector->pointer out)))))
       (apply values pid
              (map (lambda (i)

@@ -38,6 +38,10 @@ fn borrowed(fd: c_int, what: &'static str) -> Result<BorrowedFd<'static>> {
 /// leads a session of its own; with TIMEOUT_MS > 0 it is killed, with its
 /// process group, after that many milliseconds.
 ///
+/// With CGROUP not NULL (relative to each hierarchy's root, e.g.
+/// `swineherd/web`), it starts in that cgroup, so that the container's
+/// limits and accounting cover it and removing the cgroup ends it.
+///
 /// The command is the child of a relay process that Shepherd's reaper
 /// never sees (exit signal 0, no exec).  On success OUT receives four
 /// descriptors, all close-on-exec, which the caller must close: a pidfd of
@@ -47,8 +51,8 @@ fn borrowed(fd: c_int, what: &'static str) -> Result<BorrowedFd<'static>> {
 /// non-blocking read end of the relay's report pipe.
 ///
 /// # Safety
-/// ARGV and ENVP must be valid for reads of their lengths; OUT must be
-/// valid for writes of four `int`s.
+/// ARGV and ENVP must be valid for reads of their lengths, CGROUP NULL or
+/// a NUL-terminated string; OUT must be valid for writes of four `int`s.
 #[no_mangle]
 pub unsafe extern "C" fn swh_exec_spawn(
     init_pid: c_int,
@@ -57,6 +61,7 @@ pub unsafe extern "C" fn swh_exec_spawn(
     envp: *const c_char,
     envp_len: usize,
     timeout_ms: u64,
+    cgroup: *const c_char,
     out: *mut [c_int; 4],
 ) -> c_int {
     boundary("exec spawn", || {
@@ -67,7 +72,8 @@ pub unsafe extern "C" fn swh_exec_spawn(
         let envp = exec::parse_argz(argz(envp, envp_len, "environment")?);
         let target = if init_pid == 0 { Target::Host } else { Target::Container(init_pid) };
         let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
-        let s = exec::spawn(target, &argv, &envp, timeout)?;
+        let cgroup = if cgroup.is_null() { None } else { Some(borrow_str(cgroup, "cgroup")?) };
+        let s = exec::spawn_in(target, cgroup, &argv, &envp, timeout)?;
         let fds = [s.pidfd, s.stdout, s.stderr, s.report].map(IntoRawFd::into_raw_fd);
         write_out(out, fds)?;
         Ok(s.pid)

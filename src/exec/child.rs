@@ -103,6 +103,15 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
     if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 {
         fail(plan, report::DUMPABLE);
     }
+    // Into the container's cgroup while we are still the host's root: "0"
+    // moves the writer, in v1 as in v2.  The command, our child, starts
+    // there.
+    for &fd in plan.cgroup_procs.iter() {
+        if libc::write(fd, c"0".as_ptr().cast(), 1) < 0 {
+            fail(plan, report::CGROUP);
+        }
+        libc::close(fd);
+    }
     for &(fd, nstype, index) in plan.namespaces.iter() {
         if libc::setns(fd, nstype) < 0 {
             fail(plan, report::SETNS + index as i32);

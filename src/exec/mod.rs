@@ -121,6 +121,7 @@ pub(crate) mod report {
     pub const CLONE: i32 = 4;
     pub const DUMPABLE: i32 = 5;
     pub const FDS: i32 = 6;
+    pub const CGROUP: i32 = 7;
     /// `SETNS + i`: joining `NAMESPACE_ORDER[i]`.
     pub const SETNS: i32 = 16;
 }
@@ -145,6 +146,10 @@ pub(crate) struct Plan {
     pub exec_r: RawFd,
     pub exec_w: RawFd,
     pub report: RawFd,
+    /// Write ends of the `cgroup.procs` files of the container's cgroup, one
+    /// per hierarchy: the relay moves itself there before it leaves the
+    /// host's namespaces, so the command starts inside.
+    pub cgroup_procs: Vec<RawFd>,
     /// Every descriptor above, sorted: the relay closes all others.
     pub keep: Vec<RawFd>,
     /// Kill the command after this many milliseconds (0: never).
@@ -312,6 +317,30 @@ fn read_report(fd: &impl AsRawFd) -> Option<Report> {
 /// Blocks only until the relay has started the command (about a
 /// millisecond; at most [`START_TIMEOUT`]); never waits for the command.
 pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option<Duration>) -> Result<Spawned> {
+    spawn_in(target, None, argv, envp, timeout)
+}
+
+/// The `cgroup.procs` files of CGROUP (relative to each hierarchy's root,
+/// e.g. `swineherd/web`), opened for writing.
+fn cgroup_procs(cgroup: &str) -> Result<Vec<OwnedFd>> {
+    let manager = crate::cgroup::Manager::new(&crate::cgroup::detect_here()?, cgroup)?;
+    manager
+        .directories()
+        .iter()
+        .map(|dir| open_cloexec(&format!("{}/cgroup.procs", dir.display()), libc::O_WRONLY))
+        .collect()
+}
+
+/// [`spawn`], with the command in the cgroup CGROUP (relative to each
+/// hierarchy's root, e.g. `swineherd/web`), if given, from its start: so
+/// are its limits, its accounting, and its end when the cgroup is removed.
+pub fn spawn_in(
+    target: Target,
+    cgroup: Option<&str>,
+    argv: &[CString],
+    envp: &[CString],
+    timeout: Option<Duration>,
+) -> Result<Spawned> {
     const OP: &str = "run command";
     let Some(program) = argv.first() else {
         return Err(Error::new(OP, libc::EINVAL).detail("no command given"));
@@ -336,6 +365,10 @@ pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option
             (Some(pidfd), namespaces, Some(root), setgroups_allowed(init))
         }
     };
+    let cgroup_procs = match cgroup {
+        Some(cgroup) => cgroup_procs(cgroup)?,
+        None => Vec::new(),
+    };
     let candidates = candidates(program, &search_path(envp));
     let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
     let (out_r, out_w) = pipe()?;
@@ -359,13 +392,14 @@ pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option
         exec_r: exec_r.as_raw_fd(),
         exec_w: exec_w.as_raw_fd(),
         report: report_w.as_raw_fd(),
+        cgroup_procs: cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect(),
         keep: Vec::new(),
         timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
         programs: nul(&candidates),
         argv: nul(argv),
         envp: nul(envp),
     };
-    plan.keep = plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).collect();
+    plan.keep = plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
     plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
     plan.keep.sort_unstable();
     plan.keep.dedup();
@@ -392,7 +426,7 @@ pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option
     }
     let relay = unsafe { OwnedFd::from_raw_fd(relay_pidfd) };
     // The children have their copies; ours would keep the pipes open.
-    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root));
+    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_procs));
 
     match wait_started(&relay, &report_r)? {
         [report::STARTED, pid, _, _] => {
@@ -418,6 +452,7 @@ fn step_error(code: i32, errno: i32, target: Target) -> Error {
         report::CLONE => "start the command",
         report::DUMPABLE => "protect the relay process",
         report::FDS => "close Shepherd's descriptors in the relay",
+        report::CGROUP => "join the container's cgroup",
         c if c >= report::SETNS => "join namespace",
         _ => "run command",
     };

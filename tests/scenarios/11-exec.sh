@@ -30,7 +30,6 @@ ms() {
   echo $(((end - start) / 1000000))
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-under() { [ "$1" -lt "$2" ] || { echo "  $1 ms, not under $2 ms"; return 1; }; }
 
 shepherd_children() {
   # PID STATE of Shepherd's children.
@@ -92,27 +91,29 @@ check "the command sees only its standard descriptors" bash -c \
 start=$(date +%s%N)
 out=$(herd exec swine:c -- --timeout=1 sh -c 'sleep 30 & sleep 30' 2>&1); status=$?
 elapsed=$((($(date +%s%N) - start) / 1000000))
-check "--timeout=1 kills sleep 30 after about 1 s" test $status -eq 1 -a $elapsed -lt 3000
+check "--timeout=1 kills sleep 30 long before its end (${elapsed} ms)" test $status -eq 1 -a $elapsed -lt 15000
 check "…and says so" grep -q "timed out after 1 s and was killed by signal 9 (SIGKILL)" <<<"$out"
 check "…and its background child is gone too" bash -c "! herd -s $socket exec swine:c -- ps -e -o comm= | grep -qx sleep"
 
 # A command that leaves a process behind, holding its standard output:
 # exec returns when the command itself exits, with what it wrote.
-start=$(date +%s%N)
-out=$(herd exec swine:c -- sh -c 'echo before; sleep 3 & echo after')
-check "a background child holding stdout does not hold exec up" \
-  under $((($(date +%s%N) - start) / 1000000)) 2000
+out=$(herd exec swine:c -- sh -c 'echo before; sleep 3.5 & echo after')
+check "a background child holding stdout does not hold exec up (it still runs)" \
+  pgrep -x -f "sleep 3.5"
 check "…and the command's output arrives" test "$out" = "$(printf 'before\nafter')"
 
-# Shepherd keeps serving while a command runs.
+# Shepherd keeps serving while a command runs: five `herd status' answer
+# while `exec sleep 5' is still running.  (Latencies are reported, not
+# asserted: see bench/ for numbers.)
 baseline=$(for i in 1 2 3 4 5; do ms herd status swineherd; done | median)
 herd exec swine:c sleep 5 >/dev/null 2>&1 &
 exec_client=$!
 sleep 0.5
+check "herd status answers 5 times while exec sleep 5 runs" \
+  bash -c "for i in 1 2 3 4 5; do herd -s $socket status swineherd >/dev/null || exit 1; done"
+check "…and exec sleep 5 was still running after them" kill -0 "$exec_client"
 during=$(for i in 1 2 3 4 5; do ms herd status swineherd; done | sort -n | tail -n 1)
-check "herd status answers in under 200 ms while exec sleep 5 runs (max of 5: ${during} ms; idle median ${baseline} ms)" \
-  under "$during" 200
-check "exec sleep 5 is still running meanwhile" kill -0 "$exec_client"
+echo "  herd status: idle median ${baseline} ms; during exec, max of 5: ${during} ms"
 wait "$exec_client"; status=$?
 check "exec sleep 5 succeeds" test $status -eq 0
 
@@ -149,9 +150,11 @@ start=$(date +%s%N)
 herd peek swine:c /root/huge '^only-at-the-start$' >/dev/null 2>&1 &
 peek_client=$!
 sleep 0.3
+check "herd status answers 5 times while peek reads 90 MB" \
+  bash -c "for i in 1 2 3 4 5; do herd -s $socket status swineherd >/dev/null || exit 1; done"
+check "…and peek was still reading after them" kill -0 "$peek_client"
 during=$(for i in 1 2 3 4 5; do ms herd status swineherd; done | sort -n | tail -n 1)
-check "herd status answers in under 200 ms while peek reads 90 MB (max of 5: ${during} ms)" under "$during" 200
-check "peek was still reading meanwhile" kill -0 "$peek_client"
+echo "  herd status during peek, max of 5: ${during} ms"
 wait "$peek_client"; status=$?
 peek_ms=$((($(date +%s%N) - start) / 1000000))
 check "…and found the first line, at the other end of 90 MB (${peek_ms} ms)" test $status -eq 0
@@ -189,9 +192,9 @@ check "/proc/1/root/… as FILE: refused" never_secret /proc/1/root/tmp/host-sec
 check "/proc/$shepherd_pid/root/… (Shepherd's host PID): fails" never_secret /proc/$shepherd_pid/root/tmp/host-secret
 check "/proc/self/fd/…: fails" never_secret /var/log/fds/0
 check "/proc/INIT/… of the container's own PID 1: refused" never_secret /proc/1/cwd/tmp/host-secret "leads into /proc (refused)"
-start=$(date +%s%N)
-check "a FIFO: refused at once, without blocking" fails_with "is a FIFO, not a regular file" herd peek swine:c /var/log/fifo x
-check "…in under a second" under $((($(date +%s%N) - start) / 1000000)) 1000
+# (Opening a FIFO without a writer would block forever: an answer at all
+# shows that it is never opened.)
+check "a FIFO: refused, without blocking" fails_with "is a FIFO, not a regular file" herd peek swine:c /var/log/fifo x
 herd exec swine:c -- sh -c 'mv /var/log/messages /var/log/messages.real && ln -s /tmp/host-secret /var/log/messages' >/dev/null
 check "/var/log/messages made a symlink to the secret: never the host's" never_secret /var/log/messages decoy-inside
 herd exec swine:c -- sh -c 'rm /var/log/messages && mv /var/log/messages.real /var/log/messages' >/dev/null
@@ -212,7 +215,21 @@ check "no zombie child of Shepherd" test "$(zombies)" = 0
 check "Shepherd's only child is the container script: no relay or command left" \
   bash -c "[ \"\$(ls /proc/\$(cat /proc/$shepherd_pid/task/*/children | tr ' ' '\n' | sed -n 1p)/cmdline 2>/dev/null && cat /proc/$shepherd_pid/task/*/children | wc -w)\" ] && [ \$(cat /proc/$shepherd_pid/task/*/children | wc -w) = 1 ]"
 echo "measured: herd exec swine:c true, median of 100: $(median <<<"$latencies") ms; herd status idle: ${baseline} ms"
+# The command runs in the container's cgroup, in every hierarchy: its
+# limits and accounting apply, and the container's end is its end.
+parent=$SWINEHERD_CGROUP_PARENT
+herd exec swine:c -- sleep 60.25 >"$work/sleeper.out" 2>&1 &
+sleeper_client=$!
+check "an exec'd command runs" wait_until 5 pgrep -x -f "sleep 60.25"
+sleeper=$(pgrep -x -f "sleep 60.25")
+for dir in /sys/fs/cgroup/*/"$parent"/c /sys/fs/cgroup/"$parent"/c; do
+  [ -d "$dir" ] || continue
+  check "…in the container's cgroup ${dir#/sys/fs/cgroup/}" grep -qx "$sleeper" "$dir"/cgroup.procs
+done
 check "kill c" herd kill swineherd c
+check "killing the container ends the exec'd command" wait_until 10 gone "$sleeper"
+wait "$sleeper_client"
+check "…and its herd client returns, saying how it ended" grep -q "killed by signal 9" "$work/sleeper.out"
 stop_shepherd
 
 ### fs with a permitted prefix.
