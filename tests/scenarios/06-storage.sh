@@ -95,7 +95,7 @@ check "containers made from it keep their data" grep -qx kept container-root/fro
 for id in small clone fromsnap fromtest; do herd kill swineherd "$id" >/dev/null; done
 check "only the template is left" bash -c "[ \"\$(btrfs subvolume list -o $work/container-root | awk '{print \$NF}' | tr '\n' ' ')\" = 'template ' ]"
 # The kernel drops deleted subvolumes in the background, and removes their
-# qgroups (with their limits) once they are gone (Linux 6.9 and later).
+# qgroups (with their limits) once they are gone (recent kernels; 6.18 here).
 btrfs -q subvolume sync container-root
 check "no qgroup of a killed container is left (small's was 0/$small_id)" bash -c \
   "! btrfs qgroup show --raw $work/container-root | awk '{print \$1}' | grep -qx 0/$small_id"
