@@ -21,16 +21,32 @@ fn summary(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
     (samples[samples.len() / 2], samples[0], samples[samples.len() - 1])
 }
 
-fn timed(label: &str, rounds: usize, step: impl Fn()) -> Duration {
-    let mut samples = Vec::new();
-    for _ in 0..rounds {
-        let start = Instant::now();
-        step();
-        samples.push(start.elapsed());
-    }
+fn report(label: &str, samples: Vec<Duration>) -> Duration {
+    let rounds = samples.len();
     let (median, min, max) = summary(samples);
-    println!("{label:<22} rounds={rounds} median={median:?} min={min:?} max={max:?}");
+    println!("{label:<24} rounds={rounds} median={median:?} min={min:?} max={max:?}");
     median
+}
+
+fn time(step: &impl Fn()) -> Duration {
+    let start = Instant::now();
+    step();
+    start.elapsed()
+}
+
+fn timed(label: &str, rounds: usize, step: impl Fn()) -> Duration {
+    report(label, (0..rounds).map(|_| time(&step)).collect())
+}
+
+/// Alternate ADD and REMOVE ROUNDS times, timing each; print and return
+/// the medians.
+fn alternate(label: &str, rounds: usize, add: impl Fn(), remove: impl Fn()) -> (Duration, Duration) {
+    let (mut up, mut down) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        up.push(time(&add));
+        down.push(time(&remove));
+    }
+    (report(&format!("publish ({label})"), up), report(&format!("unpublish ({label})"), down))
 }
 
 fn nft(script: &str) {
@@ -53,19 +69,23 @@ fn main() {
         nat::publish(TABLE, &format!("other{i}"), Ipv4Addr::new(10, 77, 1, i), &others).unwrap();
     }
     let address = Ipv4Addr::new(10, 77, 0, 2);
-    let lib_up = timed("publish (library)", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap());
-    let lib_down = timed("unpublish (library)", rounds, || nat::unpublish(TABLE, "web").unwrap());
+    let (lib_up, lib_down) =
+        alternate("library", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap(), || {
+            nat::unpublish(TABLE, "web").unwrap()
+        });
+    nat::publish(TABLE, "web", address, &ports).unwrap();
+    timed("publish again (library)", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap());
+    nat::unpublish(TABLE, "web").unwrap();
     let rules = "fib daddr type local tcp dport 8080 dnat to 10.77.0.2:80\n\
                  fib daddr type local udp dport 5353 dnat to 10.77.0.2:53";
     let add = format!(
-        "table ip {TABLE} {{\n chain web_pre {{ type nat hook prerouting priority dstnat; {} }}\n \
-         chain web_out {{ type nat hook output priority dstnat; {} }}\n}}\n",
+        "table ip {TABLE} {{\n chain web_pre {{ type nat hook prerouting priority dstnat; {}; }}\n \
+         chain web_out {{ type nat hook output priority dstnat; {}; }}\n}}\n",
         rules.replace('\n', "; "),
         rules.replace('\n', "; ")
     );
     let del = format!("delete chain ip {TABLE} web_pre\ndelete chain ip {TABLE} web_out\n");
-    let cli_up = timed("publish (nft -f)", rounds, || nft(&add));
-    let cli_down = timed("unpublish (nft -f)", rounds, || nft(&del));
+    let (cli_up, cli_down) = alternate("nft -f", rounds, || nft(&add), || nft(&del));
     println!(
         "ratio nft/library (medians): publish {:.1}x, unpublish {:.1}x",
         cli_up.as_secs_f64() / lib_up.as_secs_f64(),
