@@ -168,8 +168,12 @@ subnet when the container is created)."
     (when (and address (not (false-if-exception (inet-pton AF_INET address))))
       (fail "invalid --publish ~s: ~s is not an IPv4 address; ~a" value
             address %publish-syntax))
+    ;; 0.0.0.0, as in Docker's and Podman's specs, means every address.
     `(,(string->symbol protocol) ,(parse-port value host)
-      ,(parse-port value container) ,@(if address (list address) '()))))
+      ,(parse-port value container)
+      ,@(if (and address (not (string=? address "0.0.0.0")))
+            (list address)
+            '()))))
 
 (define %new-options
   ;; Swineherd's own options of `new': name, parser of the value, and help.

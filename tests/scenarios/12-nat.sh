@@ -75,7 +75,9 @@ kill "$server" 2>/dev/null
 check "host → 192.168.77.1:8080" echoes "" 192.168.77.1 8080
 check "host → 127.0.0.1:8080 (localhost)" echoes "" 127.0.0.1 8080
 check "host → 127.0.0.1:8081 is not published (8081 is for 192.168.77.1 only)" refused "" 127.0.0.1 8081
-check "new client (no ports)" herd new swineherd client "$script"
+check "new client, publishing 0.0.0.0:9091→80 (every address)" \
+  herd new swineherd -- client --publish=0.0.0.0:9091:80 "$script"
+check "outside → 192.168.77.1:9091 reaches client" wait_until 30 echoes outside 192.168.77.1 9091
 check "client → 192.168.77.1:8080 (hairpin)" echoes swineherd-client 192.168.77.1 8080
 check "client → 10.0.0.1:8080 (the bridge's address)" echoes swineherd-client 10.0.0.1 8080
 check "web → 192.168.77.1:8080 (itself, through the host)" echoes swineherd-web 192.168.77.1 8080
