@@ -2,6 +2,8 @@
 //! - generate Rust bindings for the kernel's btrfs ioctl structs from
 //!   `linux/btrfs.h` and `linux/btrfs_tree.h` (bindgen; needs libclang and
 //!   the linux-libc-dev headers);
+//! - generate the constants of the nf_tables netlink interface from
+//!   `linux/netfilter/nf_tables.h` and its neighbours, for `src/nft`;
 //! - give the shared library its soname, so that an installed
 //!   `libswineherd.so` is found by that name through the dynamic loader.
 
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/btrfs/wrapper.h");
+    println!("cargo:rerun-if-changed=src/nft/wrapper.h");
 
     let bindings = bindgen::Builder::default()
         .header("src/btrfs/wrapper.h")
@@ -29,6 +32,21 @@ fn main() {
         .expect("generating btrfs bindings (is libclang installed?)");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("btrfs_sys.rs");
     bindings.write_to_file(out).expect("writing btrfs bindings");
+
+    // The kernel's enums become plain constants named as in the headers
+    // (NFTA_CHAIN_NAME, NFT_MSG_NEWRULE…), so that the code reads like the
+    // kernel's and libnftnl's.
+    let nft = bindgen::Builder::default()
+        .header("src/nft/wrapper.h")
+        .allowlist_file(".*/linux/netfilter(/nfnetlink|/nf_tables|/nf_nat|/nf_conntrack_common)?\\.h")
+        .allowlist_item("NLM_F_.*|NLMSG_ERROR|NLMSG_DONE|NLA_F_NESTED|NETLINK_NETFILTER|RTN_LOCAL")
+        .default_enum_style(bindgen::EnumVariation::Consts)
+        .prepend_enum_name(false)
+        .derive_default(true)
+        .generate()
+        .expect("generating nf_tables bindings (is libclang installed?)");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("nft_sys.rs");
+    nft.write_to_file(out).expect("writing nf_tables bindings");
 
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libswineherd.so");

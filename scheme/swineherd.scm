@@ -12,6 +12,7 @@
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd nat)
   #:use-module (swineherd network)
   #:use-module (swineherd registry)
   #:use-module (swineherd resources)
@@ -134,14 +135,19 @@ fine."
                       #:owner (container-link-owner config id)
                       #:netns (container-netns config id)))
 
-(define (start-network config id address process)
-  "Connect container ID, just started as PROCESS, unless ADDRESS is #f.
-Return #t, or #f after killing the container if connecting failed (the
-caller releases the rest)."
+(define (nat-table config)
+  "Return the name of Swineherd's nftables table."
+  (swineherd-configuration-nat-table config))
+
+(define (start-network config id address ports process)
+  "Connect container ID, just started as PROCESS, unless ADDRESS is #f, and
+publish its PORTS.  Return #t, or #f after killing the container if
+connecting or publishing failed (the caller releases the rest)."
   (or (not address)
       (catch #t
         (lambda ()
           (connect-container config id address process)
+          (publish-container-ports (nat-table config) id address ports)
           #t)
         (lambda (key . args)
           (format #t "container ~a: connecting it failed: ~a~%" id
@@ -161,9 +167,9 @@ alist `create-cgroup' takes."
                 (_ #f))
               options))
 
-(define (container-start config id script args address limits)
+(define (container-start config id script args address ports limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network) and whose cgroup gets LIMITS."
+for no network), which publishes PORTS and whose cgroup gets LIMITS."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -180,26 +186,28 @@ swineherd ~a' removes the container" id data id))
                        #:log-file (container-log-file config id)
                        #:directory data))))
         (or (and (wait-for-container-init config id process)
-                 (start-network config id address process)
+                 (start-network config id address ports process)
                  process)
             (begin
               ;; Shepherd calls no termination handler for a service that
               ;; failed to start: release its resources here.
-              (release-runtime config id address)
+              (release-runtime config id address ports)
               #f))))))
 
-(define (release-runtime config id address)
-  "Release what container ID holds only while it runs: its veth and network
-namespace mount (if it has ADDRESS), its cgroup (killing what is left in
-it) and its PID file."
+(define (release-runtime config id address ports)
+  "Release what container ID holds only while it runs: its published PORTS,
+its veth and network namespace mount (if it has ADDRESS), its cgroup
+(killing what is left in it) and its PID file."
   (when address
+    (false-if-exception
+     (unpublish-container-ports (nat-table config) id ports))
     (false-if-exception (disconnect-container config id address)))
   (unless (remove-cgroup (container-cgroup config id))
     (format #t "container ~a: cgroup ~a could not be removed~%" id
             (container-cgroup config id)))
   (delete-file-if-exists (container-pid-file config id)))
 
-(define (container-stop config id address)
+(define (container-stop config id address ports)
   "Return the stop procedure of container ID: disconnect it, then SIGTERM
 to the script's process group (the script relays it to the container's
 init, Shepherd, which shuts down), SIGKILL after Shepherd's grace period;
@@ -208,27 +216,29 @@ then make sure nothing of it is left: the cgroup is emptied and removed."
     (when address
       (disconnect-container config id address))
     (apply (make-kill-destructor) process args)
-    (release-runtime config id address)
+    (release-runtime config id address ports)
     #f))
 
-(define (container-termination-handler config id address)
+(define (container-termination-handler config id address ports)
   "Return the termination handler of container ID: when its script exits by
-itself, release its veth, network namespace mount and cgroup at once, then
-let Shepherd do the rest (respawn or mark it stopped)."
+itself, release its published PORTS, veth, network namespace mount and
+cgroup at once, then let Shepherd do the rest (respawn or mark it
+stopped)."
   (lambda (service process status)
-    (release-runtime config id address)
+    (release-runtime config id address ports)
     (default-service-termination-handler service process status)
     ;; Shepherd 1.0 disables a service whose process exits; unless it is
     ;; respawned, let `herd start' bring the container back.
     (unless (respawn-service? service)
       (enable-service service))))
 
-(define (action:up config id address)
-  "Return the `up' action of container ID."
+(define (action:up config id address ports)
+  "Return the `up' action of container ID, which publishes PORTS."
   (lambda (process . _)
     (unless address
       (fail "container ~a was created with --network=none" id))
     (connect-container config id address process)
+    (publish-container-ports (nat-table config) id address ports)
     #t))
 
 (define (action:down config id address)
@@ -338,10 +348,11 @@ them)."
   (define id (container-id c))
   (define address (container-address c))
   (define options (container-options c))
+  (define ports (published-ports options))
   (define start
     (container-start config id (container-script c) (container-arguments c)
-                     address (limit-options options)))
-  (define stop (container-stop config id address))
+                     address ports (limit-options options)))
+  (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id
@@ -355,14 +366,15 @@ them)."
              (unless (shutting-down?)
                (record-wanted config c 'stopped))
              (apply stop process args))
-    #:termination-handler (container-termination-handler config id address)
+    #:termination-handler (container-termination-handler config id address
+                                                         ports)
     #:actions
     (actions
      (up
-      "Connect the container to the bridge (again), with its address; done
-at start unless it was created with --network=none.  Harmless when it is
-connected already."
-      (action:up config id address))
+      "Connect the container to the bridge (again), with its address, and
+publish its ports; done at start unless it was created with --network=none.
+Harmless when it is connected already."
+      (action:up config id address ports))
      (down
       "Disconnect the container: remove its veth and its /run/netns file.
 It keeps its address, for the next `up' or start."
@@ -481,17 +493,27 @@ step fails, undo the steps before it and raise an error."
   (define from (and=> (assq-ref options 'from)
                       (lambda (from) (source-directory config from))))
   (define leases (address-lease-directory config))
+  (define network? (not (eq? 'none (assq-ref options 'network))))
+  (define ports (published-ports options))
   (when (false-if-exception (lstat data))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
-  (when (and (eq? 'none (assq-ref options 'network)) (assq-ref options 'ip))
+  (when (and (not network?) (assq-ref options 'ip))
     (fail "--ip and --network=none contradict each other"))
-  (let ((address (and (not (eq? 'none (assq-ref options 'network)))
-                      (allocate-address leases
-                                        (swineherd-configuration-subnet config)
-                                        id (assq-ref options 'ip)))))
+  (check-published-ports ports network?)
+  (reserve-ports (port-lease-directory config) ports id)
+  (let ((address (and network?
+                      (catch #t
+                        (lambda ()
+                          (allocate-address
+                           leases (swineherd-configuration-subnet config)
+                           id (assq-ref options 'ip)))
+                        (lambda args
+                          (release-ports (port-lease-directory config) id)
+                          (apply throw args))))))
     (define (release)
-      (when address (release-address leases address id)))
+      (when address (release-address leases address id))
+      (release-ports (port-lease-directory config) id))
     (catch #t
       (lambda ()
         (create-data (swineherd-configuration-container-root config) data
@@ -534,11 +556,12 @@ first with `herd kill swineherd ~a'" id id))
       (rmdir directory))))
 
 (define (release-leases config id)
-  "Return every address lease that container ID holds."
+  "Return every address and host-port lease that container ID holds."
   (let ((directory (address-lease-directory config)))
     (for-each (lambda (address)
                 (release-address directory address id))
-              (entries directory))))
+              (entries directory)))
+  (release-ports (port-lease-directory config) id))
 
 (define (action:kill config)
   "Return the `kill' action."
@@ -595,6 +618,47 @@ herd kill swineherd ID")))))
   (bring-bridge-up (swineherd-configuration-bridge config)
                    (swineherd-configuration-subnet config)))
 
+(define (network-up! config)
+  "Bring the bridge of CONFIG up and replace Swineherd's NAT table with a
+fresh one.  Return #f, or a warning text if NAT could not be set up."
+  (bridge-up! config)
+  (let ((warning (start-nat (nat-table config)
+                            (swineherd-configuration-bridge config)
+                            (swineherd-configuration-subnet config))))
+    (when warning
+      (format #t "swineherd: WARNING: ~a~%" warning))
+    warning))
+
+(define (for-each-connected-container config proc)
+  "Call PROC on the record of each running container that has a network."
+  (for-each (lambda (c)
+              (let ((service (lookup-service
+                              (container-service-name (container-id c)))))
+                (when (and service (container-address c)
+                           (service-running? service))
+                  (proc c))))
+            (load-containers (swineherd-configuration-state-directory config))))
+
+(define (republish-running-containers config)
+  "Publish again the ports of the running containers, after their NAT
+table was replaced."
+  (for-each-connected-container
+   config
+   (lambda (c)
+     (publish-container-ports (nat-table config) (container-id c)
+                              (container-address c)
+                              (published-ports (container-options c))))))
+
+(define (network-down! config)
+  "Disconnect the running containers, delete the bridge and Swineherd's NAT
+table."
+  (for-each-connected-container
+   config
+   (lambda (c)
+     (disconnect-container config (container-id c) (container-address c))))
+  (delete-link (swineherd-configuration-bridge config))
+  (stop-nat (nat-table config)))
+
 ;;;
 ;;; Restoring containers, and cleaning up after crashes.
 ;;;
@@ -616,7 +680,9 @@ herd kill swineherd ID")))))
 restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
 to its init (found through its PID file, and only if it is in the
 container's cgroup), a grace period, then SIGKILL to everything left in
-its cgroup; then release its veth and network namespace mount."
+its cgroup; then release its veth and network namespace mount.  (Its
+published ports went with the NAT table, which `swineherd-start' replaced
+before.)"
   (let ((init (pid-file-pid (container-pid-file config id)))
         (cgroup (container-cgroup config id)))
     (when (and init (in-cgroup? init cgroup))
@@ -627,7 +693,7 @@ its cgroup; then release its veth and network namespace mount."
         (when (and (> tries 0) (false-if-exception (kill init 0)))
           (fiber-sleep 0.05)
           (loop (- tries 1)))))
-    (release-runtime config id address)))
+    (release-runtime config id address '())))
 
 (define (restore-containers config records)
   "Register a service for each container of RECORDS that has none yet,
@@ -668,8 +734,9 @@ hierarchy where it exists."
                        (entries "/sys/fs/cgroup"))))))
 
 (define (clean-orphans config records)
-  "Remove what belongs to no recorded container: address leases, veths,
-network namespace mounts, cgroups.  Data is never deleted: return the
+  "Remove what belongs to no recorded container: address and host-port
+leases, veths, network namespace mounts, cgroups.  (Their published ports
+went with the NAT table, which `swineherd-start' replaced before.)  Data is never deleted: return the
 names of the data directories that belong to no record, for the log and
 `herd status swineherd'."
   (define ids (map container-id records))
@@ -683,6 +750,8 @@ names of the data directories that belong to no record, for the log and
                           address owner)
                   (release-address leases address owner))))
             (entries leases))
+  (release-orphaned-ports (port-lease-directory config)
+                          (lambda (owner) (not (orphan? owner))))
   (for-each (match-lambda
               ((link . id)
                (unless (member link (map host-interface addresses))
@@ -729,16 +798,17 @@ kept (data is only deleted by `kill')~%"
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge
 up (an existing one is reused), check the container root, restore the
-recorded containers and clean up what belongs to none.  Its running value
-is a line describing storage and network, which `herd status swineherd'
-shows, with warnings when the root is not on btrfs or holds data of no
-container."
+recorded containers and clean up what belongs to none.  The NAT table is
+made afresh, which also removes the published ports of containers that
+ran before a crash.  Its running value is a line describing storage and
+network, which `herd status swineherd' shows, with warnings when the root
+is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
     (let* ((root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
-      (bridge-up! config)
-      (let*-values (((records broken)
+      (let*-values (((nat-warning) (network-up! config))
+                    ((records broken)
                      (load-containers
                       (swineherd-configuration-state-directory config)))
                     ((orphans)
@@ -746,11 +816,14 @@ container."
                        (restore-containers config records)
                        (clean-orphans config records)))
                     ((description)
-                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a"
+                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a~a"
                              (storage-description root)
                              (swineherd-configuration-bridge config)
                              (subnet-gateway subnet) (subnet-prefix subnet)
                              (length records)
+                             (if nat-warning
+                                 (format #f "; WARNING: ~a" nat-warning)
+                                 "")
                              (warning "unreadable records kept" broken)
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
@@ -764,7 +837,11 @@ configured with CONFIG (see `swineherd-configuration')."
   (service '(swineherd)
     #:documentation "Manage Guix System containers as `swine:ID' services."
     #:start (swineherd-start config)
-    #:stop (const #f)
+    #:stop (lambda _
+             ;; The containers, which require swineherd, are stopped by
+             ;; now, and their chains removed; the table goes too.
+             (false-if-exception (stop-nat (nat-table config)))
+             #f)
     #:actions
     (actions
      (new
@@ -774,7 +851,9 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 (e.g. 512M, 2G; needs btrfs quotas), --from=ID, --from=ID@SNAPSHOT or
 --from=/TEMPLATE (start from a snapshot or copy of that data),
 --network=none, --ip=ADDRESS, --memory=SIZE, --swap=SIZE, --cpus=N (e.g.
-0.5), --cpu-weight=N (1-10000), --pids=N.  The `--' keeps herd from
+0.5), --cpu-weight=N (1-10000), --pids=N,
+--publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
+forwards the host's port to the container's).  The `--' keeps herd from
 interpreting options meant for swineherd or the script."
       (action:new config))
      (kill
@@ -791,12 +870,19 @@ time and memory.  An argument `json' or `sexp' selects a machine-readable
 form."
       (action:swineherd-stats config))
      (up
-      "Create the bridge (if needed), set it up and give it its address; done
-when swineherd starts."
-      (lambda _ (bridge-up! config) #t))
+      "Create the bridge (if needed), set it up and give it its address,
+make Swineherd's NAT table afresh and publish the running containers' ports
+in it again; done when swineherd starts."
+      (lambda _
+        (unless (network-up! config)
+          (republish-running-containers config))
+        #t))
      (down
-      "Delete the bridge; containers lose their connection until `herd up
-swineherd' and `herd up swine:ID'."
-      (lambda _ (delete-link (swineherd-configuration-bridge config)) #t)))))
+      "Disconnect the running containers, delete the bridge and Swineherd's
+NAT table; the containers have no network and no published ports until
+`herd up swineherd' and `herd up swine:ID'."
+      (lambda _
+        (network-down! config)
+        #t)))))
 
 ;;; swineherd.scm ends here

@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod inroot;
 pub mod net;
+pub mod nft;
 pub mod process;
 pub mod state;
 pub mod tree;

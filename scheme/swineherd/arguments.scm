@@ -129,6 +129,52 @@ subnet when the container is created)."
   (or (and value (false-if-exception (inet-pton AF_INET value)) value)
       (fail "invalid --ip ~s: give an IPv4 address such as 10.0.0.42" value)))
 
+;;; A published port is the list (PROTOCOL HOST-PORT CONTAINER-PORT
+;;; [HOST-ADDRESS]): PROTOCOL is `tcp' or `udp', ports are integers,
+;;; HOST-ADDRESS an IPv4 address string.
+
+(define %publish-syntax
+  "give [HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp], e.g. 8080:80 or \
+127.0.0.1:5353:53/udp")
+
+(define (parse-port value text)
+  "Parse TEXT, a port number in the --publish VALUE."
+  (let ((n (and (string-every char-set:digit text) (string->number text))))
+    (unless n
+      (fail "invalid --publish ~s: ~s is not a port number; ~a" value text
+            %publish-syntax))
+    (unless (<= 1 n 65535)
+      (fail "invalid --publish ~s: port ~a is out of range (1 to 65535); ~a"
+            value n %publish-syntax))
+    n))
+
+(define (parse-publish value)
+  "Parse VALUE, the argument of --publish, into a published port."
+  (unless value
+    (fail "--publish needs a value; ~a" %publish-syntax))
+  (let*-values (((ports protocol)
+                 (match (string-split value #\/)
+                   ((ports) (values ports "tcp"))
+                   ((ports protocol) (values ports protocol))
+                   (_ (fail "invalid --publish ~s: ~a" value %publish-syntax))))
+                ((address host container)
+                 (match (string-split ports #\:)
+                   ((host container) (values #f host container))
+                   ((address host container) (values address host container))
+                   (_ (fail "invalid --publish ~s: ~a" value %publish-syntax)))))
+    (unless (member protocol '("tcp" "udp"))
+      (fail "invalid --publish ~s: protocol ~s is not supported; use /tcp \
+(the default) or /udp" value protocol))
+    (when (and address (not (false-if-exception (inet-pton AF_INET address))))
+      (fail "invalid --publish ~s: ~s is not an IPv4 address; ~a" value
+            address %publish-syntax))
+    ;; 0.0.0.0, as in Docker's and Podman's specs, means every address.
+    `(,(string->symbol protocol) ,(parse-port value host)
+      ,(parse-port value container)
+      ,@(if (and address (not (string=? address "0.0.0.0")))
+            (list address)
+            '()))))
+
 (define %new-options
   ;; Swineherd's own options of `new': name, parser of the value, and help.
   `(("disk-limit" ,parse-disk-limit
@@ -145,6 +191,9 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("cpus" ,parse-cpus "--cpus=N: CPU time limit, in CPUs (e.g. 0.5)")
     ("cpu-weight" ,parse-cpu-weight "--cpu-weight=N: CPU share, 1-10000")
     ("pids" ,parse-pids "--pids=N: limit on processes and threads")
+    ("publish" ,parse-publish
+     "--publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp]: forward \
+the host's port to the container's (repeatable)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
 respawn limits apply)")))

@@ -21,7 +21,9 @@
             swineherd-configuration-netns-directory
             swineherd-configuration-cgroup-parent
             swineherd-configuration-permitted-host-command-prefix
+            swineherd-configuration-nat-table
             address-lease-directory
+            port-lease-directory
             container-cgroup
             container-data-directory
             container-log-file
@@ -37,7 +39,7 @@
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
-                            permitted-host-command-prefix)
+                            permitted-host-command-prefix nat-table)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -49,7 +51,8 @@
   (netns-directory swineherd-configuration-netns-directory) ;/run/netns
   (cgroup-parent   swineherd-configuration-cgroup-parent)   ;relative path
   (permitted-host-command-prefix                            ;#f: no `fs'
-   swineherd-configuration-permitted-host-command-prefix))
+   swineherd-configuration-permitted-host-command-prefix)
+  (nat-table       swineherd-configuration-nat-table))      ;nftables table
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -78,7 +81,8 @@ from a checkout, else /var/lib/swineherd."
                                   (cgroup-parent
                                    (or (getenv "SWINEHERD_CGROUP_PARENT")
                                        "swineherd"))
-                                  (permitted-host-command-prefix #f))
+                                  (permitted-host-command-prefix #f)
+                                  (nat-table "swineherd"))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -90,11 +94,13 @@ address and prefix are SUBNET, and get addresses from it; their network
 namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
 runs in the cgroup CGROUP-PARENT/ID of every hierarchy.  The `fs' action
 runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
-and none when it is #f."
+and none when it is #f.  Outbound NAT and published ports live in the
+nftables table `ip NAT-TABLE', which Swineherd owns."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
-                            cgroup-parent permitted-host-command-prefix))
+                            cgroup-parent permitted-host-command-prefix
+                            nat-table))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."
@@ -117,6 +123,10 @@ with the container as its /home."
   "Return the directory of the address leases."
   (string-append (swineherd-configuration-state-directory config)
                  "/addresses"))
+
+(define (port-lease-directory config)
+  "Return the directory of the leases of published host ports."
+  (string-append (swineherd-configuration-state-directory config) "/ports"))
 
 (define (container-cgroup config id)
   "Return the cgroup of container ID, relative to each hierarchy's root."

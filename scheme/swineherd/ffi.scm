@@ -33,6 +33,10 @@
             delete-owned-link
             attach-netns
             detach-netns
+            nat-setup
+            nat-teardown
+            publish-ports
+            unpublish-ports
             cgroup-layout
             create-cgroup
             remove-cgroup-step
@@ -349,6 +353,45 @@ so that `ip netns exec NAME' works."
 (define-path-procedure (detach-netns "swh_netns_detach")
   "Unmount and remove FILE, made by `attach-netns'; a missing FILE is
 fine.")
+
+(define %nat-setup
+  (library-function "swh_nat_setup" int (list '* '* '* uint8)))
+
+(define (nat-setup table bridge subnet prefix)
+  "Turn IPv4 forwarding on and replace the nftables table `ip TABLE' with
+Swineherd's NAT: masquerading for SUBNET/PREFIX (SUBNET an IPv4 address
+string) leaving through interfaces other than BRIDGE, which must exist."
+  (check 'nat-setup
+         (%nat-setup (string->pointer table) (string->pointer bridge)
+                     (string->pointer subnet) prefix)))
+
+(define-path-procedure (nat-teardown "swh_nat_teardown")
+  "Delete the nftables table `ip FILE' (a table name); a missing one is
+fine.")
+
+(define %publish-ports
+  (library-function "swh_nat_publish" int (list '* '* '* '*)))
+
+(define (publish-ports table id address ports)
+  "Make the chains of container ID in table `ip TABLE' publish exactly
+PORTS, a list of (PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]) lists,
+to ADDRESS."
+  (define (port->line port)
+    (string-join (map (lambda (x) (format #f "~a" x)) port) " "))
+  (check 'publish-ports
+         (%publish-ports (string->pointer table) (string->pointer id)
+                         (string->pointer address)
+                         (string->pointer
+                          (string-join (map port->line ports) "\n")))))
+
+(define %unpublish-ports
+  (library-function "swh_nat_unpublish" int (list '* '*)))
+
+(define (unpublish-ports table id)
+  "Remove what container ID published in table `ip TABLE'; nothing to
+remove is fine."
+  (check 'unpublish-ports
+         (%unpublish-ports (string->pointer table) (string->pointer id))))
 
 (define %cgroup-layout
   (library-function "swh_cgroup_layout" int '()))

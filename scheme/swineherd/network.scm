@@ -108,27 +108,10 @@ container in SUBNET; return it as an integer."
   "Return the lease file of address N in DIRECTORY."
   (string-append directory "/" (integer->address n)))
 
-(define (take-lease directory n id)
-  "Lease address N to container ID by creating its file in DIRECTORY;
-return #t, or #f if it is already leased."
-  (catch 'system-error
-    (lambda ()
-      (let ((port (open (lease-file directory n)
-                        (logior O_WRONLY O_CREAT O_EXCL) #o644)))
-        (display id port)
-        (newline port)
-        (close-port port)
-        #t))
-    (lambda args
-      (if (= EEXIST (system-error-errno args))
-          #f
-          (apply throw args)))))
-
 (define (address-owner directory address)
   "Return the ID of the container that leases ADDRESS (a string) in
 DIRECTORY, or #f."
-  (false-if-exception
-   (call-with-input-file (string-append directory "/" address) read-line)))
+  (lease-owner (string-append directory "/" address)))
 
 (define (allocate-address directory subnet id requested)
   "Lease an address of SUBNET to container ID, recording it in DIRECTORY:
@@ -137,7 +120,7 @@ string, or raise a clear error when it is taken or the subnet is full."
   (mkdir-p directory)
   (if requested
       (let ((n (check-container-address subnet requested)))
-        (unless (take-lease directory n id)
+        (unless (take-lease (lease-file directory n) id)
           (fail "address ~a is already taken by container ~a" requested
                 (address-owner directory requested)))
         requested)
@@ -149,7 +132,7 @@ string, or raise a clear error when it is taken or the subnet is full."
                  (fail "no free address left in ~a/~a; kill a container or \
 configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
                 ((or (= n (car subnet)) (memv n taken)
-                     (not (take-lease directory n id)))
+                     (not (take-lease (lease-file directory n) id)))
                  (loop (+ n 1)))
                 (else (integer->address n)))))))
 

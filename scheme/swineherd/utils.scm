@@ -9,11 +9,14 @@
 (define-module (swineherd utils)
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
+  #:use-module (ice-9 rdelim)
   #:export (fail
             mkdir-p
             delete-file-if-exists
             exception-text
-            entries))
+            entries
+            take-lease
+            lease-owner))
 
 ;;; Commentary:
 ;;;
@@ -55,5 +58,25 @@ handlers receive them."
 is missing."
   (or (scandir directory (lambda (name) (not (member name '("." "..")))))
       '()))
+
+(define (take-lease file id)
+  "Lease what FILE stands for to ID by creating FILE, holding ID, with
+O_EXCL: atomic, so two concurrent callers never both get it.  Return #t, or
+#f if it is already leased."
+  (catch 'system-error
+    (lambda ()
+      (let ((port (open file (logior O_WRONLY O_CREAT O_EXCL) #o644)))
+        (display id port)
+        (newline port)
+        (close-port port)
+        #t))
+    (lambda args
+      (if (= EEXIST (system-error-errno args))
+          #f
+          (apply throw args)))))
+
+(define (lease-owner file)
+  "Return the ID that holds the lease FILE, or #f."
+  (false-if-exception (call-with-input-file file read-line)))
 
 ;;; utils.scm ends here

@@ -20,6 +20,7 @@ mod btrfs;
 mod cgroup;
 mod exec;
 mod net;
+mod nft;
 mod process;
 mod selftest;
 mod state;

@@ -8,8 +8,8 @@ use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressScope};
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage};
-use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::packet_route::link::{InfoBridgePort, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage};
+use rtnetlink::{LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::{netlink_error, netns, Netlink};
 use crate::error::{Error, Result};
@@ -58,6 +58,17 @@ impl Netlink {
         let mut msg = LinkUnspec::new_with_name(name).build();
         msg.attributes.push(LinkAttribute::IfAlias(alias.to_string()));
         self.run(self.handle.link().set(msg).execute()).map_err(|e| netlink_error("set link alias", name, e))
+    }
+
+    /// Let the bridge send frames that came in on its port NAME back out of
+    /// it (`hairpin on`).  Needed when the bridge's packets go through the
+    /// IP hooks (br_netfilter, `bridge-nf-call-iptables`): a container's
+    /// connection to its own published port is translated back to the
+    /// container while still being bridged, and leaves by the port it came
+    /// in on.
+    pub fn hairpin(&self, name: &str) -> Result<()> {
+        let msg = LinkBridgePort::new(self.index(name)?).append_info_data(InfoBridgePort::HairpinMode(true)).build();
+        self.run(self.handle.link().set_port(msg).execute()).map_err(|e| netlink_error("set hairpin mode", name, e))
     }
 
     /// Add ADDRESS/PREFIX to link NAME; an address already there is fine.
@@ -172,7 +183,10 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     host.run(host.handle.link().add(msg).execute())
         .map_err(|e| netlink_error("create veth", conn.host, e))?;
     // The kernel ignores IFLA_IFALIAS in a request that creates a link.
-    let result = host.set_alias(conn.host, conn.owner).and_then(|()| configure_inside(&netns, conn));
+    let result = host
+        .set_alias(conn.host, conn.owner)
+        .and_then(|()| host.hairpin(conn.host))
+        .and_then(|()| configure_inside(&netns, conn));
     if result.is_err() {
         let _ = host.delete(conn.host);
     }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The library's primitives against the real kernel: tests/btrfs.rs on a real
-# btrfs (a loop device, quotas enabled), tests/net.rs in the sandbox's
-# private network namespace, tests/cgroup.rs on the machine's cgroups.  Both are built by `cargo test' on the host and
-# marked #[ignore] there; the Rust tests check results with btrfs(8) and
-# ip(8).
+# btrfs (a loop device, quotas enabled), tests/net.rs and tests/nft.rs in
+# the sandbox's private network namespace, tests/cgroup.rs on the machine's
+# cgroups.  They are built by `cargo test' on the host and marked #[ignore]
+# there; the Rust tests check results with btrfs(8), ip(8) and nft(8).
 . "$(dirname "$0")"/lib.sh
 
 # The newest build of the integration test NAME.
@@ -33,4 +33,5 @@ umount "$work"/mnt
 
 run_ignored net 3
 run_ignored cgroup 3
+run_ignored nft 4
 finish

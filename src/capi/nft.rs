@@ -1,0 +1,81 @@
+//! Exports for [`crate::nft`]: Swineherd's NAT table and published ports.
+
+use std::ffi::{c_char, c_int};
+use std::net::Ipv4Addr;
+
+use super::{borrow_str, boundary};
+use crate::error::{Error, Result};
+use crate::nft::nat::{self, Port};
+
+unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
+    let text = borrow_str(arg, what)?;
+    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
+}
+
+/// Turn IPv4 forwarding on and replace the nftables table `ip TABLE` with
+/// Swineherd's NAT for BRIDGE (which must exist) and SUBNET/PREFIX.
+///
+/// # Safety
+/// TABLE, BRIDGE and SUBNET must be NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn swh_nat_setup(
+    table: *const c_char,
+    bridge: *const c_char,
+    subnet: *const c_char,
+    prefix: u8,
+) -> c_int {
+    boundary("NAT setup", || {
+        let table = borrow_str(table, "table")?;
+        nat::setup(table, borrow_str(bridge, "bridge")?, ipv4(subnet, "subnet")?, prefix)?;
+        Ok(0)
+    })
+}
+
+/// Delete the nftables table `ip TABLE`; a missing one is fine.
+///
+/// # Safety
+/// TABLE must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_nat_teardown(table: *const c_char) -> c_int {
+    boundary("NAT teardown", || {
+        nat::teardown(borrow_str(table, "table")?)?;
+        Ok(0)
+    })
+}
+
+/// Publish the PORTS of container ID, whose address is ADDRESS, in table
+/// `ip TABLE`, replacing what it published before.  PORTS holds one port
+/// per line: `PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]`.
+///
+/// # Safety
+/// Every argument must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_nat_publish(
+    table: *const c_char,
+    id: *const c_char,
+    address: *const c_char,
+    ports: *const c_char,
+) -> c_int {
+    boundary("publish ports", || {
+        let ports = borrow_str(ports, "ports")?
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(Port::parse)
+            .collect::<Result<Vec<_>>>()?;
+        nat::publish(borrow_str(table, "table")?, borrow_str(id, "id")?, ipv4(address, "address")?, &ports)?;
+        Ok(0)
+    })
+}
+
+/// Remove what container ID published in table `ip TABLE`; nothing
+/// published, or no table, is fine.
+///
+/// # Safety
+/// TABLE and ID must be NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn swh_nat_unpublish(table: *const c_char, id: *const c_char) -> c_int {
+    boundary("unpublish ports", || {
+        nat::unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?;
+        Ok(0)
+    })
+}

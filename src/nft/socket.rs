@@ -1,0 +1,118 @@
+//! A blocking `NETLINK_NETFILTER` socket that lives for one transaction.
+//!
+//! The kernel handles a batch synchronously, inside `sendmsg`: by the time
+//! the send returns, its replies are queued on the socket.  Reads still
+//! carry a timeout (`SO_RCVTIMEO`), so that a kernel that does not answer
+//! can never hold Shepherd for long; no thread is involved, and the socket
+//! is closed when the transaction is over.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::message::{acks, Batch};
+use super::sys::NETLINK_NETFILTER;
+use crate::error::{Error, Result};
+
+/// How long to wait for the kernel's answers.
+const TIMEOUT_MS: i64 = 2000;
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn open() -> Result<OwnedFd> {
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, NETLINK_NETFILTER as i32) };
+    if fd < 0 {
+        return Err(Error::new("open netlink socket", last_errno()).path("NETLINK_NETFILTER"));
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let timeout = libc::timeval { tv_sec: TIMEOUT_MS / 1000, tv_usec: (TIMEOUT_MS % 1000) * 1000 };
+    for option in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
+        let rc = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                option,
+                (&timeout as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(Error::new("set netlink socket timeout", last_errno()).path("NETLINK_NETFILTER"));
+        }
+    }
+    Ok(fd)
+}
+
+fn send(fd: &OwnedFd, bytes: &[u8]) -> Result<()> {
+    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    let sent = unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            0,
+            (&kernel as *const libc::sockaddr_nl).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if sent < 0 {
+        return Err(Error::new("send nf_tables batch", last_errno()));
+    }
+    if sent as usize != bytes.len() {
+        return Err(Error::new("send nf_tables batch", libc::EMSGSIZE).detail("the kernel took part of the batch"));
+    }
+    Ok(())
+}
+
+fn receive(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        match last_errno() {
+            libc::EINTR => continue,
+            libc::EAGAIN => {
+                return Err(Error::new("read nf_tables replies", libc::ETIMEDOUT)
+                    .detail(format!("no answer from the kernel within {TIMEOUT_MS} ms")))
+            }
+            errno => return Err(Error::new("read nf_tables replies", errno)),
+        }
+    }
+}
+
+/// A sequence number unlikely to match a reply meant for someone else.
+fn first_seq() -> u32 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos() ^ d.as_secs() as u32).unwrap_or(1)
+}
+
+/// Apply BATCH as one transaction.  On failure, nothing of it was applied;
+/// the error is the kernel's errno for the first message it refused, and
+/// says which message that was.
+pub fn apply(batch: Batch) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let expected = batch.len();
+    let (bytes, described) = batch.encode(first_seq());
+    let fd = open()?;
+    send(&fd, &bytes)?;
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut acked = 0;
+    while acked < expected {
+        let n = receive(&fd, &mut buf)?;
+        for (seq, errno) in acks(&buf[..n]) {
+            let Some((_, what)) = described.iter().find(|(s, _)| *s == seq) else { continue };
+            if errno != 0 {
+                return Err(Error::new("nf_tables transaction", errno).detail(format!(
+                    "{what}: {} (nothing of the transaction was applied)",
+                    crate::error::strerror(errno)
+                )));
+            }
+            acked += 1;
+        }
+    }
+    Ok(())
+}
