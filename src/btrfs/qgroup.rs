@@ -37,8 +37,8 @@ fn quotas_disabled(err: Error, path: &Path) -> Error {
 /// removes the limit.
 pub fn set_limit(path: &Path, limit: Option<u64>) -> Result<()> {
     let fd = open_dir("limit subvolume", path)?;
-    let mut args = btrfs_ioctl_qgroup_limit_args::default();
-    args.qgroupid = 0; // the subvolume FD is on
+    // qgroupid 0: the subvolume FD is on.
+    let mut args = btrfs_ioctl_qgroup_limit_args { qgroupid: 0, ..Default::default() };
     args.lim.flags = BTRFS_QGROUP_LIMIT_MAX_RFER as u64;
     args.lim.max_rfer = limit.unwrap_or(u64::MAX);
     ioctl(&fd, BTRFS_IOC_QGROUP_LIMIT, &mut args, "limit subvolume", path)

@@ -103,8 +103,7 @@ fn delete_by_id(fd: &OwnedFd, path: &Path, id: u64) -> Result<()> {
     for child in children(fd, path, id)? {
         delete_by_id(fd, path, child)?;
     }
-    let mut args = btrfs_ioctl_vol_args_v2::default();
-    args.flags = BTRFS_SUBVOL_SPEC_BY_ID as u64;
+    let mut args = btrfs_ioctl_vol_args_v2 { flags: BTRFS_SUBVOL_SPEC_BY_ID as u64, ..Default::default() };
     args.__bindgen_anon_2.subvolid = id;
     ioctl(fd, BTRFS_IOC_SNAP_DESTROY_V2, &mut args, "delete subvolume", path)?;
     Ok(())

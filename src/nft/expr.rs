@@ -185,7 +185,7 @@ pub fn ct_dnat() -> Vec<Expr> {
 pub fn daddr_local() -> Vec<Expr> {
     vec![
         Expr::FibDaddrType { dreg: NFT_REG_1 },
-        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: (RTN_LOCAL as u32).to_ne_bytes().to_vec() },
+        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: RTN_LOCAL.to_ne_bytes().to_vec() },
     ]
 }
 
