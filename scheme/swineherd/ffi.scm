@@ -9,6 +9,9 @@
 (define-module (swineherd ffi)
   #:use-module (system foreign)
   #:use-module (system foreign-library)
+  #:use-module (fibers io-wakeup)
+  #:use-module (fibers operations)
+  #:use-module ((fibers scheduler) #:select (current-scheduler))
   #:use-module (rnrs bytevectors)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
@@ -251,14 +254,60 @@ ADDRESS/PREFIX (ADDRESS an IPv4 address string, PREFIX an integer)."
   "Delete the network link named FILE (a bridge, or the host side of a
 veth pair, which takes its peer along); a missing link is fine.")
 
-(define %delete-owned-link
-  (library-function "swh_link_delete_owned" int (list '* '*)))
+(define %detached-finish
+  (library-function "swh_detached_finish" int (list int int)))
+
+(define (await-detached who pidfd result)
+  "Wait for the request that a `swh_*_start' function handed to a child
+process, whose pidfd is PIDFD and result descriptor RESULT: suspend the
+current fiber (or, outside Fibers, sleep) until the child is done, close
+both descriptors, and raise a `system-error' if the kernel refused the
+request."
+  (define pidfd-port (fdopen pidfd "r"))          ;closing it closes PIDFD
+  (define (wait)
+    (if (current-scheduler)
+        (perform-operation (wait-until-port-readable-operation pidfd-port))
+        (usleep 1000)))
+  (let loop ()
+    (let ((rc (%detached-finish pidfd result)))
+      (if (= rc (- EAGAIN))
+          (begin (wait) (loop))
+          (begin
+            (close-port pidfd-port)
+            (close-fdes result)
+            (check who rc))))))
+
+(define* (call-detached who start #:key (fine '()))
+  "Call (START OUT), a `swh_*_start' function that hands a request to a
+child process through OUT; if it returns 1, wait for the request with
+`await-detached'.  An errno in FINE means that there was nothing to do."
+  (let ((out (make-bytevector (* 2 (sizeof int)) 0)))
+    (when (= 1 (check who (start (bytevector->pointer out))))
+      (catch 'system-error
+        (lambda ()
+          (await-detached who
+                          (bytevector-sint-ref out 0 (native-endianness)
+                                               (sizeof int))
+                          (bytevector-sint-ref out (sizeof int)
+                                               (native-endianness)
+                                               (sizeof int))))
+        (lambda args
+          (unless (memv (system-error-errno args) fine)
+            (apply throw args)))))))
+
+(define %delete-owned-link-start
+  (library-function "swh_link_delete_owned_start" int (list '* '* '*)))
 
 (define (delete-owned-link name owner)
   "Delete the network link NAME if its alias is OWNER; a missing link, or
-one that somebody else owns, is left alone."
-  (check 'delete-owned-link
-         (%delete-owned-link (string->pointer name) (string->pointer owner))))
+one that somebody else owns, is left alone.  The kernel's wait (an RCU
+grace period, some 20 ms) is a child process's: only the calling fiber
+waits for it."
+  (call-detached 'delete-owned-link
+                 (lambda (out)
+                   (%delete-owned-link-start (string->pointer name)
+                                             (string->pointer owner) out))
+                 #:fine (list ENODEV)))
 
 (define %link-owner
   (library-function "swh_link_owner" int (list '* '* size_t)))
@@ -384,14 +433,18 @@ to ADDRESS."
                          (string->pointer
                           (string-join (map port->line ports) "\n")))))
 
-(define %unpublish-ports
-  (library-function "swh_nat_unpublish" int (list '* '*)))
+(define %unpublish-ports-start
+  (library-function "swh_nat_unpublish_start" int (list '* '* '*)))
 
 (define (unpublish-ports table id)
   "Remove what container ID published in table `ip TABLE'; nothing to
-remove is fine."
-  (check 'unpublish-ports
-         (%unpublish-ports (string->pointer table) (string->pointer id))))
+remove, or no table, is fine.  The kernel's wait (some 16 ms) is a child
+process's: only the calling fiber waits for it."
+  (call-detached 'unpublish-ports
+                 (lambda (out)
+                   (%unpublish-ports-start (string->pointer table)
+                                           (string->pointer id) out))
+                 #:fine (list ENOENT)))
 
 (define %cgroup-layout
   (library-function "swh_cgroup_layout" int '()))

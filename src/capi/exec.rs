@@ -1,10 +1,10 @@
 //! Exports for [`crate::exec`] and [`crate::inroot`].
 
 use std::ffi::{c_char, c_int};
-use std::os::fd::{BorrowedFd, IntoRawFd};
+use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use super::{borrow_str, boundary, write_out};
+use super::{borrowed, borrow_str, boundary, write_out};
 use crate::error::{Error, Result};
 use crate::exec::{self, Target};
 use crate::inroot;
@@ -19,14 +19,6 @@ unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result
         return Err(Error::new(what, libc::EINVAL).detail("NULL buffer"));
     }
     Ok(std::slice::from_raw_parts(buf.cast::<u8>(), len))
-}
-
-/// A descriptor number given by the caller, borrowed for the call.
-fn borrowed(fd: c_int, what: &'static str) -> Result<BorrowedFd<'static>> {
-    if fd < 0 {
-        return Err(Error::new(what, libc::EBADF));
-    }
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 /// Start a command and return its host PID.  ARGV (ARGV_LEN bytes) and

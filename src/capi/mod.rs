@@ -18,6 +18,7 @@
 
 mod btrfs;
 mod cgroup;
+mod detached;
 mod exec;
 mod net;
 mod nft;
@@ -77,11 +78,26 @@ where
 /// # Safety
 /// OUT must be NULL or valid for a write of one `T`.
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<c_int> {
-    if out.is_null() {
-        return Err(Error::new("write result", libc::EINVAL).detail("NULL out-parameter"));
-    }
+    require_out(out, "write result")?;
     out.write(value);
     Ok(0)
+}
+
+/// Fail for OP unless OUT, an out-parameter, is usable: before starting what
+/// must be handed over through it.
+pub(crate) fn require_out<T>(out: *mut T, op: &'static str) -> Result<()> {
+    if out.is_null() {
+        return Err(Error::new(op, libc::EINVAL).detail("NULL out-parameter"));
+    }
+    Ok(())
+}
+
+/// A descriptor number given by the caller, borrowed for the call.
+pub(crate) fn borrowed(fd: c_int, what: &'static str) -> Result<std::os::fd::BorrowedFd<'static>> {
+    if fd < 0 {
+        return Err(Error::new(what, libc::EBADF));
+    }
+    Ok(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
 }
 
 /// Borrow the NUL-terminated UTF-8 string ARG, naming it WHAT in errors.

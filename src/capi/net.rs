@@ -4,7 +4,8 @@ use std::ffi::{c_char, c_int};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use super::{borrow_str, boundary, copy_text, write_out};
+use super::detached::hand_over;
+use super::{borrow_str, boundary, copy_text, require_out, write_out};
 use crate::error::{Error, Result};
 use crate::net::{link, netns};
 
@@ -37,16 +38,26 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
     })
 }
 
-/// Delete the link NAME if its alias is OWNER; a missing link, or one with
-/// another owner, is left alone.
+/// Start deleting the link NAME if its alias is OWNER, from a child process
+/// that waits for the kernel in Shepherd's stead (see `swh_detached_finish`):
+/// return 1 and store in OUT its pidfd, readable once it is done, and the
+/// descriptor to pass on with it.  Return 0, leaving OUT alone, if there is
+/// no link NAME or somebody else owns it.
 ///
 /// # Safety
-/// NAME and OWNER must be NUL-terminated strings.
+/// NAME and OWNER must be NUL-terminated strings, OUT valid for two `int`s.
 #[no_mangle]
-pub unsafe extern "C" fn swh_link_delete_owned(name: *const c_char, owner: *const c_char) -> c_int {
+pub unsafe extern "C" fn swh_link_delete_owned_start(
+    name: *const c_char,
+    owner: *const c_char,
+    out: *mut [c_int; 2],
+) -> c_int {
     boundary("delete link", || {
-        link::delete_owned_link(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)?;
-        Ok(0)
+        require_out(out, "delete link")?;
+        match link::start_delete_owned(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)? {
+            Some(pending) => hand_over(out, pending),
+            None => Ok(0),
+        }
     })
 }
 

@@ -3,7 +3,8 @@
 use std::ffi::{c_char, c_int};
 use std::net::Ipv4Addr;
 
-use super::{borrow_str, boundary};
+use super::detached::hand_over;
+use super::{borrow_str, boundary, require_out};
 use crate::error::{Error, Result};
 use crate::nft::nat::{self, Port};
 
@@ -67,15 +68,18 @@ pub unsafe extern "C" fn swh_nat_publish(
     })
 }
 
-/// Remove what container ID published in table `ip TABLE`; nothing
-/// published, or no table, is fine.
+/// Start removing what container ID published in the table TABLE, from a
+/// child process that waits for the kernel in Shepherd's stead: return 1
+/// and store in OUT its pidfd and the descriptor to pass on with it to
+/// `swh_detached_finish`, whose `-ENOENT` means that the table is gone
+/// (and the ports with it).
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings.
+/// TABLE and ID must be NUL-terminated strings, OUT valid for two `int`s.
 #[no_mangle]
-pub unsafe extern "C" fn swh_nat_unpublish(table: *const c_char, id: *const c_char) -> c_int {
+pub unsafe extern "C" fn swh_nat_unpublish_start(table: *const c_char, id: *const c_char, out: *mut [c_int; 2]) -> c_int {
     boundary("unpublish ports", || {
-        nat::unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?;
-        Ok(0)
+        require_out(out, "unpublish ports")?;
+        hand_over(out, nat::start_unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
     })
 }

@@ -215,7 +215,7 @@ fn cvt(rc: c_int, op: &'static str, what: &str) -> Result<c_int> {
 }
 
 /// A pipe, both ends close-on-exec: (read, write).
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, "create pipe", "pipe2")?;
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
@@ -506,7 +506,7 @@ fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<Option<c_int>> {
 
 /// Reap the exited child behind PIDFD without blocking: its wait status,
 /// or `None` while it runs.
-fn reap_raw(pidfd: &impl AsRawFd) -> Result<Option<c_int>> {
+pub(crate) fn reap_raw(pidfd: &impl AsRawFd) -> Result<Option<c_int>> {
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let rc = unsafe {
         libc::waitid(

@@ -268,6 +268,38 @@ pub fn owner_of(name: &str) -> Result<String> {
     Ok(alias(&link).unwrap_or_default().to_string())
 }
 
+/// An `RTM_DELLINK` request for the link with INDEX, asking for an
+/// acknowledgement.
+fn delete_request(index: u32) -> Vec<u8> {
+    use rtnetlink::packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_REQUEST};
+    use rtnetlink::packet_route::RouteNetlinkMessage;
+    let mut link = LinkMessage::default();
+    link.header.index = index;
+    let mut msg = NetlinkMessage::from(RouteNetlinkMessage::DelLink(link));
+    msg.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+    msg.header.sequence_number = 1;
+    msg.finalize();
+    let mut bytes = vec![0; msg.buffer_len()];
+    msg.serialize(&mut bytes);
+    bytes
+}
+
+/// Start deleting the link NAME if OWNER owns it, from a child process (see
+/// [`crate::detached`]: the kernel's RCU wait is the child's, not the
+/// caller's).  `None` if there is nothing of OWNER's to delete.
+pub fn start_delete_owned(name: &str, owner: &str) -> Result<Option<crate::detached::Pending>> {
+    let nl = Netlink::here()?;
+    match nl.link(name)? {
+        Some(link) if alias(&link) == Some(owner) => {
+            let socket = netns::netlink_socket().map_err(|e| Error::io("open netlink socket", "NETLINK_ROUTE", &e))?;
+            let pending = crate::detached::start(socket, &delete_request(link.header.index), 1)
+                .map_err(|e| e.path(name))?;
+            Ok(Some(pending))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Delete the link NAME if OWNER owns it (see [`Netlink::delete_owned`]).
 pub fn delete_owned_link(name: &str, owner: &str) -> Result<()> {
     Netlink::here()?.delete_owned(name, owner)

@@ -11,7 +11,6 @@
 
 use super::sys::*;
 
-const NLMSG_HDRLEN: usize = 16;
 const NLA_HDRLEN: usize = 4;
 
 /// Round N up to netlink's 4-byte alignment.
@@ -138,22 +137,7 @@ impl Default for Batch {
 /// A reply of the kernel: the sequence number it answers and its errno (0
 /// for an acknowledgement), for each `NLMSG_ERROR` message in BYTES.
 pub fn acks(bytes: &[u8]) -> Vec<(u32, i32)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + NLMSG_HDRLEN <= bytes.len() {
-        let word = |i: usize| u32::from_ne_bytes(bytes[at + i..at + i + 4].try_into().unwrap());
-        let len = word(0) as usize;
-        let kind = u16::from_ne_bytes([bytes[at + 4], bytes[at + 5]]) as u32;
-        if len < NLMSG_HDRLEN || at + len > bytes.len() {
-            break;
-        }
-        if kind == NLMSG_ERROR && len >= NLMSG_HDRLEN + 4 {
-            let error = i32::from_ne_bytes(bytes[at + 16..at + 20].try_into().unwrap());
-            out.push((word(8), -error));
-        }
-        at += align(len);
-    }
-    out
+    crate::detached::Acks::new(bytes).collect()
 }
 
 #[cfg(test)]

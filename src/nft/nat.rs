@@ -280,6 +280,13 @@ pub fn unpublish(table: &str, id: &str) -> Result<()> {
     }
 }
 
+/// [`unpublish`], from a child process (see [`crate::detached`]): removing
+/// chains waits for the kernel (about 16 ms here), and only the child
+/// should.  Its `ENOENT` means that the table is gone, which is fine.
+pub fn start_unpublish(table: &str, id: &str) -> Result<crate::detached::Pending> {
+    socket::start(unpublish_batch(table, id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

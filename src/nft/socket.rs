@@ -88,6 +88,16 @@ fn first_seq() -> u32 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos() ^ d.as_secs() as u32).unwrap_or(1)
 }
 
+/// Start applying BATCH as one transaction from a child process, which
+/// waits for the kernel in the caller's stead (see [`crate::detached`]);
+/// finish it with [`crate::detached::finish`].  An empty batch is sent too
+/// (the kernel acknowledges nothing, and the child is done at once).
+pub fn start(batch: Batch) -> Result<crate::detached::Pending> {
+    let expected = batch.len();
+    let (bytes, _) = batch.encode(first_seq());
+    crate::detached::start(open()?, &bytes, expected)
+}
+
 /// Apply BATCH as one transaction.  On failure, nothing of it was applied;
 /// the error is the kernel's errno for the first message it refused, and
 /// says which message that was.

@@ -156,6 +156,10 @@ m_leftovers() {
 }
 check "…nor their data, cgroups or netns mounts" m_leftovers
 check "…nor their veths" test "$(ip -o link show type veth | wc -l)" = "$veths_before"
+# Veths are deleted by short-lived children that wait for the kernel in
+# Shepherd's stead (exit signal 0, reaped through a pidfd): none is left.
+check "…and no zombie among Shepherd's children" bash -c \
+  "! ps -o stat= --ppid $shepherd_pid | grep -q Z"
 stop_shepherd
 
 # A full subnet: `new' fails cleanly and leaves nothing.

@@ -1,0 +1,243 @@
+//! Netlink requests that the kernel is slow to answer, sent by a short-lived
+//! child so that Shepherd does not wait.
+//!
+//! Deleting a network device, or nftables chains, waits for an RCU grace
+//! period (16–22 ms here) *inside* the `sendmsg` system call: a non-blocking
+//! socket would not help.  So the request is prepared first (the message
+//! bytes, the socket, a pipe, a receive buffer), then a child cloned with
+//! exit signal 0 and `CLONE_PIDFD` — invisible to Shepherd's
+//! `waitpid(WAIT_ANY)`, and it never execs, which would reset that — sends
+//! it, reads the kernel's acknowledgements, writes the first error (or 0)
+//! to the pipe and exits.  The caller waits for the pidfd to become
+//! readable (from Scheme, with Fibers), then calls [`finish`].
+//!
+//! The child makes only async-signal-safe system calls, allocates nothing
+//! and panics nowhere; like `exec`'s relay, it blocks every signal (so that
+//! Guile's handlers, which write to Shepherd's signal pipe, never run
+//! there) and closes every descriptor of Shepherd's but its own two.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{Error, Result};
+use crate::exec::{clone3, pipe, reap_raw, CloneArgs};
+
+/// How long the child waits for the kernel's answers.
+const TIMEOUT_MS: i64 = 2000;
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+
+/// The acknowledgements in BYTES, netlink messages as the kernel sends them,
+/// as (sequence number, errno) pairs; errno 0 for success.  Allocates
+/// nothing, so that the child may use it.
+pub struct Acks<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Acks<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Acks { bytes, at: 0 }
+    }
+}
+
+impl Iterator for Acks<'_> {
+    type Item = (u32, i32);
+
+    fn next(&mut self) -> Option<(u32, i32)> {
+        let bytes = self.bytes;
+        while self.at + NLMSG_HDRLEN <= bytes.len() {
+            let at = self.at;
+            let word = |i: usize| u32::from_ne_bytes([bytes[at + i], bytes[at + i + 1], bytes[at + i + 2], bytes[at + i + 3]]);
+            let len = word(0) as usize;
+            if len < NLMSG_HDRLEN || at + len > bytes.len() {
+                self.at = bytes.len();
+                return None;
+            }
+            self.at += (len + 3) & !3;
+            let kind = u16::from_ne_bytes([bytes[at + 4], bytes[at + 5]]);
+            if kind == NLMSG_ERROR && len >= NLMSG_HDRLEN + 4 {
+                return Some((word(8), -(word(16) as i32)));
+            }
+        }
+        None
+    }
+}
+
+/// A request under way: the child's pidfd, readable once it has exited, and
+/// the read end of its result pipe.
+#[derive(Debug)]
+pub struct Pending {
+    pub pidfd: OwnedFd,
+    pub result: OwnedFd,
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn set_receive_timeout(socket: &OwnedFd) -> Result<()> {
+    let timeout = libc::timeval { tv_sec: TIMEOUT_MS / 1000, tv_usec: (TIMEOUT_MS % 1000) * 1000 };
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&timeout as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(Error::new("set netlink socket timeout", errno()));
+    }
+    Ok(())
+}
+
+/// Send REQUEST — netlink messages of which EXPECTED ask for an
+/// acknowledgement — on SOCKET, from a child; return at once.
+pub fn start(socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending> {
+    set_receive_timeout(&socket)?;
+    let (result_r, result_w) = pipe()?;
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut pidfd: RawFd = -1;
+    let mut args = CloneArgs {
+        flags: libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut RawFd as u64,
+        exit_signal: 0,
+        ..CloneArgs::default()
+    };
+    let pid = unsafe { clone3(&mut args) };
+    if pid == 0 {
+        unsafe { child(socket.as_raw_fd(), request, expected, &mut buf, result_w.as_raw_fd()) }
+    }
+    if pid < 0 {
+        return Err(Error::new("start netlink request", errno()).path("clone3"));
+    }
+    Ok(Pending { pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) }, result: result_r })
+}
+
+/// The child's side: see the module's documentation.
+unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], result: RawFd) -> ! {
+    let mut all: libc::sigset_t = std::mem::zeroed();
+    libc::sigfillset(&mut all);
+    libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    let (low, high) = if socket < result { (socket, result) } else { (result, socket) };
+    let close = |first: RawFd, last: RawFd| {
+        if first <= last {
+            libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32);
+        }
+    };
+    close(0, low - 1);
+    close(low + 1, high - 1);
+    close(high + 1, i32::MAX);
+
+    let report = exchange(socket, request, expected, buf);
+    let bytes = report.to_ne_bytes();
+    libc::write(result, bytes.as_ptr().cast(), bytes.len());
+    libc::_exit(0)
+}
+
+/// Send REQUEST and read acknowledgements until EXPECTED have come or one
+/// is an error: return 0 or the errno.
+unsafe fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i32 {
+    let mut kernel: libc::sockaddr_nl = std::mem::zeroed();
+    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    let sent = libc::sendto(
+        socket,
+        request.as_ptr().cast(),
+        request.len(),
+        0,
+        (&kernel as *const libc::sockaddr_nl).cast(),
+        std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+    );
+    if sent < 0 {
+        return errno();
+    }
+    let mut acked = 0;
+    while acked < expected {
+        let n = libc::recv(socket, buf.as_mut_ptr().cast(), buf.len(), 0);
+        if n < 0 {
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return libc::ETIMEDOUT,
+                e => return e,
+            }
+        }
+        for (_, error) in Acks::new(&buf[..n as usize]) {
+            if error != 0 {
+                return error;
+            }
+            acked += 1;
+        }
+    }
+    0
+}
+
+/// Reap the child of PENDING without blocking: `Ok(None)` while it runs,
+/// `Ok(Some(()))` if the kernel accepted the request, else the kernel's
+/// error (`EIO` if the child died without a word).
+pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>> {
+    const OP: &str = "netlink request";
+    if reap_raw(pidfd)?.is_none() {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 4];
+    let n = unsafe { libc::read(result.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
+    if n != 4 {
+        return Err(Error::new(OP, libc::EIO).detail("its process ended without an answer"));
+    }
+    match i32::from_ne_bytes(bytes) {
+        0 => Ok(Some(())),
+        errno => Err(Error::new(OP, errno)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(seq: u32, error: i32) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend_from_slice(&36u32.to_ne_bytes());
+        m.extend_from_slice(&NLMSG_ERROR.to_ne_bytes());
+        m.extend_from_slice(&0u16.to_ne_bytes());
+        m.extend_from_slice(&seq.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(&error.to_ne_bytes());
+        m.extend_from_slice(&[0; 16]);
+        m
+    }
+
+    #[test]
+    fn acks_are_read_with_their_errno_and_truncation_ends_them() {
+        let mut reply = ack(5, 0);
+        reply.extend(ack(6, -libc::ENOENT));
+        assert_eq!(Acks::new(&reply).collect::<Vec<_>>(), vec![(5, 0), (6, libc::ENOENT)]);
+        reply.truncate(40);
+        assert_eq!(Acks::new(&reply).collect::<Vec<_>>(), vec![(5, 0)]);
+    }
+
+    #[test]
+    fn a_request_the_kernel_refuses_comes_back_as_its_errno() {
+        // RTM_DELLINK for interface index 0x7fffffff, which does not exist.
+        let socket = crate::net::netns::netlink_socket().unwrap();
+        let mut msg = Vec::new();
+        msg.extend_from_slice(&32u32.to_ne_bytes());
+        msg.extend_from_slice(&(libc::RTM_DELLINK).to_ne_bytes());
+        msg.extend_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16).to_ne_bytes());
+        msg.extend_from_slice(&1u32.to_ne_bytes());
+        msg.extend_from_slice(&0u32.to_ne_bytes());
+        msg.extend_from_slice(&[0u8; 4]); // ifi_family, pad, ifi_type
+        msg.extend_from_slice(&0x7fff_ffffi32.to_ne_bytes());
+        msg.extend_from_slice(&[0u8; 8]); // flags, change
+        let pending = start(socket, &msg, 1).unwrap();
+        let outcome = loop {
+            if let Some(outcome) = finish(&pending.pidfd, &pending.result).transpose() {
+                break outcome;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        let errno = outcome.unwrap_err().errno;
+        assert!(errno == libc::ENODEV || errno == libc::EPERM, "errno {errno}");
+    }
+}
