@@ -164,16 +164,24 @@ swineherd ~a' removes the container" id data id))
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
       (delete-file-if-exists (container-pid-file config id))
-      (create-cgroup (container-cgroup config id) limits)
-      (let ((process ((make-forkexec-constructor
-                       (cgroup-command (container-cgroup config id)
-                                       (container-command config id script
-                                                          args))
-                       #:log-file (container-log-file config id)
-                       #:directory data))))
-        (and (wait-for-container-init config id process)
-             (start-network config id address process)
-             process)))))
+      (let* ((start (get-internal-real-time))
+             (_ (create-cgroup (container-cgroup config id) limits))
+             (cgroup-done (get-internal-real-time))
+             (process ((make-forkexec-constructor
+                        (cgroup-command (container-cgroup config id)
+                                        (container-command config id script
+                                                           args))
+                        #:log-file (container-log-file config id)
+                        #:directory data)))
+             (init? (wait-for-container-init config id process))
+             (init-done (get-internal-real-time))
+             (network? (and init? (start-network config id address process))))
+        (log-line "swineherd: start ~a: cgroup ~,2f ms, script to init \
+~,2f ms, network ~,2f ms"
+                  id (milliseconds-between start cgroup-done)
+                  (milliseconds-between cgroup-done init-done)
+                  (milliseconds-since init-done))
+        (and network? process)))))
 
 (define (release-runtime config id address)
   "Release what container ID holds only while it runs: its veth and network
@@ -454,6 +462,7 @@ step fails, undo the steps before it and raise an error."
   (define from (and=> (assq-ref options 'from)
                       (lambda (from) (source-directory config from))))
   (define leases (address-lease-directory config))
+  (define begun (get-internal-real-time))
   (when (false-if-exception (lstat data))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
@@ -473,7 +482,8 @@ or pick another ID" data id))
         (release)
         (apply throw args)))
     (let* ((c (container id script script-args options address 'running))
-           (service (container-service config c)))
+           (service (container-service config c))
+           (registered (get-internal-real-time)))
       (register-services (list service))
       (unless (start-service service)
         (unregister-services (list service))
@@ -483,7 +493,10 @@ or pick another ID" data id))
         (delete-data data)
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
-Shepherd's log" id (container-log-file config id))))))
+Shepherd's log" id (container-log-file config id)))
+      (log-line "swineherd: new ~a: address and storage ~,2f ms, service and \
+start ~,2f ms" id (milliseconds-between begun registered)
+                (milliseconds-since registered)))))
 
 (define (action:new config)
   "Return the `new' action."

@@ -9,11 +9,16 @@
 (define-module (swineherd utils)
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
+  #:use-module ((shepherd comm) #:select (log-output-port))
+  #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:export (fail
             mkdir-p
             delete-file-if-exists
             exception-text
-            entries))
+            entries
+            milliseconds-between
+            milliseconds-since
+            log-line))
 
 ;;; Commentary:
 ;;;
@@ -55,5 +60,20 @@ handlers receive them."
 is missing."
   (or (scandir directory (lambda (name) (not (member name '("." "..")))))
       '()))
+
+(define (milliseconds-between start end)
+  "Return the milliseconds from START to END, values of
+`get-internal-real-time', as an inexact number."
+  (exact->inexact (/ (* 1000 (- end start)) internal-time-units-per-second)))
+
+(define (milliseconds-since start)
+  "Return the milliseconds elapsed since START, a value of
+`get-internal-real-time'."
+  (milliseconds-between start (get-internal-real-time)))
+
+(define (log-line fmt . args)
+  "Write a line, formatted from FMT and ARGS, to Shepherd's log only (not to
+the herd client of the current action)."
+  (put-string (log-output-port) (string-append (apply format #f fmt args) "\n")))
 
 ;;; utils.scm ends here
