@@ -10,9 +10,11 @@
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select (spawn-fiber (sleep . fiber-sleep)))
-  #:use-module (fibers io-wakeup)
   #:use-module (fibers operations)
-  #:use-module ((fibers scheduler) #:select (yield-current-task))
+  #:use-module ((fibers scheduler) #:select (yield-current-task
+                                              schedule-task-when-fd-readable))
+  #:use-module ((ice-9 atomic) #:select (atomic-box-compare-and-swap!))
+  #:use-module ((ice-9 ports internal) #:select (port-read-wait-fd))
   #:use-module (fibers timers)
   #:use-module (ice-9 binary-ports)
   #:use-module (ice-9 control)
@@ -46,6 +48,25 @@
 ;;; `herd fs' in section 2 of doc/manual.md for the design.
 ;;;
 ;;; Code:
+
+(define (port-readable-operation port)
+  "Return an operation that succeeds when PORT, a non-blocking input port, is
+readable.  It is Fibers' `wait-until-port-readable-operation' without its
+first check, which calls select(2): glibc aborts the whole process (Shepherd)
+when select is given a descriptor above 1023, and Shepherd holds two per
+container (bench/swineherd-suite crashed it with `exec' at 500 containers).
+This one goes straight to the scheduler's epoll, which has no such limit; a
+port that is readable already is reported at once."
+  (make-base-operation
+   #f
+   (const #f)
+   (lambda (flag sched resume)
+     (define (commit)
+       (match (atomic-box-compare-and-swap! flag 'W 'S)
+         ('W (resume values))
+         ('C (commit))
+         ('S #f)))
+     (schedule-task-when-fd-readable sched (port-read-wait-fd port) commit))))
 
 
 ;;;
@@ -182,7 +203,7 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
             (* (+ timeout 5) internal-time-units-per-second))))
 
   (define (readable port tag)
-    (wrap-operation (wait-until-port-readable-operation port) (const tag)))
+    (wrap-operation (port-readable-operation port) (const tag)))
 
   (define (wait-loop)
     ;; Until the relay exits (after the command), move output into the
@@ -243,7 +264,7 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
       (false-if-exception (exec-kill pidfd))
       (spawn-fiber
        (lambda ()
-         (perform-operation (wait-until-port-readable-operation relay))
+         (perform-operation (port-readable-operation relay))
          (false-if-exception (exec-reap pidfd report))
          (close-all)))
       (apply throw key args)))
