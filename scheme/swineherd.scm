@@ -522,12 +522,16 @@ first with `herd kill swineherd ~a'" id id))
     (when (file-exists? directory)
       (rmdir directory))))
 
-(define (release-leases config id)
-  "Return every address lease that container ID holds."
+(define (release-leases config id record)
+  "Return the address lease of container ID, whose RECORD says which it is.
+Without a RECORD (unreadable), look for its leases among all of them: that
+reads one file per container (10 ms with 500 containers)."
   (let ((directory (address-lease-directory config)))
     (for-each (lambda (address)
                 (release-address directory address id))
-              (entries directory))))
+              (cond ((not record) (entries directory))
+                    ((container-address record) => list)
+                    (else '())))))
 
 (define (action:kill config)
   "Return the `kill' action."
@@ -535,7 +539,10 @@ first with `herd kill swineherd ~a'" id id))
     (match args
       ((id)
        (check-container-id id)
-       (let ((service (lookup-service (container-service-name id))))
+       (let ((service (lookup-service (container-service-name id)))
+             (record (load-container (swineherd-configuration-state-directory
+                                      config)
+                                     id)))
          (unless service
            (fail "no container with ID ~a; `herd list swineherd' lists \
 them" id))
@@ -545,7 +552,7 @@ them" id))
                                   id)
          (delete-data (container-data-directory config id))
          (delete-snapshots config id)
-         (release-leases config id)
+         (release-leases config id record)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \

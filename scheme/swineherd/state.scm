@@ -25,6 +25,7 @@
             set-container-wanted
             save-container
             delete-container-record
+            load-container
             load-containers))
 
 ;;; Commentary:
@@ -96,6 +97,15 @@
   "Delete the record of container ID."
   (delete-file-if-exists (record-file state-directory id)))
 
+(define (read-record file)
+  "Return the container recorded in FILE, or #f if it cannot be read."
+  (false-if-exception (sexp->container (call-with-input-file file read))))
+
+(define (load-container state-directory id)
+  "Return the recorded container ID, or #f if it has no readable record."
+  (let ((c (read-record (record-file state-directory id))))
+    (and c (string=? id (container-id c)) c)))
+
 (define (load-containers state-directory)
   "Return the containers recorded in STATE-DIRECTORY, sorted by ID.  A
 record that cannot be read is reported on the current output port and
@@ -104,8 +114,7 @@ skipped (and left in place for a human to look at)."
   (filter-map
    (lambda (file)
      (let* ((path (string-append directory "/" file))
-            (c (false-if-exception
-                (sexp->container (call-with-input-file path read)))))
+            (c (read-record path)))
        (unless c
          (format #t "swineherd: ignoring unreadable container record ~a~%"
                  path))
