@@ -9,8 +9,8 @@
 (define-module (swineherd exec)
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
+  #:use-module (swineherd wait)
   #:use-module ((fibers) #:select (spawn-fiber (sleep . fiber-sleep)))
-  #:use-module (fibers io-wakeup)
   #:use-module (fibers operations)
   #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module (fibers timers)
@@ -46,7 +46,6 @@
 ;;; `herd fs' in section 2 of doc/manual.md for the design.
 ;;;
 ;;; Code:
-
 
 ;;;
 ;;; Running commands.
@@ -184,7 +183,7 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
             (* (+ timeout 5) internal-time-units-per-second))))
 
   (define (readable port tag)
-    (wrap-operation (wait-until-port-readable-operation port) (const tag)))
+    (wrap-operation (port-readable-operation port) (const tag)))
 
   (define (wait-loop)
     ;; Until the relay exits (after the command), move output into the
@@ -245,7 +244,7 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
       (false-if-exception (exec-kill pidfd))
       (spawn-fiber
        (lambda ()
-         (perform-operation (wait-until-port-readable-operation relay))
+         (perform-operation (port-readable-operation relay))
          (false-if-exception (exec-reap pidfd report))
          (close-all)))
       (apply throw key args)))

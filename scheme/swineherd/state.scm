@@ -26,6 +26,7 @@
             set-container-wanted
             save-container
             delete-container-record
+            load-container
             load-containers))
 
 ;;; Commentary:
@@ -107,6 +108,10 @@ the file's name."
          (valid-container-id? (container-id c))
          (string=? (basename file) (string-append (container-id c) ".scm"))
          c)))
+
+(define (load-container state-directory id)
+  "Return the recorded container ID, or #f if it has no readable record."
+  (read-record (record-file state-directory id)))
 
 (define (load-containers state-directory)
   "Return two values: the containers recorded in STATE-DIRECTORY, sorted by

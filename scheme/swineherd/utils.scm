@@ -10,13 +10,18 @@
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
+  #:use-module ((shepherd comm) #:select (log-output-port))
+  #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:export (fail
             mkdir-p
             delete-file-if-exists
             exception-text
             entries
             take-lease
-            lease-owner))
+            lease-owner
+            milliseconds-between
+            milliseconds-since
+            log-line))
 
 ;;; Commentary:
 ;;;
@@ -78,5 +83,20 @@ O_EXCL: atomic, so two concurrent callers never both get it.  Return #t, or
 (define (lease-owner file)
   "Return the ID that holds the lease FILE, or #f."
   (false-if-exception (call-with-input-file file read-line)))
+
+(define (milliseconds-between start end)
+  "Return the milliseconds from START to END, values of
+`get-internal-real-time', as an inexact number."
+  (exact->inexact (/ (* 1000 (- end start)) internal-time-units-per-second)))
+
+(define (milliseconds-since start)
+  "Return the milliseconds elapsed since START, a value of
+`get-internal-real-time'."
+  (milliseconds-between start (get-internal-real-time)))
+
+(define (log-line fmt . args)
+  "Write a line, formatted from FMT and ARGS, to Shepherd's log only (not to
+the herd client of the current action)."
+  (put-string (log-output-port) (string-append (apply format #f fmt args) "\n")))
 
 ;;; utils.scm ends here

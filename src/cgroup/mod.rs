@@ -18,6 +18,7 @@ pub mod v2;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::error::{Context, Error, Result};
 
@@ -69,10 +70,19 @@ pub fn detect(mountinfo: &str, root: &Path) -> Result<Layout> {
     }
 }
 
-/// Detect the layout of this machine's /sys/fs/cgroup.
+/// Detect the layout of this machine's /sys/fs/cgroup, once per process:
+/// cgroup file systems are mounted at boot and stay, while the mount table
+/// grows by one `/run/netns` mount per container, so that reading and
+/// parsing it again on every call cost 2 ms per `new` with 500 containers
+/// (bench/swineherd-suite).  A failure is not remembered.
 pub fn detect_here() -> Result<Layout> {
+    static LAYOUT: OnceLock<Layout> = OnceLock::new();
+    if let Some(layout) = LAYOUT.get() {
+        return Ok(layout.clone());
+    }
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").at("read", "/proc/self/mountinfo")?;
-    detect(&mountinfo, Path::new("/sys/fs/cgroup"))
+    let layout = detect(&mountinfo, Path::new("/sys/fs/cgroup"))?;
+    Ok(LAYOUT.get_or_init(|| layout).clone())
 }
 
 /// Limits of a container.  `None`: no limit.

@@ -215,6 +215,13 @@ check "no zombie child of Shepherd" test "$(zombies)" = 0
 check "Shepherd's only child is the container script: no relay or command left" \
   bash -c "[ \"\$(ls /proc/\$(cat /proc/$shepherd_pid/task/*/children | tr ' ' '\n' | sed -n 1p)/cmdline 2>/dev/null && cat /proc/$shepherd_pid/task/*/children | wc -w)\" ] && [ \$(cat /proc/$shepherd_pid/task/*/children | wc -w) = 1 ]"
 echo "measured: herd exec swine:c true, median of 100: $(median <<<"$latencies") ms; herd status idle: ${baseline} ms"
+
+### Descriptors past 1023: Shepherd holds two per container, so with 500
+### containers exec's pipes are above FD_SETSIZE, where select(2) (which
+### Fibers' wait-until-port-readable-operation calls) makes glibc abort.
+herd eval root '(for-each (lambda (i) (false-if-exception (open-fdes "/dev/null" O_RDONLY))) (iota 1100))' >/dev/null
+check "exec works with Shepherd's descriptors past 1023 ($(fd_count) open)" output_has hello herd exec swine:c echo hello
+check "…and Shepherd is still up" output_has "swine:c" herd status
 # The command runs in the container's cgroup, in every hierarchy: its
 # limits and accounting apply, and the container's end is its end.
 parent=$SWINEHERD_CGROUP_PARENT
