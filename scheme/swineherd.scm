@@ -392,7 +392,7 @@ It keeps its address, for the next `up' or start."
       (action:down config id address))
      (ip
       "Print the container's addresses, ADDRESS/PREFIX, one per line;
-nothing when it is disconnected or stopped."
+nothing when it is disconnected.  Fails when it is not running."
       (action:ip config id address))
      (stats
       "Print the container's statistics.  Without argument, upstream's line

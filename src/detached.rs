@@ -19,7 +19,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{Error, Result};
-use crate::exec::{clone3, pipe, reap_raw, CloneArgs};
+use crate::exec::{clone_pidfd, pipe, reap_raw};
 
 /// How long the child waits for the kernel's answers.
 const TIMEOUT_MS: i64 = 2000;
@@ -100,13 +100,7 @@ pub fn start(socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending
     let (result_r, result_w) = pipe()?;
     let mut buf = vec![0u8; 32 * 1024];
     let mut pidfd: RawFd = -1;
-    let mut args = CloneArgs {
-        flags: libc::CLONE_PIDFD as u64,
-        pidfd: &mut pidfd as *mut RawFd as u64,
-        exit_signal: 0,
-        ..CloneArgs::default()
-    };
-    let pid = unsafe { clone3(&mut args) };
+    let pid = unsafe { clone_pidfd(0, &mut pidfd) };
     if pid == 0 {
         unsafe { child(socket.as_raw_fd(), request, expected, &mut buf, result_w.as_raw_fd()) }
     }
@@ -131,7 +125,10 @@ unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], 
     close(low + 1, high - 1);
     close(high + 1, i32::MAX);
 
-    let report = exchange(socket, request, expected, buf);
+    // Nothing in `exchange` can panic (its slicing is checked); were it to,
+    // the unwinding must not leave this copy of Shepherd running Shepherd.
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exchange(socket, request, expected, buf)))
+        .unwrap_or(libc::EIO);
     let bytes = report.to_ne_bytes();
     libc::write(result, bytes.as_ptr().cast(), bytes.len());
     libc::_exit(0)
@@ -192,6 +189,21 @@ pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>>
     }
 }
 
+/// Wait for PENDING, blocking the caller (not for Shepherd's thread, which
+/// waits for the pidfd with Fibers instead: for tests and tools), and
+/// return what [`finish`] says.
+pub fn wait(pending: &Pending) -> Result<()> {
+    loop {
+        let mut pfd = libc::pollfd { fd: pending.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 && errno() != libc::EINTR {
+            return Err(Error::new("wait for netlink request", errno()));
+        }
+        if let Some(()) = finish(&pending.pidfd, &pending.result)? {
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,13 +243,7 @@ mod tests {
         msg.extend_from_slice(&0x7fff_ffffi32.to_ne_bytes());
         msg.extend_from_slice(&[0u8; 8]); // flags, change
         let pending = start(socket, &msg, 1).unwrap();
-        let outcome = loop {
-            if let Some(outcome) = finish(&pending.pidfd, &pending.result).transpose() {
-                break outcome;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        };
-        let errno = outcome.unwrap_err().errno;
+        let errno = wait(&pending).unwrap_err().errno;
         assert!(errno == libc::ENODEV || errno == libc::EPERM, "errno {errno}");
     }
 }

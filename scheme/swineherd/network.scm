@@ -27,8 +27,7 @@
             netns-file
             bring-bridge-up
             connect-network
-            disconnect-network
-            connected?))
+            disconnect-network))
 
 ;;; Commentary:
 ;;;

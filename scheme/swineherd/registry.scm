@@ -10,7 +10,6 @@
   #:use-module (shepherd service)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
   #:export (call-with-services-in-use
-            stop-container-service
             unregister-container-service))
 
 ;;; Commentary:

@@ -12,7 +12,7 @@
 
 use std::ffi::c_int;
 
-use super::{clone3, report, wait_status, CloneArgs, Plan, Report};
+use super::{clone_pidfd, report, wait_status, Plan, Report};
 
 /// The current thread's errno.
 fn errno() -> c_int {
@@ -142,13 +142,7 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
     // The command: in the PID namespace we joined (setns(pid) applies to
     // our children only), our child, watched through a pidfd.
     let mut pidfd: c_int = -1;
-    let mut args = CloneArgs {
-        flags: libc::CLONE_PIDFD as u64,
-        pidfd: &mut pidfd as *mut c_int as u64,
-        exit_signal: libc::SIGCHLD as u64,
-        ..CloneArgs::default()
-    };
-    let pid = clone3(&mut args);
+    let pid = clone_pidfd(libc::SIGCHLD, &mut pidfd);
     if pid == 0 {
         command(plan);
     }

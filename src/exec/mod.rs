@@ -278,7 +278,7 @@ fn setgroups_allowed(init: i32) -> bool {
 /// The `clone_args` of `clone3(2)` (linux/sched.h), version 2.
 #[repr(C)]
 #[derive(Default)]
-pub(crate) struct CloneArgs {
+struct CloneArgs {
     pub flags: u64,
     pub pidfd: u64,
     pub child_tid: u64,
@@ -294,8 +294,22 @@ pub(crate) struct CloneArgs {
 
 /// `clone3` like `fork`: the child continues on a copy of the stack and
 /// gets 0.  Async-signal-safe.
-pub(crate) unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
+unsafe fn clone3(args: &mut CloneArgs) -> libc::c_long {
     libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
+}
+
+/// Fork with `CLONE_PIDFD` and EXIT_SIGNAL (0: a child that
+/// `waitpid(WAIT_ANY)` never sees, until it execs): 0 in the child; in the
+/// parent the child's PID, with PIDFD set to its pidfd; -1 on failure, with
+/// errno set.  Async-signal-safe.
+pub(crate) unsafe fn clone_pidfd(exit_signal: c_int, pidfd: &mut RawFd) -> libc::c_long {
+    let mut args = CloneArgs {
+        flags: libc::CLONE_PIDFD as u64,
+        pidfd: pidfd as *mut RawFd as u64,
+        exit_signal: exit_signal as u64,
+        ..CloneArgs::default()
+    };
+    clone3(&mut args)
 }
 
 /// Read one report from FD, non-blocking: `None` if there is none (yet).
@@ -411,13 +425,7 @@ pub fn spawn_in(
 
     // The relay.
     let mut relay_pidfd: RawFd = -1;
-    let mut args = CloneArgs {
-        flags: libc::CLONE_PIDFD as u64,
-        pidfd: &mut relay_pidfd as *mut RawFd as u64,
-        exit_signal: 0,
-        ..CloneArgs::default()
-    };
-    let pid = unsafe { clone3(&mut args) };
+    let pid = unsafe { clone_pidfd(0, &mut relay_pidfd) };
     if pid == 0 {
         unsafe { child::relay(&plan) }
     }

@@ -80,22 +80,9 @@ impl Netlink {
         }
     }
 
-    /// Delete the link NAME if its owner (its alias) is OWNER; one that does
-    /// not exist, or that belongs to somebody else, is left alone.
-    pub fn delete_owned(&self, name: &str, owner: &str) -> Result<()> {
-        match self.link(name)? {
-            Some(link) if alias(&link) == Some(owner) => self.remove(&link, name),
-            _ => Ok(()),
-        }
-    }
-
     /// Delete the link NAME; one that does not exist is fine.
     pub fn delete(&self, name: &str) -> Result<()> {
         let Some(link) = self.link(name)? else { return Ok(()) };
-        self.remove(&link, name)
-    }
-
-    fn remove(&self, link: &LinkMessage, name: &str) -> Result<()> {
         match self.run(self.handle.link().del(link.header.index).execute()) {
             Err(rtnetlink::Error::NetlinkError(msg)) if msg.raw_code().abs() == libc::ENODEV => Ok(()),
             other => other.map_err(|e| netlink_error("delete link", name, e)),
@@ -300,9 +287,17 @@ pub fn start_delete_owned(name: &str, owner: &str) -> Result<Option<crate::detac
     }
 }
 
-/// Delete the link NAME if OWNER owns it (see [`Netlink::delete_owned`]).
+/// Delete the link NAME if its owner (its alias) is OWNER; one that does
+/// not exist, or that belongs to somebody else, is left alone.  Blocks
+/// until done: [`start_delete_owned`] then [`crate::detached::wait`].
 pub fn delete_owned_link(name: &str, owner: &str) -> Result<()> {
-    Netlink::here()?.delete_owned(name, owner)
+    match start_delete_owned(name, owner)? {
+        Some(pending) => match crate::detached::wait(&pending) {
+            Err(err) if err.errno == libc::ENODEV => Ok(()),
+            other => other,
+        },
+        None => Ok(()),
+    }
 }
 
 /// The links of the caller's namespace whose alias starts with PREFIX, as

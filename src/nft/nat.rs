@@ -274,7 +274,7 @@ pub fn publish(table: &str, id: &str, address: Ipv4Addr, ports: &[Port]) -> Resu
 /// Remove every port container ID published; when TABLE is gone, so are
 /// they, and that is fine.
 pub fn unpublish(table: &str, id: &str) -> Result<()> {
-    match socket::apply(unpublish_batch(table, id)) {
+    match crate::detached::wait(&start_unpublish(table, id)?) {
         Err(err) if err.errno == libc::ENOENT => Ok(()),
         other => other,
     }
