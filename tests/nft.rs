@@ -36,7 +36,7 @@ fn port(protocol: Protocol, host: u16, container: u16, address: Option<Ipv4Addr>
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn setup_makes_the_table_nft_shows() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     let rules = ruleset();
     assert!(rules.contains(&format!("table ip {TABLE}")), "{rules}");
     assert!(rules.contains("type nat hook postrouting priority srcnat"), "{rules}");
@@ -54,7 +54,7 @@ fn setup_makes_the_table_nft_shows() {
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn publish_and_unpublish_exactly_the_containers_chains() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     let web = [
         port(Protocol::Tcp, 8080, 80, None),
         port(Protocol::Udp, 5353, 53, Some(Ipv4Addr::new(192, 168, 9, 1))),
@@ -81,7 +81,7 @@ fn publish_and_unpublish_exactly_the_containers_chains() {
     nat::unpublish(TABLE, "web").unwrap(); // twice is harmless
 
     // setup replaces the table: chains of no running container go.
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     assert!(!ruleset().contains("swine:db"), "{}", ruleset());
 
     nat::teardown(TABLE).unwrap();
@@ -99,7 +99,7 @@ fn tables_of_others_are_never_touched() {
     assert!(nft(&["add", "table", "ip", "theirs"]).0);
     assert!(nft(&["add", "chain", "ip", "theirs", "c", "{ type nat hook postrouting priority 100; }"]).0);
     assert!(nft(&["add", "rule", "ip", "theirs", "c", "oifname \"x\" masquerade"]).0);
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     nat::teardown(TABLE).unwrap();
     let rules = ruleset();
     assert!(rules.contains("table ip theirs") && rules.contains("oifname \"x\" masquerade"), "{rules}");
@@ -110,7 +110,7 @@ fn tables_of_others_are_never_touched() {
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn a_refused_transaction_reports_the_step_and_applies_nothing() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     // A regular chain where the container's base chain should be: the
     // kernel refuses to turn it into a base chain.
     // (nft's grammar has no syntax for such a name; its JSON input does.)
