@@ -116,51 +116,7 @@ check "…and an egress filter for c (isolated)" ruleset_has "chain swine:c/egre
 check "the host's input from the bridge is closed" \
   ruleset_has 'iifname "swineherd0" drop comment "no other host service for containers"'
 
-# (1) b takes a's address, announces it with gratuitous ARP.
-check "host ↔ a: the host's neighbour entry for a is a's MAC" \
-  test "$(neighbour_mac "$a")" = "$(mac_of "$a")"
-in_ns b socat TCP-LISTEN:8088,reuseaddr,fork SYSTEM:'echo attacker' 2>/dev/null &
-background+=($!)
-check "b can add a's address inside (its own namespace)" in_ns b ip addr add "$a"/32 dev eth0
-garp_spoof=$(arp_frame "$(mac_of "$b")" "$a" "$a" 1)
-garp_own=$(arp_frame "$(mac_of "$b")" "$b" "$b" 1)
-check "control: b's gratuitous ARP for its own address reaches the bridge" bridge_sees "$garp_own" b
-check "b's gratuitous ARP claiming a's address does not" not bridge_sees "$garp_spoof" b
-send_frame b "$(arp_frame "$(mac_of "$b")" "$a" "$a" 2)"
-check "…nor its ARP reply: the host's entry for a is still a's MAC" \
-  test "$(neighbour_mac "$a")" = "$(mac_of "$a")"
-check "host → a:8088 never reaches b's listener" silent "" "$a" 8088 attacker
-check "host → a:80 still reaches a" echoes "" "$a" 80
-check "host → 127.0.0.1:8080 (a's published port) still reaches a" echoes "" 127.0.0.1 8080
-check "outside → 192.168.77.1:8080 still reaches a" echoes outside 192.168.77.1 8080
-
-# (2) b forges a's source address toward another network.
-ip netns exec outside socat -u UDP-RECV:9999 OPEN:"$work/udp.out",creat 2>/dev/null &
-background+=($!)
-wait_until 5 bash -c "ip netns exec outside ss -lun | grep -q ':9999 '"
-echo forged | in_ns b socat -u - UDP-SENDTO:192.168.77.2:9999,bind="$a" 2>/dev/null
-echo honest | in_ns b socat -u - UDP-SENDTO:192.168.77.2:9999,bind="$b"
-check "control: b's datagram from its own address gets out" wait_until 5 grep -q honest "$work/udp.out"
-check "b's datagram with a's source address does not" not grep -q forged "$work/udp.out"
-in_ns b ip addr del "$a"/32 dev eth0
-
-# (3) b impersonates the gateway.
-bridge_mac=$(cat /sys/class/net/swineherd0/address)
-check "a pings the gateway (its neighbour entry is the bridge's MAC)" pings a 10.0.0.1
-for op in 1 2; do send_frame b "$(arp_frame "$(mac_of "$b")" 10.0.0.1 10.0.0.1 $op)"; done
-check "after b's gratuitous ARP for 10.0.0.1, a's entry is still the bridge's" \
-  test "$(neighbour_mac 10.0.0.1 -n swineherd-a)" = "$bridge_mac"
-check "…and a reaches the host" pings a 10.0.0.1
-
-# (4) b takes a's MAC.
-check "b can change its MAC to a's inside" in_ns b ip link set eth0 address "$(mac_of "$a")"
-check "with a's MAC, b reaches nothing (not even the gateway)" not pings b 10.0.0.1
-check "…the bridge knows a's MAC on a's port only" test "$(fdb_ports "$(mac_of "$a")")" = "swh$(ip_hex "$a") "
-check "…and a still reaches the host" echoes "" "$a" 80
-in_ns b ip link set eth0 address "$(mac_of "$b")"
-check "control: with its own MAC back, b reaches the gateway" wait_until 10 pings b 10.0.0.1
-
-# (5) The host's services.
+# (1) The host's services.
 serve "" 7000 host-7000
 check "control: outside → 192.168.77.1:7000 reaches the host's listener" says outside 192.168.77.1 7000 host-7000
 check "control: outside → 192.168.50.1:7000 too" says outside 192.168.50.1 7000 host-7000
@@ -178,7 +134,7 @@ background+=($!)
 wait_until 5 bash -c "ip netns exec outside ss -ltn | grep -q ':9000 '"
 check "a → outside works, masqueraded" says swineherd-a 192.168.77.2 9000 192.168.77.1
 
-# (6) Isolation.
+# (2) Isolation.
 check "a ↔ b talk directly (not isolated)" echoes swineherd-a "$b" 80
 check "a → c (isolated) does not" refused swineherd-a "$c" 80
 check "b → c does not" refused swineherd-b "$c" 80
@@ -190,6 +146,57 @@ check "outside → 192.168.77.1:8090 reaches c" echoes outside 192.168.77.1 8090
 check "c → outside works" says swineherd-c 192.168.77.2 9000 192.168.77.1
 check "--isolated=maybe is refused" fails_with 'invalid --isolated "maybe": give --isolated alone, or --isolated=no' \
   herd new swineherd -- x --isolated=maybe "$script"
+
+# (3) b takes a's address, announces it with gratuitous ARP.
+check "host ↔ a: the host's neighbour entry for a is a's MAC" \
+  test "$(neighbour_mac "$a")" = "$(mac_of "$a")"
+in_ns b socat TCP-LISTEN:8088,reuseaddr,fork SYSTEM:'echo attacker' 2>/dev/null &
+background+=($!)
+check "b can add a's address inside (its own namespace)" in_ns b ip addr add "$a"/32 dev eth0
+garp_spoof=$(arp_frame "$(mac_of "$b")" "$a" "$a" 1)
+garp_own=$(arp_frame "$(mac_of "$b")" "$b" "$b" 1)
+check "control: b's gratuitous ARP for its own address reaches the bridge" bridge_sees "$garp_own" b
+check "b's gratuitous ARP claiming a's address does not" not bridge_sees "$garp_spoof" b
+# poisoned [-n NETNS] ADDRESS: b sends gratuitous ARP replies claiming
+# ADDRESS; the neighbour entry for it (on the host, or in NETNS) is b's MAC.
+poisoned() {
+  local where=("${@:1:$#-1}") address=${*: -1}
+  send_frame b "$(arp_frame "$(mac_of "$b")" "$address" "$address" 2)"
+  test "$(neighbour_mac "$address" "${where[@]}")" = "$(mac_of "$b")"
+}
+# (The kernel ignores an update within a second of the last one: keep
+# trying for three.)
+check "…nor its ARP replies: the host's entry for a stays a's MAC" not wait_until 3 poisoned "$a"
+check "host → a:8088 never reaches b's listener" silent "" "$a" 8088 attacker
+check "host → a:80 still reaches a" echoes "" "$a" 80
+check "host → 127.0.0.1:8080 (a's published port) still reaches a" echoes "" 127.0.0.1 8080
+check "outside → 192.168.77.1:8080 still reaches a" echoes outside 192.168.77.1 8080
+
+# (4) b forges a's source address toward another network.
+ip netns exec outside socat -u UDP-RECV:9999 OPEN:"$work/udp.out",creat 2>/dev/null &
+background+=($!)
+wait_until 5 bash -c "ip netns exec outside ss -lun | grep -q ':9999 '"
+echo forged | in_ns b socat -u - UDP-SENDTO:192.168.77.2:9999,bind="$a" 2>/dev/null
+echo honest | in_ns b socat -u - UDP-SENDTO:192.168.77.2:9999,bind="$b"
+check "control: b's datagram from its own address gets out" wait_until 5 grep -q honest "$work/udp.out"
+check "b's datagram with a's source address does not" not grep -q forged "$work/udp.out"
+in_ns b ip addr del "$a"/32 dev eth0
+
+# (5) b impersonates the gateway.
+bridge_mac=$(cat /sys/class/net/swineherd0/address)
+check "a pings the gateway (its neighbour entry is the bridge's MAC)" pings a 10.0.0.1
+send_frame b "$(arp_frame "$(mac_of "$b")" 10.0.0.1 10.0.0.1 1)"
+check "b's gratuitous ARP for 10.0.0.1 leaves a's entry for it alone" not wait_until 3 poisoned -n swineherd-a 10.0.0.1
+check "…which is the bridge's MAC" test "$(neighbour_mac 10.0.0.1 -n swineherd-a)" = "$bridge_mac"
+check "…and a reaches the host" pings a 10.0.0.1
+
+# (6) b takes a's MAC.
+check "b can change its MAC to a's inside" in_ns b ip link set eth0 address "$(mac_of "$a")"
+check "with a's MAC, b reaches nothing (not even the gateway)" not pings b 10.0.0.1
+check "…the bridge knows a's MAC on a's port only" test "$(fdb_ports "$(mac_of "$a")")" = "swh$(ip_hex "$a") "
+check "…and a still reaches the host" echoes "" "$a" 80
+in_ns b ip link set eth0 address "$(mac_of "$b")"
+check "control: with its own MAC back, b reaches the gateway" wait_until 10 pings b 10.0.0.1
 
 # (7) The filters follow the container.
 check "down swine:a: its filter goes" bash -c "herd -s $socket down swine:a && ! nft list ruleset | grep -q 'swine:a/ingress'"
