@@ -91,27 +91,26 @@ fn median_p90(mut samples: Vec<Duration>) -> (Duration, Duration) {
 
 fn bench_connect(rounds: usize, holder: &Holder) {
     let host = host_name(2);
-    for isolated in [None, Some(false), Some(true)] {
-        let conn = connection(&host, "a", 2, isolated);
-        let mut samples = Vec::with_capacity(rounds);
-        for _ in 0..rounds {
+    let variants = [("none", None), ("ingress", Some(false)), ("isolated", Some(true))];
+    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+    // Interleaved, so that the machine's load drifts over all alike.
+    for _ in 0..rounds {
+        for (i, (_, isolated)) in variants.iter().enumerate() {
             let start = Instant::now();
-            link::connect(holder.pid(), &conn).unwrap();
-            samples.push(start.elapsed());
+            link::connect(holder.pid(), &connection(&host, "a", 2, *isolated)).unwrap();
+            samples[i].push(start.elapsed());
             disconnect(&host, "a");
         }
+    }
+    for ((filters, _), samples) in variants.iter().zip(samples) {
         let (median, p90) = median_p90(samples);
-        let filters = match isolated {
-            None => "none",
-            Some(false) => "ingress",
-            Some(true) => "isolated",
-        };
         println!("connect filters={filters:<8} rounds={rounds} median={median:?} p90={p90:?}");
     }
 }
 
-/// Send MIB mebibytes from B to A over TCP; return the rate in Gbit/s.
-fn transfer(a: &Holder, b: &Holder, mib: usize) -> f64 {
+/// Send MIB mebibytes from B to A, whose address ends in LAST, over TCP;
+/// return the rate in Gbit/s.
+fn transfer(a: &Holder, last: u8, b: &Holder, mib: usize) -> f64 {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let server = a.run(move || {
         let listener = TcpListener::bind("0.0.0.0:5001").unwrap();
@@ -129,7 +128,7 @@ fn transfer(a: &Holder, b: &Holder, mib: usize) -> f64 {
     ready_rx.recv().unwrap();
     let start = Instant::now();
     let client = b.run(move || {
-        let mut stream = TcpStream::connect("10.78.0.2:5001").unwrap();
+        let mut stream = TcpStream::connect((Ipv4Addr::new(10, 78, 0, last), 5001)).unwrap();
         let chunk = vec![7u8; 1 << 20];
         for _ in 0..mib {
             stream.write_all(&chunk).unwrap();
@@ -142,22 +141,32 @@ fn transfer(a: &Holder, b: &Holder, mib: usize) -> f64 {
     (received as f64 * 8.0) / seconds / 1e9
 }
 
-fn bench_throughput(rounds: usize, mib: usize, a: &Holder, b: &Holder) {
-    let (ha, hb) = (host_name(2), host_name(3));
-    for filtered in [false, true] {
-        let isolated = filtered.then_some(false);
-        link::connect(a.pid(), &connection(&ha, "a", 2, isolated)).unwrap();
-        link::connect(b.pid(), &connection(&hb, "b", 3, isolated)).unwrap();
-        let mut rates: Vec<f64> = (0..rounds).map(|_| transfer(a, b, mib)).collect();
+/// Two pairs of containers, one without filters (.2, .3), one with (.4,
+/// .5); transfers alternate between them.
+fn bench_throughput(rounds: usize, mib: usize) {
+    let holders: Vec<Holder> = (0..4).map(|_| Holder::new()).collect();
+    let names: Vec<String> = (2..6).map(host_name).collect();
+    let ids = ["a", "b", "c", "d"];
+    for i in 0..4 {
+        let isolated = (i >= 2).then_some(false);
+        link::connect(holders[i].pid(), &connection(&names[i], ids[i], i as u8 + 2, isolated)).unwrap();
+    }
+    let mut rates = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        rates[0].push(transfer(&holders[0], 2, &holders[1], mib));
+        rates[1].push(transfer(&holders[2], 4, &holders[3], mib));
+    }
+    for (filters, mut rates) in ["none", "ingress"].iter().zip(rates) {
         rates.sort_by(|x, y| x.partial_cmp(y).unwrap());
         println!(
-            "bulk TCP b->a filters={filtered:<5} {mib} MiB x {rounds}: median={:.2} Gbit/s min={:.2} max={:.2}",
+            "bulk TCP filters={filters:<8} {mib} MiB x {rounds}: median={:.2} Gbit/s min={:.2} max={:.2}",
             rates[rates.len() / 2],
             rates[0],
             rates[rates.len() - 1]
         );
-        disconnect(&ha, "a");
-        disconnect(&hb, "b");
+    }
+    for i in 0..4 {
+        disconnect(&names[i], ids[i]);
     }
 }
 
@@ -167,9 +176,8 @@ fn main() {
     let mib = args.next().unwrap_or(2048);
     link::ensure_bridge(BRIDGE, GATEWAY, 16).unwrap();
     nat::setup(TABLE, BRIDGE, GATEWAY, 16, &[]).unwrap();
-    let (a, b) = (Holder::new(), Holder::new());
-    bench_connect(rounds, &a);
-    bench_throughput(5, mib, &a, &b);
+    bench_connect(rounds, &Holder::new());
+    bench_throughput(9, mib);
     nat::teardown(TABLE).unwrap();
     link::delete_link(BRIDGE).unwrap();
 }
