@@ -271,6 +271,13 @@ netdev table TABLE, and unmount its network namespace from NETNS.  What is
 already gone is fine."
   (detach-netns netns)
   (delete-owned-link (host-interface address) owner)
-  (unguard-container table id))
+  ;; With the veth gone, its chains filter nothing: a failure to remove
+  ;; them must not stop the disconnection (the next start of swineherd
+  ;; replaces the table).
+  (catch 'system-error
+    (lambda () (unguard-container table id))
+    (lambda args
+      (format #t "swineherd: removing the filters of ~a failed: ~a~%" id
+              (exception-text (car args) (cdr args))))))
 
 ;;; network.scm ends here
