@@ -12,8 +12,8 @@ use rtnetlink::packet_route::link::{InfoBridgePort, InfoData, InfoKind, InfoVeth
 use rtnetlink::{LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::{netlink_error, netns, Netlink};
-use crate::nft::guard::{self, Guard};
 use crate::error::{Error, Result};
+use crate::nft::guard::{self, Guard};
 
 /// IFNAMSIZ - 1: the longest interface name the kernel takes.
 pub const MAX_IFNAME: usize = 15;
