@@ -158,8 +158,9 @@ fine."
 
 (define (start-network config id address isolated ports process)
   "Connect container ID, just started as PROCESS, unless ADDRESS is #f,
-ISOLATED or not, and publish its PORTS.  Return #t, or #f after killing the container if
-connecting or publishing failed (the caller releases the rest)."
+ISOLATED or not, and publish its PORTS.  Return #t, or #f after killing
+the container if connecting or publishing failed (the caller releases the
+rest)."
   (or (not address)
       (catch #t
         (lambda ()
@@ -401,13 +402,15 @@ them)."
     #:actions
     (actions
      (up
-      "Connect the container to the bridge (again), with its address, and
-publish its ports; done at start unless it was created with --network=none.
-Harmless when it is connected already."
+      "Connect the container to the bridge (again), with its address and its
+filters (made before its veth is up: it can send only with its own MAC and
+address, and, if isolated, not to other containers), and publish its
+ports; done at start unless it was created with --network=none.  Harmless
+when it is connected already."
       (action:up config id address (isolated? config options) ports))
      (down
-      "Disconnect the container: remove its veth and its /run/netns file.
-It keeps its address, for the next `up' or start."
+      "Disconnect the container: remove its veth, its filters and its
+/run/netns file.  It keeps its address, for the next `up' or start."
       (action:down config id address))
      (ip
       "Print the container's addresses, ADDRESS/PREFIX, one per line;
