@@ -124,9 +124,9 @@ check "a → 10.0.0.1:7000 (the bridge's address) does not" silent swineherd-a 1
 check "a → 192.168.50.1:7000 (another host address) does not" silent swineherd-a 192.168.50.1 7000 host-7000
 bridge_ll=$(ip -6 -o addr show dev swineherd0 scope link | awk '{print $4}' | cut -d/ -f1)
 check "the bridge has an IPv6 link-local address ($bridge_ll)" test -n "$bridge_ll"
-check "b → [$bridge_ll%eth0]:7000 (IPv6) does not" silent swineherd-b "$bridge_ll%eth0" 7000 host-7000
 check "b has an IPv6 link-local address of its own (past duplicate detection)" wait_until 10 bash -c \
   "ip netns exec swineherd-b ip -6 -o addr show dev eth0 scope link | grep -v tentative | grep -q fe80"
+check "b → [$bridge_ll%eth0]:7000 (IPv6) does not" silent swineherd-b "$bridge_ll%eth0" 7000 host-7000
 check "b cannot ping the bridge over IPv6" not pings b "$bridge_ll%eth0" -6
 check "a → 10.0.0.1:8080 (a published port, hairpin) works" echoes swineherd-a 10.0.0.1 8080
 ip netns exec outside socat TCP-LISTEN:9000,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERADDR' 2>/dev/null &
