@@ -6,6 +6,30 @@ use std::path::Path;
 use super::{borrow_str, boundary, write_out};
 use crate::btrfs;
 
+/// A subvolume, from `swh_subvolume_info`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhSubvolumeInfo {
+    pub id: u64,
+    pub parent_id: u64,
+    /// 1 if it is read-only, else 0.
+    pub read_only: u32,
+    /// 1 if it was made as a snapshot, else 0.
+    pub snapshot: u32,
+}
+
+/// The disk usage of a subvolume, from `swh_qgroup_usage`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhQgroupUsage {
+    /// Bytes it references.
+    pub referenced: u64,
+    /// Bytes only it references.
+    pub exclusive: u64,
+    /// Its limit of referenced bytes; `UINT64_MAX`: none.
+    pub limit: u64,
+}
+
 /// Borrow the path argument ARG.
 unsafe fn path<'a>(arg: *const c_char) -> crate::Result<&'a Path> {
     borrow_str(arg, "path").map(Path::new)
@@ -57,18 +81,23 @@ pub unsafe extern "C" fn swh_subvolume_delete(path_: *const c_char) -> c_int {
     })
 }
 
-/// Store in OUT[0..3] the subvolume at PATH's id, its parent's id, and
-/// flags: 1 read-only, 2 made as a snapshot.  `-EINVAL` if PATH is not a
+/// Store in OUT what the subvolume at PATH is.  `-EINVAL` if PATH is not a
 /// subvolume.
 ///
 /// # Safety
-/// PATH must be a NUL-terminated string, OUT valid for 3 `u64`.
+/// PATH must be a NUL-terminated string, OUT valid for writing one
+/// `SwhSubvolumeInfo`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut [u64; 3]) -> c_int {
+pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut SwhSubvolumeInfo) -> c_int {
     boundary("inspect subvolume", || {
         let info = btrfs::subvolume_info(path(path_)?)?;
-        let flags = info.readonly as u64 | (info.snapshot as u64) << 1;
-        write_out(out, [info.id, info.parent_id, flags])
+        let info = SwhSubvolumeInfo {
+            id: info.id,
+            parent_id: info.parent_id,
+            read_only: info.readonly.into(),
+            snapshot: info.snapshot.into(),
+        };
+        write_out(out, info)
     })
 }
 
@@ -85,15 +114,20 @@ pub unsafe extern "C" fn swh_qgroup_limit(path_: *const c_char, limit: u64) -> c
     })
 }
 
-/// Store in OUT[0..3] the referenced bytes, exclusive bytes and limit
-/// (`u64::MAX`: none) of the subvolume at PATH.
+/// Store in OUT the disk usage of the subvolume at PATH, from its qgroup.
 ///
 /// # Safety
-/// PATH must be a NUL-terminated string, OUT valid for 3 `u64`.
+/// PATH must be a NUL-terminated string, OUT valid for writing one
+/// `SwhQgroupUsage`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_qgroup_usage(path_: *const c_char, out: *mut [u64; 3]) -> c_int {
+pub unsafe extern "C" fn swh_qgroup_usage(path_: *const c_char, out: *mut SwhQgroupUsage) -> c_int {
     boundary("read qgroup", || {
         let usage = btrfs::usage(path(path_)?)?;
-        write_out(out, [usage.referenced, usage.exclusive, usage.limit.unwrap_or(u64::MAX)])
+        let usage = SwhQgroupUsage {
+            referenced: usage.referenced,
+            exclusive: usage.exclusive,
+            limit: usage.limit.unwrap_or(u64::MAX),
+        };
+        write_out(out, usage)
     })
 }

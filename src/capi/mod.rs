@@ -11,10 +11,20 @@
 //! ```
 //!
 //! [`boundary`] runs the body under `catch_unwind`, records the message of
-//! an error or a panic for [`swh_last_error`], and returns the body's
-//! non-negative value or `-errno`.  Out-parameters are written by the body
-//! only after everything that can fail has succeeded.  Nothing allocated by
-//! Rust crosses the boundary: messages are copied into the caller's buffer.
+//! an error or a panic for [`swh_last_error`] (and clears it on success),
+//! and returns the body's non-negative value, `-errno` (an errno between 1
+//! and 4095; anything else becomes `EIO`), or [`SWH_PANIC`] for a panic.
+//! Out-parameters are written by the body only after everything that can
+//! fail has succeeded; what a function hands back through them is a
+//! `#[repr(C)]` struct named in `include/swineherd.h`, never a positional
+//! array.  Nothing allocated by Rust crosses the boundary: messages are
+//! copied into the caller's buffer.
+//!
+//! `include/swineherd.h` is generated from this crate by
+//! `tools/gen-header/run` and committed; `tests/rust-checks` fails when it
+//! differs from the code.  [`SWH_ABI_VERSION`] changes with every
+//! incompatible change of it, and `(swineherd ffi)` refuses a library whose
+//! [`swh_abi_version`] is not the one it was written for.
 
 mod btrfs;
 mod cgroup;
@@ -40,15 +50,56 @@ thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// The version of the C ABI described by `include/swineherd.h`: raised with
+/// every incompatible change (a function's arguments, a struct's fields).
+pub const SWH_ABI_VERSION: u32 = 1;
+
+/// What an exported function returns when it panicked: below every
+/// `-errno` (errnos are below 4096), so that a bug is never taken for a
+/// kernel's answer.  The message, from `swh_last_error`, says where.
+pub const SWH_PANIC: c_int = -4096;
+
 fn set_last_error(message: String) {
     LAST_ERROR.with(|last| *last.borrow_mut() = message);
 }
 
+/// ERRNO as an exported function returns it: negated, and `EIO` for what is
+/// not an errno (zero would read as success, a negative one as a value).
+fn negated_errno(errno: i32) -> c_int {
+    if (1..4096).contains(&errno) {
+        -errno
+    } else {
+        -libc::EIO
+    }
+}
+
+/// The text of a panic's PAYLOAD.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
 /// Run BODY behind the panic boundary.  Return its value (which must be
-/// non-negative) or `-errno`; on failure record the error's message (it
-/// names the operation and path) for `swh_last_error`, or for a panic a
-/// message naming WHO.
+/// non-negative) and clear the last error; or `-errno`, recording the
+/// error's message (it names the operation and path) for
+/// `swh_last_error`; or [`SWH_PANIC`], recording a message naming WHO.
 pub(crate) fn boundary<F>(who: &str, body: F) -> c_int
+where
+    F: FnOnce() -> Result<c_int>,
+{
+    let rc = guarded(who, body);
+    if rc >= 0 {
+        set_last_error(String::new());
+    }
+    rc
+}
+
+/// [`boundary`], but leaving the last error alone on success: for
+/// `swh_last_error` itself.
+fn guarded<F>(who: &str, body: F) -> c_int
 where
     F: FnOnce() -> Result<c_int>,
 {
@@ -59,16 +110,12 @@ where
         }
         Ok(Err(err)) => {
             set_last_error(err.to_string());
-            -err.errno
+            negated_errno(err.errno)
         }
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let what = panic_text(payload.as_ref());
             set_last_error(format!("{who}: internal error (panic: {what}); please report it"));
-            -libc::EFAULT
+            SWH_PANIC
         }
     }
 }
@@ -93,10 +140,16 @@ pub(crate) fn require_out<T>(out: *mut T, op: &'static str) -> Result<()> {
 }
 
 /// A descriptor number given by the caller, borrowed for the call.
-pub(crate) fn borrowed(fd: c_int, what: &'static str) -> Result<std::os::fd::BorrowedFd<'static>> {
+///
+/// # Safety
+/// FD must be negative (refused with `EBADF`) or an open descriptor that
+/// stays open until the borrow ends, as the exported functions taking one
+/// require of their callers.
+pub(crate) unsafe fn borrowed<'a>(fd: c_int, what: &'static str) -> Result<std::os::fd::BorrowedFd<'a>> {
     if fd < 0 {
         return Err(Error::new(what, libc::EBADF));
     }
+    // SAFETY: FD is open for the call, as this function's contract says.
     Ok(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
 }
 
@@ -148,13 +201,21 @@ pub unsafe extern "C" fn swh_last_error(buf: *mut c_char, len: usize) -> c_int {
             Ok(c_int::try_from(bytes.len()).unwrap_or(c_int::MAX))
         })
     };
-    boundary("last error", copy)
+    guarded("last error", copy)
 }
 
 /// The library's version, a static NUL-terminated string (never freed).
 #[no_mangle]
 pub extern "C" fn swh_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The version of the C ABI this library implements, `SWH_ABI_VERSION` of
+/// the header it was built with: a caller written for another version must
+/// not call anything else.
+#[no_mangle]
+pub extern "C" fn swh_abi_version() -> u32 {
+    SWH_ABI_VERSION
 }
 
 #[cfg(test)]
@@ -178,8 +239,25 @@ mod tests {
     #[test]
     fn panic_is_caught_and_reported() {
         let rc = boundary("probe", || panic!("boom"));
-        assert_eq!(rc, -libc::EFAULT);
+        assert_eq!(rc, SWH_PANIC);
         assert!(last_error().contains("panic: boom"), "{}", last_error());
+    }
+
+    #[test]
+    fn errno_that_is_not_one_becomes_eio() {
+        for errno in [0, -2, 4096, SWH_PANIC.abs()] {
+            let rc = boundary("probe", || Err(Error::new("odd", errno)));
+            assert_eq!(rc, -libc::EIO, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn success_clears_the_last_error_but_reading_it_does_not() {
+        boundary("probe", || Err(Error::new("open", libc::ENOENT)));
+        assert_eq!(last_error(), "open: No such file or directory");
+        assert_eq!(last_error(), "open: No such file or directory", "read twice");
+        assert_eq!(boundary("probe", || Ok(3)), 3);
+        assert_eq!(last_error(), "");
     }
 
     #[test]

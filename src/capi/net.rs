@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use super::detached::hand_over;
+use super::detached::{hand_over, SwhPending};
 use super::{borrow_str, boundary, copy_text, require_out, write_out};
 use crate::error::{Error, Result};
 use crate::net::{link, netns};
@@ -45,12 +45,13 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
 /// no link NAME or somebody else owns it.
 ///
 /// # Safety
-/// NAME and OWNER must be NUL-terminated strings, OUT valid for two `int`s.
+/// NAME and OWNER must be NUL-terminated strings, OUT valid for writing one
+/// `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_delete_owned_start(
     name: *const c_char,
     owner: *const c_char,
-    out: *mut [c_int; 2],
+    out: *mut SwhPending,
 ) -> c_int {
     boundary("delete link", || {
         require_out(out, "delete link")?;
@@ -102,16 +103,36 @@ pub unsafe extern "C" fn swh_connect(
     })
 }
 
-/// Store in OUT the counters of link NAME: rx bytes, tx bytes, rx packets,
-/// tx packets, rx dropped, tx dropped.
+/// The counters of a network link, from `swh_link_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhLinkStats {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+}
+
+/// Store in OUT the counters of link NAME.
 ///
 /// # Safety
-/// NAME must be a NUL-terminated string, OUT valid for 6 `u64`.
+/// NAME must be a NUL-terminated string, OUT valid for writing one
+/// `SwhLinkStats`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut [u64; 6]) -> c_int {
+pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkStats) -> c_int {
     boundary("link statistics", || {
         let s = link::stats(borrow_str(name, "link name")?)?;
-        write_out(out, [s.rx_bytes, s.tx_bytes, s.rx_packets, s.tx_packets, s.rx_dropped, s.tx_dropped])
+        let stats = SwhLinkStats {
+            rx_bytes: s.rx_bytes,
+            tx_bytes: s.tx_bytes,
+            rx_packets: s.rx_packets,
+            tx_packets: s.tx_packets,
+            rx_dropped: s.rx_dropped,
+            tx_dropped: s.tx_dropped,
+        };
+        write_out(out, stats)
     })
 }
 

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int};
 use std::net::Ipv4Addr;
 
-use super::detached::hand_over;
+use super::detached::{hand_over, SwhPending};
 use super::{borrow_str, boundary, require_out};
 use crate::error::{Error, Result};
 use crate::nft::nat::{self, Port};
@@ -75,9 +75,14 @@ pub unsafe extern "C" fn swh_nat_publish(
 /// (and the ports with it).
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings, OUT valid for two `int`s.
+/// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
+/// `SwhPending`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_nat_unpublish_start(table: *const c_char, id: *const c_char, out: *mut [c_int; 2]) -> c_int {
+pub unsafe extern "C" fn swh_nat_unpublish_start(
+    table: *const c_char,
+    id: *const c_char,
+    out: *mut SwhPending,
+) -> c_int {
     boundary("unpublish ports", || {
         require_out(out, "unpublish ports")?;
         hand_over(out, nat::start_unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
