@@ -28,7 +28,8 @@
 ;;; may overlap one another, and an unregistration (the writer) waits until
 ;;; none is under way and keeps new ones out until the registry has
 ;;; forgotten the service.  Walks that Shepherd makes on its own, such as
-;;; `herd status', are beyond Swineherd's reach.
+;;; `herd status', are beyond Swineherd's reach.  The report for Shepherd
+;;; is doc/upstream/shepherd-unregister-race.md.
 ;;;
 ;;; Code:
 
