@@ -17,12 +17,14 @@
 //! there) and closes every descriptor of Shepherd's but its own two.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::exec::{clone_pidfd, pipe, reap_raw};
+use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 
 /// How long the child waits for the kernel's answers.
-const TIMEOUT_MS: i64 = 2000;
+const TIMEOUT: Duration = Duration::from_millis(2000);
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
@@ -72,31 +74,11 @@ pub struct Pending {
     pub result: OwnedFd,
 }
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
-
-fn set_receive_timeout(socket: &OwnedFd) -> Result<()> {
-    let timeout = libc::timeval { tv_sec: TIMEOUT_MS / 1000, tv_usec: (TIMEOUT_MS % 1000) * 1000 };
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&timeout as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(Error::new("set netlink socket timeout", errno()));
-    }
-    Ok(())
-}
 
 /// Send REQUEST — netlink messages of which EXPECTED ask for an
 /// acknowledgement — on SOCKET, from a child; return at once.
 pub fn start(socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending> {
-    set_receive_timeout(&socket)?;
+    set_socket_timeouts(&socket, TIMEOUT, false)?;
     let (result_r, result_w) = pipe()?;
     let mut buf = vec![0u8; 32 * 1024];
     let mut pidfd: RawFd = -1;
@@ -137,16 +119,7 @@ unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], 
 /// Send REQUEST and read acknowledgements until EXPECTED have come or one
 /// is an error: return 0 or the errno.
 unsafe fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i32 {
-    let mut kernel: libc::sockaddr_nl = std::mem::zeroed();
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    let sent = libc::sendto(
-        socket,
-        request.as_ptr().cast(),
-        request.len(),
-        0,
-        (&kernel as *const libc::sockaddr_nl).cast(),
-        std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-    );
+    let sent = send_to_kernel(socket, request);
     if sent < 0 {
         return errno();
     }

@@ -22,6 +22,7 @@ pub mod net;
 pub mod nft;
 pub mod process;
 pub mod state;
+pub mod sys;
 pub mod tree;
 
 pub use error::{Error, Result};

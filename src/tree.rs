@@ -23,9 +23,7 @@ fn cstring(name: &OsStr) -> Result<CString> {
     CString::new(name.as_bytes()).map_err(|_| Error::new(OP, libc::EINVAL).detail("NUL in file name"))
 }
 
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
+use crate::sys::errno as last_errno;
 
 /// Open the directory NAME below DIR, refusing symlinks.
 fn open_dir_at(dir: i32, name: &CStr) -> std::result::Result<OwnedFd, i32> {

@@ -26,9 +26,7 @@ use crate::error::{Error, Result};
 pub use qgroup::{set_limit, usage, Usage};
 pub use subvolume::{create_subvolume, delete_subvolume, snapshot, subvolume_info, SubvolumeInfo};
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
+use crate::sys::errno;
 
 fn c_path(op: &'static str, path: &Path) -> Result<CString> {
     CString::new(path.as_os_str().as_bytes())

@@ -166,6 +166,17 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
         .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
 }
 
+/// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT
+/// in errors.
+///
+/// # Safety
+/// As for [`borrow_str`].
+pub(crate) unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<std::net::Ipv4Addr> {
+    // SAFETY: ARG is as `borrow_str` requires, by this function's contract.
+    let text = unsafe { borrow_str(arg, what) }?;
+    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
+}
+
 /// Copy TEXT, NUL-terminated, into BUF of LEN bytes if it fits, and return
 /// its length: a length of LEN or more tells the caller that BUF was left
 /// alone and a larger buffer is needed.

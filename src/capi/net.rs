@@ -1,18 +1,11 @@
 //! Exports for [`crate::net`].
 
 use std::ffi::{c_char, c_int};
-use std::net::Ipv4Addr;
 use std::path::Path;
 
 use super::detached::{hand_over, SwhPending};
-use super::{borrow_str, boundary, copy_text, require_out, write_out};
-use crate::error::{Error, Result};
+use super::{borrow_str, boundary, copy_text, ipv4, require_out, write_out};
 use crate::net::{link, netns};
-
-unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
-    let text = borrow_str(arg, what)?;
-    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
-}
 
 /// Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
 ///

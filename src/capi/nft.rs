@@ -1,17 +1,11 @@
 //! Exports for [`crate::nft`]: Swineherd's NAT table and published ports.
 
 use std::ffi::{c_char, c_int};
-use std::net::Ipv4Addr;
 
 use super::detached::{hand_over, SwhPending};
-use super::{borrow_str, boundary, require_out};
-use crate::error::{Error, Result};
+use super::{borrow_str, boundary, ipv4, require_out};
+use crate::error::Result;
 use crate::nft::nat::{self, Port};
-
-unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
-    let text = borrow_str(arg, what)?;
-    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
-}
 
 /// Turn IPv4 forwarding on and replace the nftables table `ip TABLE` with
 /// Swineherd's NAT for BRIDGE (which must exist) and SUBNET/PREFIX.

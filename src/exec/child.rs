@@ -14,10 +14,7 @@ use std::ffi::c_int;
 
 use super::{clone_pidfd, report, wait_status, Plan, Report};
 
-/// The current thread's errno.
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
-}
+use crate::sys::errno;
 
 /// Write all of BUF to FD; errors are ignored (the parent sees a missing
 /// report and says so).
