@@ -41,6 +41,8 @@ fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
     for _ in 0..16 {
+        // SAFETY: NAME is a NUL-terminated string and HOW an open_how, both
+        // alive for the call; openat2 has no wrapper in libc or nix 0.30.
         let fd = unsafe {
             libc::syscall(
                 libc::SYS_openat2,
@@ -51,6 +53,7 @@ fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result
             )
         };
         if fd >= 0 {
+            // SAFETY: FD was just opened and is owned by nothing else.
             return Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) });
         }
         let err = io::Error::last_os_error();
@@ -93,7 +96,9 @@ pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
         };
         return Err(Error::new(OP, libc::EINVAL).path(name).detail(format!("is {what}, not a regular file")));
     }
+    // SAFETY: plain data, for which all zeroes is a valid value.
     let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: FILE is open, FS a statfs to fill.
     if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } == 0 && fs.f_type as i64 == FUSE_SUPER_MAGIC {
         return Err(Error::new(OP, libc::EOPNOTSUPP)
             .path(name)
@@ -225,6 +230,7 @@ mod tests {
     fn fifos_are_refused_without_blocking() {
         let root = fixture();
         let fifo = CString::new(root.join("fifo").as_os_str().as_bytes()).unwrap();
+        // SAFETY: FIFO is a NUL-terminated string.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         let err = read(&root, "/fifo").unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);

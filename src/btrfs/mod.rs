@@ -37,16 +37,20 @@ fn c_path(op: &'static str, path: &Path) -> Result<CString> {
 fn open_dir(op: &'static str, path: &Path) -> Result<OwnedFd> {
     let c = c_path(op, path)?;
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: C is a NUL-terminated string that outlives the call.
     let fd = unsafe { libc::open(c.as_ptr(), flags) };
     if fd < 0 {
         return Err(Error::new(op, errno()).path(path));
     }
+    // SAFETY: FD was just opened and is owned by nothing else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Issue the ioctl REQUEST on FD with ARG, for OP on PATH.
-fn ioctl<T>(fd: &OwnedFd, request: u64, arg: *mut T, op: &'static str, path: &Path) -> Result<i32> {
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg) };
+fn ioctl<T>(fd: &OwnedFd, request: sys::Request<T>, arg: &mut T, op: &'static str, path: &Path) -> Result<i32> {
+    // SAFETY: ARG is the struct REQUEST takes (its type says so), valid and
+    // exclusively ours for the call.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request.code as _, arg as *mut T) };
     if rc < 0 {
         return Err(Error::new(op, errno()).path(path));
     }
@@ -71,7 +75,9 @@ fn parent_and_name(op: &'static str, path: &Path, limit: usize) -> Result<(Owned
 /// Whether PATH is on a btrfs file system.
 pub fn is_btrfs(path: &Path) -> Result<bool> {
     let c = c_path("statfs", path)?;
+    // SAFETY: statfs is plain data, for which all zeroes is a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: C is a NUL-terminated string, ST a statfs to fill.
     if unsafe { libc::statfs(c.as_ptr(), &mut st) } < 0 {
         return Err(Error::new("statfs", errno()).path(path));
     }

@@ -4,30 +4,48 @@
 //! nix's `request_code_*` macros, which follow each architecture's layout.
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
 #![allow(clippy::all)]
+// bindgen's code has unsafe blocks without SAFETY comments (its accessors and
+// layout tests); this module has none of its own.
+#![allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 include!(concat!(env!("OUT_DIR"), "/btrfs_sys.rs"));
 
+use std::marker::PhantomData;
 use std::mem::size_of;
 
 use nix::{request_code_none, request_code_read, request_code_readwrite, request_code_write};
+
+/// An ioctl request whose argument is a `T`: the type ties each request to
+/// its struct, so that `super::ioctl` cannot hand the kernel a wrong one.
+pub struct Request<T> {
+    pub code: u64,
+    arg: PhantomData<fn(&mut T)>,
+}
+
+impl<T> Request<T> {
+    const fn new(code: nix::sys::ioctl::ioctl_num_type) -> Self {
+        Request { code: code as u64, arg: PhantomData }
+    }
+}
 
 /// BTRFS_IOCTL_MAGIC, as the macros take it.
 const MAGIC: u8 = BTRFS_IOCTL_MAGIC as u8;
 
 // `_IO`, `_IOW`, `_IOR`, `_IOWR` of linux/btrfs.h.  (QGROUP_LIMIT is `_IOR`
 // in the header though the kernel reads its argument.)
-pub const BTRFS_IOC_SYNC: u64 = request_code_none!(MAGIC, 8) as u64;
-pub const BTRFS_IOC_SUBVOL_CREATE: u64 = request_code_write!(MAGIC, 14, size_of::<btrfs_ioctl_vol_args>()) as u64;
-pub const BTRFS_IOC_TREE_SEARCH: u64 =
-    request_code_readwrite!(MAGIC, 17, size_of::<btrfs_ioctl_search_args>()) as u64;
-pub const BTRFS_IOC_SNAP_CREATE_V2: u64 =
-    request_code_write!(MAGIC, 23, size_of::<btrfs_ioctl_vol_args_v2>()) as u64;
-pub const BTRFS_IOC_QGROUP_LIMIT: u64 =
-    request_code_read!(MAGIC, 43, size_of::<btrfs_ioctl_qgroup_limit_args>()) as u64;
-pub const BTRFS_IOC_GET_SUBVOL_INFO: u64 =
-    request_code_read!(MAGIC, 60, size_of::<btrfs_ioctl_get_subvol_info_args>()) as u64;
-pub const BTRFS_IOC_SNAP_DESTROY_V2: u64 =
-    request_code_write!(MAGIC, 63, size_of::<btrfs_ioctl_vol_args_v2>()) as u64;
+pub const BTRFS_IOC_SYNC: Request<()> = Request::new(request_code_none!(MAGIC, 8));
+pub const BTRFS_IOC_SUBVOL_CREATE: Request<btrfs_ioctl_vol_args> =
+    Request::new(request_code_write!(MAGIC, 14, size_of::<btrfs_ioctl_vol_args>()));
+pub const BTRFS_IOC_TREE_SEARCH: Request<btrfs_ioctl_search_args> =
+    Request::new(request_code_readwrite!(MAGIC, 17, size_of::<btrfs_ioctl_search_args>()));
+pub const BTRFS_IOC_SNAP_CREATE_V2: Request<btrfs_ioctl_vol_args_v2> =
+    Request::new(request_code_write!(MAGIC, 23, size_of::<btrfs_ioctl_vol_args_v2>()));
+pub const BTRFS_IOC_QGROUP_LIMIT: Request<btrfs_ioctl_qgroup_limit_args> =
+    Request::new(request_code_read!(MAGIC, 43, size_of::<btrfs_ioctl_qgroup_limit_args>()));
+pub const BTRFS_IOC_GET_SUBVOL_INFO: Request<btrfs_ioctl_get_subvol_info_args> =
+    Request::new(request_code_read!(MAGIC, 60, size_of::<btrfs_ioctl_get_subvol_info_args>()));
+pub const BTRFS_IOC_SNAP_DESTROY_V2: Request<btrfs_ioctl_vol_args_v2> =
+    Request::new(request_code_write!(MAGIC, 63, size_of::<btrfs_ioctl_vol_args_v2>()));
 
 /// `BTRFS_SUPER_MAGIC` of linux/magic.h: `statfs(2)`'s f_type on btrfs.
 pub const BTRFS_SUPER_MAGIC: i64 = 0x9123_683E;
@@ -44,12 +62,12 @@ mod tests {
         assert_eq!(size_of::<btrfs_ioctl_vol_args_v2>(), 4096);
         assert_eq!(size_of::<btrfs_ioctl_search_args>(), 4096);
         assert_eq!(size_of::<btrfs_ioctl_qgroup_limit_args>(), 48);
-        assert_eq!(BTRFS_IOC_SUBVOL_CREATE, 0x5000_940e);
-        assert_eq!(BTRFS_IOC_SNAP_CREATE_V2, 0x5000_9417);
-        assert_eq!(BTRFS_IOC_SNAP_DESTROY_V2, 0x5000_943f);
-        assert_eq!(BTRFS_IOC_TREE_SEARCH, 0xd000_9411);
-        assert_eq!(BTRFS_IOC_QGROUP_LIMIT, 0x8030_942b);
-        assert_eq!(BTRFS_IOC_SYNC, 0x9408);
-        assert_eq!(BTRFS_IOC_GET_SUBVOL_INFO, 0x81f8_943c);
+        assert_eq!(BTRFS_IOC_SUBVOL_CREATE.code, 0x5000_940e);
+        assert_eq!(BTRFS_IOC_SNAP_CREATE_V2.code, 0x5000_9417);
+        assert_eq!(BTRFS_IOC_SNAP_DESTROY_V2.code, 0x5000_943f);
+        assert_eq!(BTRFS_IOC_TREE_SEARCH.code, 0xd000_9411);
+        assert_eq!(BTRFS_IOC_QGROUP_LIMIT.code, 0x8030_942b);
+        assert_eq!(BTRFS_IOC_SYNC.code, 0x9408);
+        assert_eq!(BTRFS_IOC_GET_SUBVOL_INFO.code, 0x81f8_943c);
     }
 }

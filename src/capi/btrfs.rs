@@ -31,8 +31,12 @@ pub struct SwhQgroupUsage {
 }
 
 /// Borrow the path argument ARG.
+///
+/// # Safety
+/// As for [`borrow_str`].
 unsafe fn path<'a>(arg: *const c_char) -> crate::Result<&'a Path> {
-    borrow_str(arg, "path").map(Path::new)
+    // SAFETY: ARG is as `borrow_str` requires, by this function's contract.
+    unsafe { borrow_str(arg, "path") }.map(Path::new)
 }
 
 /// Return 1 if PATH is on btrfs, 0 if not.
@@ -41,7 +45,8 @@ unsafe fn path<'a>(arg: *const c_char) -> crate::Result<&'a Path> {
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_is_btrfs(path_: *const c_char) -> c_int {
-    boundary("is btrfs", || Ok(btrfs::is_btrfs(path(path_)?)? as c_int))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("is btrfs", || unsafe { Ok(btrfs::is_btrfs(path(path_)?)? as c_int) })
 }
 
 /// Create an empty subvolume at PATH.
@@ -50,7 +55,8 @@ pub unsafe extern "C" fn swh_is_btrfs(path_: *const c_char) -> c_int {
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_create(path_: *const c_char) -> c_int {
-    boundary("create subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("create subvolume", || unsafe {
         btrfs::create_subvolume(path(path_)?)?;
         Ok(0)
     })
@@ -63,7 +69,8 @@ pub unsafe extern "C" fn swh_subvolume_create(path_: *const c_char) -> c_int {
 /// SOURCE and DEST must be NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_snapshot(source: *const c_char, dest: *const c_char, readonly: c_int) -> c_int {
-    boundary("snapshot subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("snapshot subvolume", || unsafe {
         btrfs::snapshot(path(source)?, path(dest)?, readonly != 0)?;
         Ok(0)
     })
@@ -75,7 +82,8 @@ pub unsafe extern "C" fn swh_subvolume_snapshot(source: *const c_char, dest: *co
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_delete(path_: *const c_char) -> c_int {
-    boundary("delete subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete subvolume", || unsafe {
         btrfs::delete_subvolume(path(path_)?)?;
         Ok(0)
     })
@@ -89,7 +97,8 @@ pub unsafe extern "C" fn swh_subvolume_delete(path_: *const c_char) -> c_int {
 /// `SwhSubvolumeInfo`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut SwhSubvolumeInfo) -> c_int {
-    boundary("inspect subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("inspect subvolume", || unsafe {
         let info = btrfs::subvolume_info(path(path_)?)?;
         let info = SwhSubvolumeInfo {
             id: info.id,
@@ -108,7 +117,8 @@ pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut SwhS
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_qgroup_limit(path_: *const c_char, limit: u64) -> c_int {
-    boundary("limit subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("limit subvolume", || unsafe {
         btrfs::set_limit(path(path_)?, (limit != u64::MAX).then_some(limit))?;
         Ok(0)
     })
@@ -121,7 +131,8 @@ pub unsafe extern "C" fn swh_qgroup_limit(path_: *const c_char, limit: u64) -> c
 /// `SwhQgroupUsage`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_qgroup_usage(path_: *const c_char, out: *mut SwhQgroupUsage) -> c_int {
-    boundary("read qgroup", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("read qgroup", || unsafe {
         let usage = btrfs::usage(path(path_)?)?;
         let usage = SwhQgroupUsage {
             referenced: usage.referenced,

@@ -45,8 +45,13 @@ pub struct SwhCgroupStats {
     pub oom_kills: u64,
 }
 
+/// The manager of the cgroup RELATIVE.
+///
+/// # Safety
+/// As for [`borrow_str`].
 unsafe fn manager(relative: *const c_char) -> crate::Result<Manager> {
-    Manager::new(&cgroup::detect_here()?, borrow_str(relative, "cgroup")?)
+    // SAFETY: RELATIVE is as `borrow_str` requires, by this function's contract.
+    Manager::new(&cgroup::detect_here()?, unsafe { borrow_str(relative, "cgroup") }?)
 }
 
 /// Return the cgroup layout: 0 unified (v2), 1 hybrid, 2 legacy (v1).
@@ -69,9 +74,9 @@ pub extern "C" fn swh_cgroup_layout() -> c_int {
 /// reading one `SwhCgroupLimits`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *const SwhCgroupLimits) -> c_int {
-    boundary("create cgroup", || {
-        // SAFETY: LIMITS is NULL or valid for a read, as the contract says.
-        let Some(l) = (unsafe { limits.as_ref() }) else {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("create cgroup", || unsafe {
+        let Some(l) = limits.as_ref() else {
             return Err(crate::Error::new("create cgroup", libc::EINVAL).detail("NULL limits"));
         };
         let limits = Limits {
@@ -93,7 +98,8 @@ pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *con
 /// RELATIVE must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
-    boundary("remove cgroup", || Ok(manager(relative)?.remove()? as c_int))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("remove cgroup", || unsafe { Ok(manager(relative)?.remove()? as c_int) })
 }
 
 /// Store the accounting of the cgroup RELATIVE in OUT.
@@ -103,7 +109,8 @@ pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
 /// `SwhCgroupStats`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut SwhCgroupStats) -> c_int {
-    boundary("cgroup statistics", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("cgroup statistics", || unsafe {
         let s = manager(relative)?.stats()?;
         let stats = SwhCgroupStats {
             cpu_total_ns: s.cpu_total_ns,

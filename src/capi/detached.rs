@@ -43,11 +43,10 @@ pub(crate) unsafe fn hand_over(out: *mut SwhPending, pending: Pending) -> Result
 /// PIDFD and RESULT must be the open descriptors of one `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_detached_finish(pidfd: c_int, result: c_int) -> c_int {
-    boundary("netlink request", || {
-        // SAFETY: both are open for the call, as the contract says.
-        let pidfd = unsafe { borrowed(pidfd, "netlink request") }?;
-        // SAFETY: as above.
-        let result = unsafe { borrowed(result, "netlink request") }?;
+    // SAFETY: the arguments are as the contract above says.
+    boundary("netlink request", || unsafe {
+        let pidfd = borrowed(pidfd, "netlink request")?;
+        let result = borrowed(result, "netlink request")?;
         match detached::finish(&pidfd, &result)? {
             Some(()) => Ok(0),
             None => Err(Error::new("netlink request", libc::EAGAIN).detail("still under way")),

@@ -11,6 +11,9 @@ use crate::inroot;
 
 /// Borrow the argz buffer BUF of LEN bytes: NUL-terminated strings one
 /// after the other.
+///
+/// # Safety
+/// BUF must be NULL or valid for reads of LEN bytes during 'a.
 unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result<&'a [u8]> {
     if buf.is_null() {
         if len == 0 {
@@ -18,7 +21,8 @@ unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result
         }
         return Err(Error::new(what, libc::EINVAL).detail("NULL buffer"));
     }
-    Ok(std::slice::from_raw_parts(buf.cast::<u8>(), len))
+    // SAFETY: BUF is not NULL, so valid for LEN bytes by the contract.
+    Ok(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) })
 }
 
 /// The descriptors of a command started by `swh_exec_spawn`, all
@@ -81,7 +85,8 @@ pub unsafe extern "C" fn swh_exec_spawn(
     cgroup: *const c_char,
     out: *mut SwhExecFds,
 ) -> c_int {
-    boundary("exec spawn", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec spawn", || unsafe {
         if out.is_null() {
             return Err(Error::new("exec spawn", libc::EINVAL).detail("NULL out-parameter"));
         }
@@ -111,11 +116,10 @@ pub unsafe extern "C" fn swh_exec_spawn(
 /// OUT must be valid for writing one `SwhExecOutcome`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut SwhExecOutcome) -> c_int {
-    boundary("exec reap", || {
-        // SAFETY: both are open for the call, as the contract says.
-        let pidfd = unsafe { borrowed(pidfd, "exec reap") }?;
-        // SAFETY: as above.
-        let report = unsafe { borrowed(report_fd, "exec reap") }?;
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec reap", || unsafe {
+        let pidfd = borrowed(pidfd, "exec reap")?;
+        let report = borrowed(report_fd, "exec reap")?;
         match exec::reap(&pidfd, &report)? {
             Some(o) => {
                 let outcome = SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
@@ -134,9 +138,9 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
 /// PIDFD must be the open pidfd of one `SwhExecFds`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
-    boundary("exec kill", || {
-        // SAFETY: PIDFD is open for the call, as the contract says.
-        exec::kill(&unsafe { borrowed(pidfd, "exec kill") }?)?;
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec kill", || unsafe {
+        exec::kill(&borrowed(pidfd, "exec kill")?)?;
         Ok(0)
     })
 }
@@ -151,7 +155,8 @@ pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
 /// PATH must be a NUL-terminated string; FD valid for a write of one `int`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
-    boundary("open in container", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("open in container", || unsafe {
         if fd.is_null() {
             return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
         }

@@ -126,7 +126,8 @@ where
 /// OUT must be NULL or valid for a write of one `T`.
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<c_int> {
     require_out(out, "write result")?;
-    out.write(value);
+    // SAFETY: OUT is not NULL, so valid for a write by the contract.
+    unsafe { out.write(value) };
     Ok(0)
 }
 
@@ -161,7 +162,8 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
     if arg.is_null() {
         return Err(Error::new(what, libc::EINVAL).detail("NULL string"));
     }
-    CStr::from_ptr(arg)
+    // SAFETY: ARG is not NULL, so a NUL-terminated string by the contract.
+    unsafe { CStr::from_ptr(arg) }
         .to_str()
         .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
 }
@@ -185,8 +187,12 @@ pub(crate) unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<std:
 /// BUF must be NULL or valid for writes of LEN bytes.
 pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize) -> Result<c_int> {
     if text.len() < len && !buf.is_null() {
-        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-        buf.add(text.len()).write(0);
+        // SAFETY: BUF holds LEN bytes, more than TEXT and its NUL, and
+        // cannot overlap TEXT, which Rust owns.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
     }
     Ok(c_int::try_from(text.len()).unwrap_or(c_int::MAX))
 }
@@ -206,8 +212,12 @@ pub unsafe extern "C" fn swh_last_error(buf: *mut c_char, len: usize) -> c_int {
             let bytes = last.as_bytes();
             if !buf.is_null() && len > 0 {
                 let n = bytes.len().min(len - 1);
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), n);
-                buf.add(n).write(0);
+                // SAFETY: BUF holds LEN > N bytes, by the contract, and
+                // cannot overlap the message, which Rust owns.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), n);
+                    buf.add(n).write(0);
+                }
             }
             Ok(c_int::try_from(bytes.len()).unwrap_or(c_int::MAX))
         })
@@ -235,8 +245,10 @@ mod tests {
 
     fn last_error() -> String {
         let mut buf = [0 as c_char; 256];
+        // SAFETY: BUF holds its length in bytes.
         let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
         assert!(n >= 0);
+        // SAFETY: swh_last_error NUL-terminated what it wrote in BUF.
         unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
     }
 
@@ -275,8 +287,10 @@ mod tests {
     fn last_error_reports_full_length_and_truncates() {
         set_last_error("0123456789".into());
         let mut buf = [0 as c_char; 4];
+        // SAFETY: BUF holds its length in bytes.
         let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
         assert_eq!(n, 10);
+        // SAFETY: swh_last_error NUL-terminated what it wrote in BUF.
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "012");
     }
 
@@ -285,6 +299,7 @@ mod tests {
         let mut out: c_int = 42;
         let rc = boundary("probe", || {
             Err::<(), _>(Error::new("x", libc::EIO))?;
+            // SAFETY: OUT is a live c_int.
             unsafe { write_out(&mut out, 7) }
         });
         assert_eq!(rc, -libc::EIO);

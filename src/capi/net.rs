@@ -13,7 +13,8 @@ use crate::net::{link, netns};
 /// NAME and ADDRESS must be NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn swh_bridge_up(name: *const c_char, address: *const c_char, prefix: u8) -> c_int {
-    boundary("bridge up", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("bridge up", || unsafe {
         link::ensure_bridge(borrow_str(name, "bridge name")?, ipv4(address, "bridge address")?, prefix)?;
         Ok(0)
     })
@@ -25,7 +26,8 @@ pub unsafe extern "C" fn swh_bridge_up(name: *const c_char, address: *const c_ch
 /// NAME must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
-    boundary("delete link", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete link", || unsafe {
         link::delete_link(borrow_str(name, "link name")?)?;
         Ok(0)
     })
@@ -46,7 +48,8 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
     owner: *const c_char,
     out: *mut SwhPending,
 ) -> c_int {
-    boundary("delete link", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete link", || unsafe {
         require_out(out, "delete link")?;
         match link::start_delete_owned(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)? {
             Some(pending) => hand_over(out, pending),
@@ -62,7 +65,8 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
 /// NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_owner(name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
-    boundary("link owner", || copy_text(&link::owner_of(borrow_str(name, "link name")?)?, buf, len))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("link owner", || unsafe { copy_text(&link::owner_of(borrow_str(name, "link name")?)?, buf, len) })
 }
 
 /// Connect the container whose init is PID to BRIDGE through a veth pair
@@ -82,7 +86,8 @@ pub unsafe extern "C" fn swh_connect(
     prefix: u8,
     gateway: *const c_char,
 ) -> c_int {
-    boundary("connect", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("connect", || unsafe {
         let conn = link::Connection {
             bridge: borrow_str(bridge, "bridge")?,
             host: borrow_str(host, "host interface")?,
@@ -115,7 +120,8 @@ pub struct SwhLinkStats {
 /// `SwhLinkStats`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkStats) -> c_int {
-    boundary("link statistics", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("link statistics", || unsafe {
         let s = link::stats(borrow_str(name, "link name")?)?;
         let stats = SwhLinkStats {
             rx_bytes: s.rx_bytes,
@@ -138,7 +144,8 @@ pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkSt
 /// BUF must be valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
-    boundary("container addresses", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("container addresses", || unsafe {
         let text: String = link::container_addresses(pid)?
             .iter()
             .map(|(ip, prefix)| format!("{ip}/{prefix}\n"))
@@ -155,7 +162,8 @@ pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, l
 /// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
-    boundary("list links", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("list links", || unsafe {
         let text: String = link::links_owned_by(borrow_str(prefix, "prefix")?)?
             .iter()
             .filter(|(_, alias)| !alias.contains([' ', '\n']))
@@ -171,7 +179,8 @@ pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_c
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_netns_attach(pid: c_int, path: *const c_char) -> c_int {
-    boundary("attach network namespace", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("attach network namespace", || unsafe {
         netns::attach(pid, Path::new(borrow_str(path, "path")?))?;
         Ok(0)
     })
@@ -184,7 +193,8 @@ pub unsafe extern "C" fn swh_netns_attach(pid: c_int, path: *const c_char) -> c_
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_netns_detach(path: *const c_char) -> c_int {
-    boundary("detach network namespace", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("detach network namespace", || unsafe {
         netns::detach(Path::new(borrow_str(path, "path")?))?;
         Ok(0)
     })

@@ -19,7 +19,8 @@ pub unsafe extern "C" fn swh_nat_setup(
     subnet: *const c_char,
     prefix: u8,
 ) -> c_int {
-    boundary("NAT setup", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("NAT setup", || unsafe {
         let table = borrow_str(table, "table")?;
         nat::setup(table, borrow_str(bridge, "bridge")?, ipv4(subnet, "subnet")?, prefix)?;
         Ok(0)
@@ -32,7 +33,8 @@ pub unsafe extern "C" fn swh_nat_setup(
 /// TABLE must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_nat_teardown(table: *const c_char) -> c_int {
-    boundary("NAT teardown", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("NAT teardown", || unsafe {
         nat::teardown(borrow_str(table, "table")?)?;
         Ok(0)
     })
@@ -51,7 +53,8 @@ pub unsafe extern "C" fn swh_nat_publish(
     address: *const c_char,
     ports: *const c_char,
 ) -> c_int {
-    boundary("publish ports", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("publish ports", || unsafe {
         let ports = borrow_str(ports, "ports")?
             .lines()
             .filter(|line| !line.trim().is_empty())
@@ -77,7 +80,8 @@ pub unsafe extern "C" fn swh_nat_unpublish_start(
     id: *const c_char,
     out: *mut SwhPending,
 ) -> c_int {
-    boundary("unpublish ports", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("unpublish ports", || unsafe {
         require_out(out, "unpublish ports")?;
         hand_over(out, nat::start_unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
     })

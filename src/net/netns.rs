@@ -18,12 +18,14 @@ pub fn of_pid(pid: i32) -> Result<OwnedFd> {
 
 /// A new NETLINK_ROUTE socket in the caller's network namespace.
 pub fn netlink_socket() -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) takes no pointers.
     let fd = unsafe {
         libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE)
     };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: FD was just opened and is owned by nothing else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
@@ -35,6 +37,8 @@ pub fn socket_in(netns: &OwnedFd) -> Result<OwnedFd> {
     let opened = std::thread::scope(|scope| {
         scope
             .spawn(move || {
+                // SAFETY: setns(2) takes no pointers; it moves only this
+                // short-lived thread.
                 if unsafe { libc::setns(ns, libc::CLONE_NEWNET) } < 0 {
                     return Err(Error::io("join network namespace", "setns", &io::Error::last_os_error()));
                 }
@@ -64,6 +68,8 @@ pub fn attach(pid: i32, path: &Path) -> Result<()> {
         .at(OP, path)?;
     let source = c_path(OP, Path::new(&format!("/proc/{pid}/ns/net")))?;
     let target = c_path(OP, path)?;
+    // SAFETY: SOURCE and TARGET are NUL-terminated strings; NULL type and
+    // data are allowed for a bind mount.
     let rc = unsafe {
         libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null())
     };
@@ -80,6 +86,7 @@ pub fn attach(pid: i32, path: &Path) -> Result<()> {
 pub fn detach(path: &Path) -> Result<()> {
     const OP: &str = "detach network namespace";
     let target = c_path(OP, path)?;
+    // SAFETY: TARGET is a NUL-terminated string.
     if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) } < 0 {
         let err = io::Error::last_os_error();
         // EINVAL: not a mount point (e.g. a half-made attach).
