@@ -19,6 +19,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use nix::sys::statfs::FUSE_SUPER_MAGIC;
+
 use crate::error::{Context, Error, Result};
 
 /// `struct open_how` of linux/openat2.h (libc's is `non_exhaustive`).
@@ -28,10 +30,6 @@ struct OpenHow {
     mode: u64,
     resolve: u64,
 }
-
-/// File systems whose reads may block indefinitely on a process of the
-/// container (FUSE) — never read from Shepherd.
-const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
 
 const OP: &str = "open in container";
 
@@ -96,10 +94,7 @@ pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
         };
         return Err(Error::new(OP, libc::EINVAL).path(name).detail(format!("is {what}, not a regular file")));
     }
-    // SAFETY: plain data, for which all zeroes is a valid value.
-    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: FILE is open, FS a statfs to fill.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } == 0 && fs.f_type as i64 == FUSE_SUPER_MAGIC {
+    if nix::sys::statfs::fstatfs(&file).is_ok_and(|fs| fs.filesystem_type() == FUSE_SUPER_MAGIC) {
         return Err(Error::new(OP, libc::EOPNOTSUPP)
             .path(name)
             .detail("is on a FUSE file system, whose reads could block Shepherd"));

@@ -109,12 +109,13 @@ Swineherd checkout, or point SWINEHERD_LIBRARY at a matching build"
   (delay
     (let ((file (libswineherd-file-name)))
       (check-abi-version
-       (catch #t
+       (catch 'misc-error                ;what dlopen's failures raise
          (lambda ()
            (load-foreign-library file))
-         (lambda (key . args)
-           (error (format #f "cannot load ~a; build it with `make' in the \
-Swineherd checkout, or point SWINEHERD_LIBRARY at it" file))))
+         (lambda (key subr message args . rest)
+           (error (format #f "cannot load ~a (~a); build it with `make' in \
+the Swineherd checkout, or point SWINEHERD_LIBRARY at it"
+                          file (apply format #f message args)))))
        file))))
 
 (define (c-string str)

@@ -74,12 +74,6 @@ fn parent_and_name(op: &'static str, path: &Path, limit: usize) -> Result<(Owned
 
 /// Whether PATH is on a btrfs file system.
 pub fn is_btrfs(path: &Path) -> Result<bool> {
-    let c = c_path("statfs", path)?;
-    // SAFETY: statfs is plain data, for which all zeroes is a valid value.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: C is a NUL-terminated string, ST a statfs to fill.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } < 0 {
-        return Err(Error::new("statfs", errno()).path(path));
-    }
-    Ok(st.f_type as i64 == sys::BTRFS_SUPER_MAGIC)
+    let st = nix::sys::statfs::statfs(path).map_err(|e| Error::new("statfs", e as i32).path(path))?;
+    Ok(st.filesystem_type() == nix::sys::statfs::BTRFS_SUPER_MAGIC)
 }

@@ -82,12 +82,7 @@ pub fn subvolume_info(path: &Path) -> Result<SubvolumeInfo> {
 
 /// Fail unless FD is the top directory of a subvolume (inode 256 on btrfs).
 fn check_subvolume_root(fd: &OwnedFd, path: &Path) -> Result<()> {
-    // SAFETY: plain data, for which all zeroes is a valid value.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: FD is open, ST a stat to fill.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
-        return Err(Error::new("stat", super::errno()).path(path));
-    }
+    let st = nix::sys::stat::fstat(fd).map_err(|e| Error::new("stat", e as i32).path(path))?;
     if !super::is_btrfs(path)? || st.st_ino != BTRFS_FIRST_FREE_OBJECTID as u64 {
         return Err(Error::new("inspect subvolume", libc::EINVAL)
             .path(path)

@@ -47,9 +47,6 @@ pub const BTRFS_IOC_GET_SUBVOL_INFO: Request<btrfs_ioctl_get_subvol_info_args> =
 pub const BTRFS_IOC_SNAP_DESTROY_V2: Request<btrfs_ioctl_vol_args_v2> =
     Request::new(request_code_write!(MAGIC, 63, size_of::<btrfs_ioctl_vol_args_v2>()));
 
-/// `BTRFS_SUPER_MAGIC` of linux/magic.h: `statfs(2)`'s f_type on btrfs.
-pub const BTRFS_SUPER_MAGIC: i64 = 0x9123_683E;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,10 @@ check "a library of another ABI is refused, naming the file and both versions" \
   fails_with "$other implements version 0 (it has no swh_abi_version) of libswineherd's C ABI, but (swineherd ffi) needs version 1" \
   env SWINEHERD_LIBRARY="$other" guile --no-auto-compile -L "$top"/scheme \
     -c '(use-modules (swineherd ffi)) (library-version)'
+check "a missing library is named, with dlopen's reason" \
+  fails_with "cannot load /nonexistent/libswineherd.so (" \
+  env SWINEHERD_LIBRARY=/nonexistent/libswineherd.so guile --no-auto-compile -L "$top"/scheme \
+    -c '(use-modules (swineherd ffi)) (library-version)'
 check "the checkout's library is accepted" output_has "0.1.0" \
   guile --no-auto-compile -L "$top"/scheme -c '(use-modules (swineherd ffi)) (display (library-version))'
 
