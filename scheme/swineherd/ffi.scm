@@ -235,7 +235,8 @@ result and the fields it stored, as an alist."
   "Return the version string of the loaded libswineherd."
   (pointer->string
    ((foreign-library-function (force libswineherd) "swh_version"
-                              #:return-type '* #:arg-types '()))))
+                              #:return-type '* #:arg-types '()))
+   -1 "UTF-8"))
 
 (define %container-init
   (library-function "swh_container_init" int (list int int '*)))
