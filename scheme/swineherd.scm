@@ -851,6 +851,7 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                              (warning "unreadable records kept" broken)
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
+        (format #t "swineherd: running on ~a~%" (runtime-versions))
         (start-wanted-containers records)
         description))))
 
