@@ -13,6 +13,7 @@
   #:use-module (swineherd exec)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
+  #:use-module (swineherd recovery)
   #:use-module (swineherd network)
   #:use-module (swineherd registry)
   #:use-module (swineherd resources)
@@ -25,6 +26,7 @@
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:re-export (swineherd-configuration
                valid-container-id?)
   #:export (swineherd-service
@@ -719,19 +721,53 @@ before.)"
           (loop (- tries 1)))))
     (release-runtime config id address '())))
 
-(define (restore-containers config records)
-  "Register a service for each container of RECORDS that has none yet,
-after stopping what survives of it."
-  (for-each (lambda (c)
-              (unless (lookup-service (container-service-name (container-id c)))
-                (stop-survivors config (container-id c) (container-address c))
-                (register-services (list (container-service config c)))))
-            records))
+(define (restore-container config c)
+  "Stop what survives of container C and register its service, unless it
+has one already.  Return #f, or a text saying why C, wanted running, cannot
+be started."
+  (let ((id (container-id c)))
+    (unless (lookup-service (container-service-name id))
+      (stop-survivors config id (container-address c))
+      (register-services (list (container-service config c))))
+    (and (eq? 'running (container-wanted c))
+         (container-start-problem config c))))
 
-(define (start-wanted-containers records)
+(define (restore-containers config records)
+  "Restore each container of RECORDS (see `restore-container'), all
+concurrently, each failing alone.  Return the (ID . REASON) pairs of those
+that failed or cannot start, after reporting them in the log."
+  (let ((failures
+         (filter-map (lambda (c result)
+                       (match result
+                         (('ok . #f) #f)
+                         (('ok . problem) (cons (container-id c) problem))
+                         (('failed . text) (cons (container-id c) text))))
+                     records
+                     (map-concurrently (cut restore-container config <>)
+                                       records))))
+    (for-each (match-lambda
+                ((id . reason)
+                 (format #t "swineherd: container ~a not started: ~a~%"
+                         id reason)))
+              failures)
+    failures))
+
+(define (start-container service)
+  "Start SERVICE, a container's; report in the log if it fails."
+  (catch #t
+    (lambda ()
+      (unless (start-service service)
+        (format #t "swineherd: ~a failed to start; see its log~%"
+                (service-canonical-name service))))
+    (lambda (key . args)
+      (format #t "swineherd: ~a failed to start: ~a~%"
+              (service-canonical-name service) (exception-text key args)))))
+
+(define (start-wanted-containers records failures)
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
-that are wanted running.  (Not from swineherd's own start procedure: the
-containers require swineherd, which is still starting then.)"
+that are wanted running and not among FAILURES (from `restore-containers'),
+all concurrently, each failing alone.  (Not from swineherd's own start
+procedure: the containers require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
      (let loop ((tries 1200))
@@ -739,13 +775,16 @@ containers require swineherd, which is still starting then.)"
                    (service-running? (lookup-service 'swineherd)))
          (fiber-sleep 0.05)
          (loop (- tries 1))))
-     (for-each (lambda (c)
-                 (when (eq? 'running (container-wanted c))
-                   (let ((service (lookup-service
-                                   (container-service-name (container-id c)))))
-                     (unless (service-running? service)
-                       (start-service service)))))
-               records))))
+     (map-concurrently
+      (lambda (c)
+        (let ((service (lookup-service
+                        (container-service-name (container-id c)))))
+          (when (and service
+                     (eq? 'running (container-wanted c))
+                     (not (assoc (container-id c) failures))
+                     (not (service-running? service)))
+            (start-container service))))
+      records))))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every
@@ -835,12 +874,10 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                     ((records broken)
                      (load-containers
                       (swineherd-configuration-state-directory config)))
-                    ((orphans)
-                     (begin
-                       (restore-containers config records)
-                       (clean-orphans config records)))
+                    ((failures) (restore-containers config records))
+                    ((orphans) (clean-orphans config records))
                     ((description)
-                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a~a"
+                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a~a~a"
                              (storage-description root)
                              (swineherd-configuration-bridge config)
                              (subnet-gateway subnet) (subnet-prefix subnet)
@@ -849,10 +886,14 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                                  (format #f "; WARNING: ~a" nat-warning)
                                  "")
                              (warning "unreadable records kept" broken)
+                             (warning "containers not started"
+                                      (if (null? failures)
+                                          '()
+                                          (list (failures-text failures))))
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
         (format #t "swineherd: running on ~a~%" (runtime-versions))
-        (start-wanted-containers records)
+        (start-wanted-containers records failures)
         description))))
 
 (define* (swineherd-service #:optional

@@ -68,7 +68,9 @@ check "cgroups: exactly theirs" test \
   "$(cd /sys/fs/cgroup/pids/$parent && ls -d */ | tr -d / | tr '\n' ' ')" = "a c1 c2 c3 c4 "
 check "broken records are reported in status" output_has \
   "unreadable records kept: broken.scm, evil.scm, junk.scm" herd status swineherd
-check "…and in the log" grep -q "ignoring unreadable container record .*/junk.scm" "$shepherd_log"
+check "…and in the log, with the reason" grep -q "ignoring container record .*/junk.scm: not a container record" "$shepherd_log"
+check "…also for a truncated one" grep -q "ignoring container record .*/broken.scm: cannot be read" "$shepherd_log"
+check "…also for an ID that is not its file's" grep -q "ignoring container record .*/evil.scm: (id \"../../evil\") is not a valid container ID" "$shepherd_log"
 check "…and kept for a human" test -e swineherd-state/containers/broken.scm -a -e swineherd-state/containers/junk.scm
 rm swineherd-state/containers/{broken,junk,evil}.scm
 check "b is back, stopped as wanted" output_has "It is stopped" herd status swine:b
