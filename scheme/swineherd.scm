@@ -51,14 +51,6 @@
   "Return the name of the service of container ID, a symbol."
   (string->symbol (string-append "swine:" id)))
 
-(define (pid-file-pid file)
-  "Return the PID written to FILE, or #f if there is none (yet)."
-  (catch 'system-error
-    (lambda ()
-      (let ((pid (call-with-input-file file read)))
-        (and (exact-integer? pid) (positive? pid) pid)))
-    (const #f)))
-
 (define (container-init config id process)
   "Return the host PID of the init of container ID, whose script runs as
 PROCESS, or raise a clear error when it is not running."
@@ -126,7 +118,12 @@ mounted."
 
 (define (connect-container config id address process)
   "Connect container ID, whose script runs as PROCESS, with ADDRESS."
-  (connect-network (container-init config id process)
+  (connect-init config id address (container-init config id process)))
+
+(define (connect-init config id address init)
+  "Connect container ID, whose init has host PID INIT, with ADDRESS; what
+is connected already is kept."
+  (connect-network init
                    #:bridge (swineherd-configuration-bridge config)
                    #:subnet (swineherd-configuration-subnet config)
                    #:address address
@@ -172,9 +169,87 @@ alist `create-cgroup' takes."
                 (_ #f))
               options))
 
+;;;
+;;; Adopted containers: survivors of a Shepherd restart (see `(swineherd
+;;; recovery)'), running without being Shepherd's children.
+;;;
+
+(define %adoptions
+  ;; Container ID -> survivor found when `swineherd' started, to adopt when
+  ;; its service starts.
+  (make-hash-table))
+
+(define %adopted
+  ;; Container ID -> survivor that its service runs as, until it exits or
+  ;; is stopped.
+  (make-hash-table))
+
+(define handle-service-termination
+  ;; Tell a service that its process terminated, as Shepherd's process
+  ;; monitor does for its own children: the service's termination handler
+  ;; runs (release, respawn).  Internal to (shepherd service) in 1.0.3 and
+  ;; 1.0.9 alike, with the same arguments (SERVICE PID STATUS).
+  (@@ (shepherd service) handle-service-termination))
+
+(define (adopted-exited id s service)
+  "Survivor S of container ID, adopted as SERVICE, has exited: unless it
+is being stopped, run SERVICE's termination path, with an exit status of 0
+since none is known to a process that is not its parent.  No suspension
+between the check and the message: a `kill' stops (and so forgets S)
+before it unregisters SERVICE, so SERVICE's controller is there."
+  (when (eq? s (hash-ref %adopted id))
+    (hash-remove! %adopted id)
+    (handle-service-termination service (survivor-main s) 0)
+    (log-line "swineherd: adopted container ~a: process ~a exited" id
+              (survivor-main s))))
+
+(define (adopt-container config id address ports s)
+  "Adopt survivor S of container ID: repair its network (veth, network
+namespace mount: kept if there; its published PORTS, in the NAT table made
+afresh), watch it and return its main PID, the running value.  It is
+watched first: if a repair fails, `stop-adopted' can wait for it."
+  (let ((service (current-service)))              ;set by `start-service'
+    (hash-set! %adopted id s)
+    (watch-survivor s (lambda () (adopted-exited id s service))))
+  (when address
+    (connect-init config id address (survivor-init s))
+    (publish-container-ports (nat-table config) id address ports))
+  (format #t "swineherd: adopted container ~a: script ~a, init ~a, kept \
+running~%" id (survivor-main s) (survivor-init s))
+  (survivor-main s))
+
+(define (stop-adopted id s)
+  "Stop survivor S, the adopted container ID (the caller releases its
+runtime resources, which kills what is left in its cgroup)."
+  (hash-remove! %adopted id)
+  (unless (terminate-survivor s (default-process-termination-grace-period))
+    (format #t "container ~a: process ~a still there after the grace \
+period; emptying its cgroup~%" id (survivor-main s))))
+
 (define (container-start config id script args address ports limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network), which publishes PORTS and whose cgroup gets LIMITS."
+for no network), which publishes PORTS and whose cgroup gets LIMITS.  A
+survivor of a Shepherd restart found for ID is adopted instead; if its
+network cannot be repaired, it is stopped and ID started afresh."
+  (define fresh (container-fresh-start config id script args address ports
+                                       limits))
+  (lambda start-args
+    (let ((s (hash-ref %adoptions id)))
+      (hash-remove! %adoptions id)
+      (or (and s
+               (catch #t
+                 (lambda () (adopt-container config id address ports s))
+                 (lambda (key . args)
+                   (format #t "swineherd: container ~a not adopted: ~a; \
+starting it afresh~%" id (exception-text key args))
+                   (stop-adopted id s)
+                   (release-runtime config id address ports)
+                   #f)))
+          (apply fresh start-args)))))
+
+(define (container-fresh-start config id script args address ports limits)
+  "Return the procedure that starts container ID afresh, from its script
+(see `container-start')."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -228,7 +303,10 @@ then make sure nothing of it is left: the cgroup is emptied and removed."
   (lambda (process . args)
     (when address
       (disconnect-container config id address))
-    (apply (make-kill-destructor) process args)
+    (let ((s (hash-ref %adopted id)))
+      (if (and s (= (process-id process) (survivor-main s)))
+          (stop-adopted id s)
+          (apply (make-kill-destructor) process args)))
     (release-runtime config id address ports)
     #f))
 
@@ -689,18 +767,6 @@ table."
 ;;; Restoring containers, and cleaning up after crashes.
 ;;;
 
-(define (in-cgroup? pid relative)
-  "Return true if process PID is in the cgroup RELATIVE."
-  (catch 'system-error
-    (lambda ()
-      (call-with-input-file (format #f "/proc/~a/cgroup" pid)
-        (lambda (port)
-          (let loop ((line (read-line port)))
-            (and (not (eof-object? line))
-                 (or (string-suffix? (string-append ":/" relative) line)
-                     (loop (read-line port))))))))
-    (const #f)))
-
 (define (stop-survivors config id address)
   "Stop what is left of container ID from before a Shepherd crash or
 restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
@@ -722,15 +788,25 @@ before.)"
     (release-runtime config id address '())))
 
 (define (restore-container config c)
-  "Stop what survives of container C and register its service, unless it
-has one already.  Return #f, or a text saying why C, wanted running, cannot
-be started."
-  (let ((id (container-id c)))
+  "Register the service of container C, unless it has one already: a
+survivor of it is kept for adoption if C is wanted running and can start,
+else stopped.  Return #f, or a text saying why C, wanted running, cannot be
+started."
+  (let* ((id (container-id c))
+         (problem (and (eq? 'running (container-wanted c))
+                       (container-start-problem config c))))
     (unless (lookup-service (container-service-name id))
-      (stop-survivors config id (container-address c))
+      (let ((found (and (eq? 'running (container-wanted c)) (not problem)
+                        (find-survivor config id))))
+        (if (survivor? found)
+            (hash-set! %adoptions id found)
+            (begin
+              (when found
+                (format #t "swineherd: container ~a not adopted: ~a~%"
+                        id found))
+              (stop-survivors config id (container-address c)))))
       (register-services (list (container-service config c))))
-    (and (eq? 'running (container-wanted c))
-         (container-start-problem config c))))
+    problem))
 
 (define (restore-containers config records)
   "Restore each container of RECORDS (see `restore-container'), all
