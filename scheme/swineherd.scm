@@ -839,11 +839,13 @@ that failed or cannot start, after reporting them in the log."
       (format #t "swineherd: ~a failed to start: ~a~%"
               (service-canonical-name service) (exception-text key args)))))
 
-(define (start-wanted-containers records failures)
+(define (start-wanted-containers records failures begun)
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
 that are wanted running and not among FAILURES (from `restore-containers'),
-all concurrently, each failing alone.  (Not from swineherd's own start
-procedure: the containers require swineherd, which is still starting then.)"
+all concurrently, each failing alone; then log how many were adopted and
+started, and the time since BEGUN (internal time units), when swineherd
+began to start.  (Not from swineherd's own start procedure: the containers
+require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
      (let loop ((tries 1200))
@@ -851,16 +853,23 @@ procedure: the containers require swineherd, which is still starting then.)"
                    (service-running? (lookup-service 'swineherd)))
          (fiber-sleep 0.05)
          (loop (- tries 1))))
-     (map-concurrently
-      (lambda (c)
-        (let ((service (lookup-service
-                        (container-service-name (container-id c)))))
-          (when (and service
-                     (eq? 'running (container-wanted c))
-                     (not (assoc (container-id c) failures))
-                     (not (service-running? service)))
-            (start-container service))))
-      records))))
+     (let* ((wanted (filter (lambda (c)
+                              (and (eq? 'running (container-wanted c))
+                                   (not (assoc (container-id c) failures))))
+                            records))
+            (adopted (count (lambda (c) (hash-ref %adoptions (container-id c)))
+                            wanted)))
+       (map-concurrently
+        (lambda (c)
+          (let ((service (lookup-service
+                          (container-service-name (container-id c)))))
+            (when (and service (not (service-running? service)))
+              (start-container service))))
+        wanted)
+       (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
+adopt, ~a to start afresh, ~a not started" (length records)
+                 (milliseconds-since begun) adopted (- (length wanted) adopted)
+                 (length failures))))))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every
@@ -943,7 +952,8 @@ ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
 is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
-    (let* ((root (swineherd-configuration-container-root config))
+    (let* ((begun (get-internal-real-time))
+           (root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
       (let*-values (((nat-warning) (network-up! config))
@@ -969,7 +979,7 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
         (format #t "swineherd: running on ~a~%" (runtime-versions))
-        (start-wanted-containers records failures)
+        (start-wanted-containers records failures begun)
         description))))
 
 (define* (swineherd-service #:optional
