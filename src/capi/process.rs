@@ -30,7 +30,7 @@ pub unsafe extern "C" fn swh_container_init(root: c_int, hint: c_int, out: *mut 
 #[no_mangle]
 pub unsafe extern "C" fn swh_pidfd_open(pid: c_int, out: *mut c_int) -> c_int {
     boundary("pidfd open", || {
-        require_out(out, "open pidfd")?;              // before the fd exists
+        require_out(out, "open pidfd")?; // before the fd exists
         let fd = exec::pidfd_open(pid)?;
         write_out(out, fd.into_raw_fd())
     })
