@@ -429,13 +429,20 @@ opposed to a container being stopped on its own."
   (save-container (swineherd-configuration-state-directory config)
                   (set-container-wanted c wanted)))
 
-(define (container-service config c)
+(define* (container-service config c #:key recorded?)
   "Return the service `swine:ID' that runs the container C: its script
 and arguments, as `guix system container' scripts expect them, connected to
 the bridge with its address (#f: no network), in a cgroup with its limits.
 Starting it records it as wanted running; stopping it by hand, as wanted
 stopped (not when Shepherd or swineherd stops: then it comes back with
-them)."
+them).  RECORDED? says that C is recorded as it is: a record is only
+written when the wanted state changes (an fsync'd write each, which
+restoring hundreds of containers would wait for)."
+  (define recorded (and recorded? (container-wanted c)))
+  (define (want! wanted)
+    (unless (eq? wanted recorded)
+      (record-wanted config c wanted)
+      (set! recorded wanted)))
   (define id (container-id c))
   (define address (container-address c))
   (define options (container-options c))
@@ -451,11 +458,11 @@ them)."
     #:requirement '(swineherd)
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
-              (record-wanted config c 'running)
+              (want! 'running)
               (apply start args))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
-               (record-wanted config c 'stopped))
+               (want! 'stopped))
              (apply stop process args))
     #:termination-handler (container-termination-handler config id address
                                                          ports)
@@ -805,7 +812,8 @@ started."
                 (format #t "swineherd: container ~a not adopted: ~a~%"
                         id found))
               (stop-survivors config id (container-address c)))))
-      (register-services (list (container-service config c))))
+      (register-services (list (container-service config c
+                                                  #:recorded? #t))))
     problem))
 
 (define (restore-containers config records)

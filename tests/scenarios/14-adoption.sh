@@ -53,7 +53,9 @@ all_running() {
 }
 check "every container is running again" wait_until 30 all_running
 all_running || sed 's/^/  /' status.last
-echo "  all 20 running $(( ($(date +%s%N) - restarted) / 1000000 )) ms after Shepherd's restart"
+echo "  all 20 running $(( ($(date +%s%N) - restarted) / 1000000 )) ms after Shepherd's restart (herd polling included)"
+wait_until 10 grep -q "swineherd: restored" "$shepherd_log"
+echo "  $(grep -o 'swineherd: restored.*' "$shepherd_log")"
 inits > inits.after
 check "…each with the same init (adopted, not restarted)" diff inits.before inits.after
 check "the log says they were adopted" test "$(grep -c 'swineherd: adopted container' "$shepherd_log")" = 20
