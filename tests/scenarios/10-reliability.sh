@@ -56,7 +56,7 @@ for id in "${running[@]}"; do
   check "…with its address" test "$(herd ip swine:$id)" = "$(cat "$work/ip-$id")"
   check "…and its data" bash -c "nsenter -t \$(herd -s $socket pid swine:$id) -a cat /home/data | grep -qx precious-$id"
 done
-check "a kept its init: adopted, not restarted (see also scenario 14)" \
+check "a kept its init: adopted, not restarted (see also scenario 20-adoption)" \
   test "$(herd pid swine:a)" = "$old_init"
 check "…a kept its fixed address" test "$(herd ip swine:a)" = "10.0.0.50/16"
 check "…and its limits" test "$(cat /sys/fs/cgroup/pids/$parent/a/pids.max)" = 100
