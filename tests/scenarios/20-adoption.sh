@@ -5,8 +5,9 @@
 # the restart every container runs with the same init, the stream never
 # broke, no veth, netns mount, cgroup or nft rule is missing or duplicated.
 # Then: an adopted container whose init dies is noticed (stopped; respawned
-# with --respawn); stop, start, exec, ip on adopted ones; kill leaves
-# nothing; a PID file naming an unrelated process is not adopted.
+# with --respawn); stop, start, exec, ip, stats, peek, snapshot, down, up on
+# adopted ones; kill leaves nothing; a PID file naming an unrelated process
+# is not adopted.
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
@@ -71,6 +72,13 @@ check "exec works in an adopted container" output_has hello herd exec swine:web 
 check "ip too" test "$(herd ip swine:web | cut -d/ -f1)" = "$web_ip"
 check "stats too" output_has '"running": true' herd stats swine:web json
 kill "$stream" 2>/dev/null
+herd exec swine:web -- logger hello-adopted >/dev/null
+check "peek too" wait_until 10 output_has "hello-adopted" \
+  herd peek swine:web /var/log/messages hello-adopted
+check "snapshot too" herd snapshot swine:web s1
+check "down disconnects it" herd down swine:web
+check "…up connects it again, same address" bash -c \
+  "herd -s $socket up swine:web && [ \"\$(herd -s $socket ip swine:web | cut -d/ -f1)\" = $web_ip ]"
 
 # The adopted r's init dies: its service notices, and respawns it.
 r_init=$(herd pid swine:r)
