@@ -20,6 +20,8 @@
   #:export (libswineherd-file-name
             library-version
             container-init-pid
+            pidfd-open
+            pidfd-signal
             remove-tree-step
             btrfs?
             create-subvolume
@@ -242,6 +244,28 @@ result and the fields it stored, as an alist."
 
 (define %container-init
   (library-function "swh_container_init" int (list int int '*)))
+
+(define %pidfd-open
+  (library-function "swh_pidfd_open" int (list int '*)))
+
+(define (pidfd-open pid)
+  "Return a pidfd of process PID (close-on-exec, the caller's to close),
+readable once PID has exited, even if PID is not a child of ours.  Throw a
+`system-error' with ESRCH if PID is gone."
+  (let ((out (int-out)))
+    (check 'pidfd-open (%pidfd-open pid (bytevector->pointer out)))
+    (int-out-ref out)))
+
+(define %pidfd-signal
+  (library-function "swh_pidfd_signal" int (list int int)))
+
+(define (pidfd-signal pidfd signal)
+  "Send SIGNAL (0: none, only check) to the process behind PIDFD, which
+cannot be another process that reused its PID.  Return #t, or #f if it has
+exited."
+  (let ((rc (%pidfd-signal pidfd signal)))
+    (and (not (= rc (- ESRCH)))
+         (begin (check 'pidfd-signal rc) #t))))
 
 (define %selftest-panic
   (library-function "swh_selftest_panic" int '()))

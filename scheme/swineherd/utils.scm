@@ -11,6 +11,7 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
   #:use-module ((shepherd comm) #:select (log-output-port))
+  #:use-module ((shepherd config) #:select ((Version . shepherd-version)))
   #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:export (fail
             mkdir-p
@@ -21,7 +22,8 @@
             lease-owner
             milliseconds-between
             milliseconds-since
-            log-line))
+            log-line
+            runtime-versions))
 
 ;;; Commentary:
 ;;;
@@ -98,5 +100,22 @@ O_EXCL: atomic, so two concurrent callers never both get it.  Return #t, or
   "Write a line, formatted from FMT and ARGS, to Shepherd's log only (not to
 the herd client of the current action)."
   (put-string (log-output-port) (string-append (apply format #f fmt args) "\n")))
+
+;;;
+;;; The versions Swineherd runs on, for the log.
+;;;
+
+(define (fibers-version)
+  "Return the version of Fibers as a string, or \"< 1.4\" for a Fibers that
+does not say it (1.3.1 has no `%fibers-version')."
+  (let ((variable (module-variable (resolve-interface '(fibers config))
+                                   '%fibers-version)))
+    (if variable (variable-ref variable) "< 1.4")))
+
+(define (runtime-versions)
+  "Return the versions of Shepherd, Guile and Fibers that this Shepherd
+runs, as \"Shepherd 1.0.9, Guile 3.0.11, Fibers 1.4.3\"."
+  (format #f "Shepherd ~a, Guile ~a, Fibers ~a"
+          shepherd-version (version) (fibers-version)))
 
 ;;; utils.scm ends here
