@@ -124,14 +124,15 @@ install: all
 	$(INSTALL_DATA) scheme/swineherd.scm $(DESTDIR)$(guilemoduledir)/swineherd.scm
 	$(INSTALL_DATA) $(filter-out scheme/swineherd.scm scheme/swineherd/ffi.scm,$(SCM_SOURCES)) \
 	  $(FFI_INSTALLED) $(DESTDIR)$(guilemoduledir)/swineherd/
-# After the sources, so that each .go is newer than its source.
-	@if [ -e build/go/swineherd.go ]; then \
+# After the sources, so that each .go is newer than its source; only .go
+# files that are up to date (not compiled for another prefix, say).
+	@if $(MAKE) --no-print-directory -q $(GO_FILES); then \
 	  set -ex; \
 	  $(INSTALL) -d $(DESTDIR)$(guileobjectdir)/swineherd; \
 	  $(INSTALL_DATA) build/go/swineherd.go $(DESTDIR)$(guileobjectdir)/swineherd.go; \
 	  $(INSTALL_DATA) $(filter-out build/go/swineherd.go,$(GO_FILES)) $(DESTDIR)$(guileobjectdir)/swineherd/; \
 	else \
-	  echo "make: installing the Scheme sources without .go files (see above): Guile will compile or interpret them"; \
+	  echo "make: installing the Scheme sources without .go files (none are up to date; see above): Guile will compile or interpret them"; \
 	fi
 	$(INSTALL_DATA) $(INFO) $(DESTDIR)$(infodir)/swineherd.info
 	@if command -v $(INSTALL_INFO) >/dev/null; then \
