@@ -49,6 +49,8 @@ GO_FILES = $(MODULES:%=build/go/%.go)
 # absolute file names written in.
 FFI_INSTALLED = build/scheme/swineherd/ffi.scm
 INFO = doc/swineherd.info
+# Present when this make run compiled (or found up to date) every .go file.
+GO_STAMP = build/go/.up-to-date
 
 all: $(LIBRARY) $(CGEXEC) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
 
@@ -75,11 +77,15 @@ $(INFO): doc/swineherd.texi
 scheme-objects:
 	@if ! command -v $(GUILD) >/dev/null; then \
 	  echo "make: not compiling the Scheme modules: guild not found (package guile-3.0-dev)"; \
+	  rm -f $(GO_STAMP); \
 	elif ! $(GUILE) -c '(use-modules (shepherd service) (fibers))' >/dev/null 2>&1; then \
 	  echo "make: not compiling the Scheme modules: $(GUILE) finds no (shepherd service) 1.0 or (fibers) (packages shepherd, guile-fibers)"; \
+	  rm -f $(GO_STAMP); \
 	else \
-	  $(MAKE) --no-print-directory $(GO_FILES); \
+	  $(MAKE) --no-print-directory go-files && touch $(GO_STAMP); \
 	fi
+
+go-files: $(GO_FILES)
 
 # Rewritten only when the directories change, so that a different prefix
 # rebuilds (swineherd ffi) and nothing else.
@@ -102,7 +108,9 @@ $(FFI_INSTALLED): scheme/swineherd/ffi.scm build/dirs
 # them, hence the coarse dependency on every source).
 define compile_go
 	@mkdir -p $(@D)
-	GUILE_AUTO_COMPILE=0 $(GUILD) compile $(GUILD_WARNINGS) -L scheme -o $@ $(1) 2> $@.log; \
+	@echo "  GUILD    $@"
+	@GUILE_AUTO_COMPILE=0 $(GUILD) compile $(GUILD_WARNINGS) -L scheme -o $@ $(1) \
+	    2> $@.log >/dev/null; \
 	  status=$$?; cat $@.log >&2; \
 	  if [ $$status -ne 0 ] || grep -q 'warning:' $@.log; then \
 	    echo "make: $(1): compilation failed or warned (warnings are errors)" >&2; \
@@ -125,8 +133,8 @@ install: all
 	$(INSTALL_DATA) $(filter-out scheme/swineherd.scm scheme/swineherd/ffi.scm,$(SCM_SOURCES)) \
 	  $(FFI_INSTALLED) $(DESTDIR)$(guilemoduledir)/swineherd/
 # After the sources, so that each .go is newer than its source; only .go
-# files that are up to date (not compiled for another prefix, say).
-	@if $(MAKE) --no-print-directory -q $(GO_FILES); then \
+# files that this run found up to date (not compiled for another prefix).
+	@if [ -e $(GO_STAMP) ]; then \
 	  set -ex; \
 	  $(INSTALL) -d $(DESTDIR)$(guileobjectdir)/swineherd; \
 	  $(INSTALL_DATA) build/go/swineherd.go $(DESTDIR)$(guileobjectdir)/swineherd.go; \
@@ -141,7 +149,8 @@ install: all
 	fi
 
 uninstall:
-	@if command -v $(INSTALL_INFO) >/dev/null && [ -e $(DESTDIR)$(infodir)/dir ]; then \
+	@if command -v $(INSTALL_INFO) >/dev/null && [ -e $(DESTDIR)$(infodir)/dir ] && \
+	    [ -e $(DESTDIR)$(infodir)/swineherd.info ]; then \
 	  echo $(INSTALL_INFO) --delete --info-dir=$(DESTDIR)$(infodir) $(DESTDIR)$(infodir)/swineherd.info; \
 	  $(INSTALL_INFO) --delete --info-dir=$(DESTDIR)$(infodir) $(DESTDIR)$(infodir)/swineherd.info; \
 	fi
@@ -160,4 +169,4 @@ clean:
 	$(CARGO) clean
 	rm -rf pre-inst-env build $(INFO)
 
-.PHONY: all scheme-objects install uninstall unit-check clean FORCE
+.PHONY: all scheme-objects go-files install uninstall unit-check clean FORCE

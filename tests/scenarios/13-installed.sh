@@ -20,7 +20,8 @@ check "make install prefix=/usr" bash -c "make -C '$top' install prefix=/usr > '
 
 modules=$(cd "$site" && find swineherd.scm swineherd -name '*.scm' | sed 's/\.scm$//' | sort)
 expected_modules=$(cd "$top/scheme" && find swineherd.scm swineherd -name '*.scm' | sed 's/\.scm$//' | sort)
-check "every module is installed in Guile's site directory" test "$modules" = "$expected_modules"
+check "every module is installed in Guile's site directory" \
+  test -n "$modules" -a "$modules" = "$expected_modules"
 
 each_go_newer_than_source() {
   local module
