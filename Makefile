@@ -28,8 +28,8 @@ INSTALL = install
 INSTALL_PROGRAM = $(INSTALL)
 INSTALL_DATA = $(INSTALL) -m 644
 INSTALL_INFO = install-info
-GUILE = $(firstword $(shell command -v guile-3.0 2>/dev/null) $(shell command -v guile 2>/dev/null) guile)
-GUILD = $(firstword $(shell command -v guild-3.0 2>/dev/null) $(shell command -v guild 2>/dev/null) guild)
+GUILE := $(firstword $(shell command -v guile-3.0 2>/dev/null) $(shell command -v guile 2>/dev/null) guile)
+GUILD := $(firstword $(shell command -v guild-3.0 2>/dev/null) $(shell command -v guild 2>/dev/null) guild)
 GUILE_EFFECTIVE_VERSION = 3.0
 # Every warning is fatal (see compile_go below).
 GUILD_WARNINGS = -Wunbound-variable -Warity-mismatch -Wformat
