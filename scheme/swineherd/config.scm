@@ -22,6 +22,8 @@
             swineherd-configuration-cgroup-parent
             swineherd-configuration-permitted-host-command-prefix
             swineherd-configuration-nat-table
+            swineherd-configuration-open-host-ports
+            swineherd-configuration-isolated?
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -39,7 +41,8 @@
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
-                            permitted-host-command-prefix nat-table)
+                            permitted-host-command-prefix nat-table
+                            open-host-ports isolated?)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -52,7 +55,9 @@
   (cgroup-parent   swineherd-configuration-cgroup-parent)   ;relative path
   (permitted-host-command-prefix                            ;#f: no `fs'
    swineherd-configuration-permitted-host-command-prefix)
-  (nat-table       swineherd-configuration-nat-table))      ;nftables table
+  (nat-table       swineherd-configuration-nat-table)       ;nftables table
+  (open-host-ports swineherd-configuration-open-host-ports) ;((udp 53) …)
+  (isolated?       swineherd-configuration-isolated?))      ;default of new
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -82,7 +87,9 @@ from a checkout, else /var/lib/swineherd."
                                    (or (getenv "SWINEHERD_CGROUP_PARENT")
                                        "swineherd"))
                                   (permitted-host-command-prefix #f)
-                                  (nat-table "swineherd"))
+                                  (nat-table "swineherd")
+                                  (open-host-ports '())
+                                  (isolated? #f))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -95,12 +102,18 @@ namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
 runs in the cgroup CGROUP-PARENT/ID of every hierarchy.  The `fs' action
 runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
 and none when it is #f.  Outbound NAT and published ports live in the
-nftables table `ip NAT-TABLE', which Swineherd owns."
+nftables table `ip NAT-TABLE', which Swineherd owns, and the containers'
+filters in `netdev NAT-TABLE'.  Containers reach none of the host's own
+services but the OPEN-HOST-PORTS, a list of strings such as \"53/udp\"
+(PORT, or PORT/tcp or PORT/udp).  When ISOLATED? is true, containers
+created without --isolated=no exchange no traffic with each other but
+through published ports."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
-                            nat-table))
+                            nat-table (map parse-host-port open-host-ports)
+                            isolated?))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

@@ -29,6 +29,8 @@
             bridge-up
             delete-link
             connect-container
+            guard-container
+            unguard-container
             link-statistics
             container-addresses
             links-owned-by
@@ -337,17 +339,47 @@ if it has none), or #f if there is no such link."
           (apply throw args)))))
 
 (define %connect
-  (library-function "swh_connect" int (list int '* '* '* '* uint8 '*)))
+  (library-function "swh_connect" int
+                    (list int '* '* '* '* uint8 '* '* '* int)))
 
 (define* (connect-container pid #:key bridge host owner address prefix
-                            gateway)
-  "Connect the container whose init is PID to BRIDGE: a veth pair whose
-host side is HOST, with OWNER as its alias, and whose other side is eth0
-inside, with ADDRESS/PREFIX and a default route via GATEWAY."
+                            gateway table id isolated?)
+  "Connect the container ID whose init is PID to BRIDGE: a veth pair whose
+host side is HOST, with OWNER as its alias and, before it is set up, the
+filters of container ID (ISOLATED? or not) in the netdev table TABLE, and
+whose other side is eth0 inside, with ADDRESS/PREFIX and a default route
+via GATEWAY."
   (check 'connect-container
          (%connect pid (string->pointer bridge) (string->pointer host)
                    (string->pointer owner) (string->pointer address) prefix
-                   (string->pointer gateway))))
+                   (string->pointer gateway) (string->pointer table)
+                   (string->pointer id) (if isolated? 1 0))))
+
+(define %guard
+  (library-function "swh_guard" int (list '* '* '* '* '* uint8 int)))
+
+(define* (guard-container table id #:key host address gateway prefix
+                          isolated?)
+  "Give HOST, the host side of the veth of container ID, whose address is
+ADDRESS in GATEWAY/PREFIX, its filters (ISOLATED? or not) in the netdev
+table TABLE, replacing those it had."
+  (check 'guard-container
+         (%guard (string->pointer table) (string->pointer id)
+                 (string->pointer host) (string->pointer address)
+                 (string->pointer gateway) prefix (if isolated? 1 0))))
+
+(define %unguard-start
+  (library-function "swh_guard_remove_start" int (list '* '* '*)))
+
+(define (unguard-container table id)
+  "Remove the filters of container ID from the netdev table TABLE; what is
+gone already (the table included) is fine.  The kernel's wait is a child
+process's, as for `unpublish-ports'."
+  (call-detached 'unguard-container
+                 (lambda (out)
+                   (%unguard-start (string->pointer table) (string->pointer id)
+                                   out))
+                 #:fine (list ENOENT)))
 
 (define %link-statistics
   (library-function "swh_link_stats" int (list '* '*)))
@@ -412,19 +444,27 @@ so that `ip netns exec NAME' works."
 fine.")
 
 (define %nat-setup
-  (library-function "swh_nat_setup" int (list '* '* '* uint8)))
+  (library-function "swh_nat_setup" int (list '* '* '* uint8 '*)))
 
-(define (nat-setup table bridge subnet prefix)
-  "Turn IPv4 forwarding on and replace the nftables table `ip TABLE' with
-Swineherd's NAT: masquerading for SUBNET/PREFIX (SUBNET an IPv4 address
-string) leaving through interfaces other than BRIDGE, which must exist."
+(define (nat-setup table bridge subnet prefix open-ports)
+  "Turn IPv4 forwarding on and replace the nftables tables `ip TABLE' and
+`netdev TABLE' with Swineherd's NAT and filters: masquerading for
+SUBNET/PREFIX (SUBNET an IPv4 address string) leaving through interfaces
+other than BRIDGE, which must exist, and the host's services closed to
+BRIDGE but for OPEN-PORTS, a list of (PROTOCOL PORT) lists."
   (check 'nat-setup
          (%nat-setup (string->pointer table) (string->pointer bridge)
-                     (string->pointer subnet) prefix)))
+                     (string->pointer subnet) prefix
+                     (string->pointer
+                      (string-join (map (match-lambda
+                                          ((protocol port)
+                                           (format #f "~a ~a" protocol port)))
+                                        open-ports)
+                                   "\n")))))
 
 (define-path-procedure (nat-teardown "swh_nat_teardown")
-  "Delete the nftables table `ip FILE' (a table name); a missing one is
-fine.")
+  "Delete the nftables tables `ip FILE' and `netdev FILE' (FILE a table
+name); a missing one is fine.")
 
 (define %publish-ports
   (library-function "swh_nat_publish" int (list '* '* '* '*)))

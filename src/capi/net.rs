@@ -75,6 +75,8 @@ pub unsafe extern "C" fn swh_link_owner(name: *const c_char, buf: *mut c_char, l
 /// whose host side is HOST and whose other side is `eth0` inside, with
 /// ADDRESS/PREFIX and a default route via GATEWAY.  HOST gets OWNER as its
 /// alias: only links with that alias are deleted as the container's.
+/// Before HOST is set up, it gets the filters of container ID (ISOLATED if
+/// non-zero) in the netdev table TABLE, which must exist.
 ///
 /// # Safety
 /// Every string must be NUL-terminated.
@@ -87,6 +89,9 @@ pub unsafe extern "C" fn swh_connect(
     address: *const c_char,
     prefix: u8,
     gateway: *const c_char,
+    table: *const c_char,
+    id: *const c_char,
+    isolated: c_int,
 ) -> c_int {
     boundary("connect", || {
         let conn = link::Connection {
@@ -96,6 +101,11 @@ pub unsafe extern "C" fn swh_connect(
             address: ipv4(address, "address")?,
             prefix,
             gateway: ipv4(gateway, "gateway")?,
+            filtering: Some(link::Filtering {
+                table: borrow_str(table, "table")?,
+                id: borrow_str(id, "id")?,
+                isolated: isolated != 0,
+            }),
         };
         link::connect(pid, &conn)?;
         Ok(0)

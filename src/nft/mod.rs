@@ -11,7 +11,9 @@
 //! - [`nat`]: Swineherd's table, masquerading and published ports.
 
 pub mod expr;
+pub mod guard;
 pub mod message;
 pub mod nat;
+pub mod objects;
 pub mod socket;
 pub mod sys;
