@@ -1,18 +1,12 @@
 //! Exports for [`crate::nft`]: Swineherd's NAT table and published ports.
 
 use std::ffi::{c_char, c_int};
-use std::net::Ipv4Addr;
 
-use super::detached::hand_over;
-use super::{borrow_str, boundary, require_out};
-use crate::error::{Error, Result};
+use super::detached::{hand_over, SwhPending};
+use super::{borrow_str, boundary, ipv4, require_out};
+use crate::error::Result;
 use crate::nft::guard::{self, Guard, HostPort};
 use crate::nft::nat::{self, Port};
-
-unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
-    let text = borrow_str(arg, what)?;
-    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
-}
 
 /// Parse TEXT, one item per non-blank line, with PARSE.
 fn parse_lines<T>(text: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Vec<T>> {
@@ -34,7 +28,8 @@ pub unsafe extern "C" fn swh_nat_setup(
     prefix: u8,
     open: *const c_char,
 ) -> c_int {
-    boundary("NAT setup", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("NAT setup", || unsafe {
         let open = parse_lines(borrow_str(open, "open host ports")?, HostPort::parse)?;
         let table = borrow_str(table, "table")?;
         nat::setup(table, borrow_str(bridge, "bridge")?, ipv4(subnet, "subnet")?, prefix, &open)?;
@@ -58,7 +53,8 @@ pub unsafe extern "C" fn swh_guard(
     prefix: u8,
     isolated: c_int,
 ) -> c_int {
-    boundary("guard container", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("guard container", || unsafe {
         let address = ipv4(address, "address")?;
         guard::guard(&Guard {
             table: borrow_str(table, "table")?,
@@ -79,10 +75,12 @@ pub unsafe extern "C" fn swh_guard(
 /// `swh_detached_finish` means that the table is gone, and they with it.
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings, OUT valid for two `int`s.
+/// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
+/// `SwhPending`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_guard_remove_start(table: *const c_char, id: *const c_char, out: *mut [c_int; 2]) -> c_int {
-    boundary("remove container filters", || {
+pub unsafe extern "C" fn swh_guard_remove_start(table: *const c_char, id: *const c_char, out: *mut SwhPending) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("remove container filters", || unsafe {
         require_out(out, "remove container filters")?;
         hand_over(out, guard::start_unguard(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
     })
@@ -94,7 +92,8 @@ pub unsafe extern "C" fn swh_guard_remove_start(table: *const c_char, id: *const
 /// TABLE must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_nat_teardown(table: *const c_char) -> c_int {
-    boundary("NAT teardown", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("NAT teardown", || unsafe {
         nat::teardown(borrow_str(table, "table")?)?;
         Ok(0)
     })
@@ -113,7 +112,8 @@ pub unsafe extern "C" fn swh_nat_publish(
     address: *const c_char,
     ports: *const c_char,
 ) -> c_int {
-    boundary("publish ports", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("publish ports", || unsafe {
         let ports = parse_lines(borrow_str(ports, "ports")?, Port::parse)?;
         nat::publish(borrow_str(table, "table")?, borrow_str(id, "id")?, ipv4(address, "address")?, &ports)?;
         Ok(0)
@@ -127,10 +127,12 @@ pub unsafe extern "C" fn swh_nat_publish(
 /// (and the ports with it).
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings, OUT valid for two `int`s.
+/// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
+/// `SwhPending`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_nat_unpublish_start(table: *const c_char, id: *const c_char, out: *mut [c_int; 2]) -> c_int {
-    boundary("unpublish ports", || {
+pub unsafe extern "C" fn swh_nat_unpublish_start(table: *const c_char, id: *const c_char, out: *mut SwhPending) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("unpublish ports", || unsafe {
         require_out(out, "unpublish ports")?;
         hand_over(out, nat::start_unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
     })

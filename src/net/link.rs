@@ -14,18 +14,7 @@ use rtnetlink::{LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, Link
 use super::{netlink_error, netns, Netlink};
 use crate::error::{Error, Result};
 use crate::nft::guard::{self, Guard};
-
-/// IFNAMSIZ - 1: the longest interface name the kernel takes.
-pub const MAX_IFNAME: usize = 15;
-
-fn check_ifname(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > MAX_IFNAME || name.contains(['/', ' ', '\0']) {
-        return Err(Error::new("check interface name", libc::EINVAL)
-            .path(name)
-            .detail(format!("interface names have 1 to {MAX_IFNAME} characters, no '/' or space")));
-    }
-    Ok(())
-}
+use crate::sys::check_ifname;
 
 impl Netlink {
     /// The link named NAME, if there is one.

@@ -117,7 +117,7 @@ check "…and the command's output arrives" test "$out" = "$(printf 'before\naft
 baseline=$(for i in 1 2 3 4 5; do ms herd status swineherd; done | median)
 herd exec swine:c sleep 5 >/dev/null 2>&1 &
 exec_client=$!
-sleep 0.5
+wait_until 5 pgrep -x -f "sleep 5" >/dev/null
 serves_while "exec sleep 5 runs" "exec sleep 5 was still running" "$exec_client"
 echo "  (idle median ${baseline} ms)"
 wait "$exec_client"; status=$?
@@ -155,7 +155,8 @@ herd exec swine:c -- sh -c '{ echo only-at-the-start; for i in 1 2 3 4; do cat /
 start=$(date +%s%N)
 herd peek swine:c /root/huge '^only-at-the-start$' >/dev/null 2>&1 &
 peek_client=$!
-sleep 0.3
+# Until Shepherd has the file open: peek is reading it.
+wait_until 5 bash -c "ls -l /proc/$shepherd_pid/fd 2>/dev/null | grep -q /root/huge"
 serves_while "peek reads 90 MB" "peek was still reading" "$peek_client"
 wait "$peek_client"; status=$?
 peek_ms=$((($(date +%s%N) - start) / 1000000))
