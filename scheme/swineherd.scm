@@ -987,7 +987,9 @@ kept (data is only deleted by `kill')~%"
   "Return \"; WARNING: WHAT: ITEMS\", or \"\" if there are no ITEMS."
   (if (null? items)
       ""
-      (format #f "; WARNING: ~a: ~{~a~^, ~}" what items)))
+      (format #f "; WARNING: ~a: ~a" what
+              (string-join (map (lambda (item) (format #f "~a" item)) items)
+                           ", "))))
 
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge

@@ -73,11 +73,18 @@
 ;;;
 ;;; Code:
 
+(define %installed-library #f)
+(define %installed-cgexec #f)
+;; The absolute file names of the installed libswineherd.so and
+;; swineherd-cgexec: `make install' writes them into the lines above, in the
+;; copy of this module it installs.  #f in a checkout.
+
 (define (libswineherd-file-name)
   "Return the file name of libswineherd to load: $SWINEHERD_LIBRARY when
-set (pre-inst-env sets it), else the library built in the checkout this
-module comes from, else plain \"libswineherd\" for the dynamic loader to
-find in its usual places."
+set (pre-inst-env sets it), else the installed library's absolute file name
+when this module is an installed copy, else the library built in the
+checkout this module comes from, else plain \"libswineherd\" for the dynamic
+loader to find in its usual places."
   (define (built-in-checkout)
     (let ((here (search-path %load-path "swineherd/ffi.scm")))
       (and here
@@ -85,6 +92,7 @@ find in its usual places."
                                            "/target/release/libswineherd.so")))
              (and (file-exists? candidate) candidate)))))
   (or (getenv "SWINEHERD_LIBRARY")
+      %installed-library
       (built-in-checkout)
       "libswineherd"))
 
@@ -657,9 +665,12 @@ none), `oom-kills'."
 
 (define (cgexec-file-name)
   "Return the file name of swineherd-cgexec, the wrapper that runs container
-scripts in their cgroup: $SWINEHERD_CGEXEC, else next to the library when
-it is a file name, else \"swineherd-cgexec\" from $PATH."
+scripts in their cgroup: $SWINEHERD_CGEXEC (pre-inst-env sets it), else the
+installed one's absolute file name when this module is an installed copy,
+else next to the library when it is a file name, else \"swineherd-cgexec\"
+from $PATH."
   (or (getenv "SWINEHERD_CGEXEC")
+      %installed-cgexec
       (let ((library (libswineherd-file-name)))
         (and (string-index library #\/)
              (let ((candidate (string-append (dirname library)
