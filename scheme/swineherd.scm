@@ -167,6 +167,7 @@ alist `create-cgroup' takes."
                 (('cpus . quota) `(cpu-quota . ,quota))
                 (('cpu-weight . n) `(cpu-weight . ,n))
                 (('pids . n) `(pids . ,n))
+                (('io-weight . n) `(io-weight . ,n))
                 (_ #f))
               options))
 
@@ -555,6 +556,10 @@ start ~,2f ms" id (milliseconds-between begun registered)
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
+      (when (and (assq 'io-weight options)
+                 (not (eq? 'unified (cgroup-layout))))
+        (fail "--io-weight needs cgroup v2's io controller; this host's \
+cgroups are v1: leave it out"))
       (when (lookup-service (container-service-name id))
         (fail "container ~a already exists; pick another ID, or remove it \
 first with `herd kill swineherd ~a'" id id))
@@ -875,7 +880,7 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 (e.g. 512M, 2G; needs btrfs quotas), --from=ID, --from=ID@SNAPSHOT or
 --from=/TEMPLATE (start from a snapshot or copy of that data),
 --network=none, --ip=ADDRESS, --memory=SIZE, --swap=SIZE, --cpus=N (e.g.
-0.5), --cpu-weight=N (1-10000), --pids=N,
+0.5), --cpu-weight=N (1-10000), --pids=N, --io-weight=N (1-10000, cgroup v2),
 --publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
 forwards the host's port to the container's).  The `--' keeps herd from
 interpreting options meant for swineherd or the script."

@@ -459,17 +459,18 @@ controllers and a controller-less v2) or `legacy' (v1)."
   (library-function "swh_cgroup_create" int '(* *)))
 
 (define (limits->bytevector limits)
-  "Return a bytevector of the six u64 limits that `swh_cgroup_create' takes,
-from LIMITS, an alist with optional `memory', `swap', `cpu-quota' (a
-QUOTA/PERIOD pair of microseconds), `cpu-weight' and `pids'."
-  (let ((bv (u64-out 6))
+  "Return a bytevector of the seven u64 limits that `swh_cgroup_create'
+takes, from LIMITS, an alist with optional `memory', `swap', `cpu-quota' (a
+QUOTA/PERIOD pair of microseconds), `cpu-weight', `pids' and `io-weight'."
+  (let ((bv (u64-out 7))
         (quota (assq-ref limits 'cpu-quota)))
     (for-each (lambda (i value)
                 (bytevector-u64-native-set! bv (* 8 i) (or value %max-u64)))
-              (iota 6)
+              (iota 7)
               (list (assq-ref limits 'memory) (assq-ref limits 'swap)
                     (and quota (car quota)) (and quota (cdr quota))
-                    (assq-ref limits 'cpu-weight) (assq-ref limits 'pids)))
+                    (assq-ref limits 'cpu-weight) (assq-ref limits 'pids)
+                    (assq-ref limits 'io-weight)))
     bv))
 
 (define (create-cgroup relative limits)
@@ -495,19 +496,23 @@ were left in it: they were sent SIGKILL, call again shortly."
   "Return the kernel's accounting of the cgroup RELATIVE as an alist:
 `cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
 `memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
-none), `oom-kills'."
-  (let ((out (u64-out 9)))
+none), `oom-kills', `io-read-bytes' and `io-write-bytes' (#f: not accounted,
+as on cgroup v1)."
+  (let ((out (u64-out 11)))
     (check 'cgroup-statistics
            (%cgroup-stats (string->pointer relative) (bytevector->pointer out)))
     (map (lambda (key i)
            (let ((value (u64-out-ref out i)))
-             (cons key (if (and (memq key '(memory-limit pids-limit))
+             (cons key (if (and (memq key '(memory-limit pids-limit
+                                                        io-read-bytes
+                                                        io-write-bytes))
                                 (= value %max-u64))
                            #f
                            value))))
          '(cpu-total-ns cpu-user-ns cpu-system-ns memory-current memory-peak
-           memory-limit pids-current pids-limit oom-kills)
-         (iota 9))))
+           memory-limit pids-current pids-limit oom-kills io-read-bytes
+           io-write-bytes)
+         (iota 11))))
 
 (define (cgexec-file-name)
   "Return the file name of swineherd-cgexec, the wrapper that runs container

@@ -28,13 +28,13 @@ pub extern "C" fn swh_cgroup_layout() -> c_int {
 
 /// Create the cgroup RELATIVE (e.g. "swineherd/web") in every hierarchy
 /// and apply LIMITS: memory bytes, swap bytes, CPU quota µs, CPU period
-/// µs, CPU weight, pids; `u64::MAX` for none (quota and period go
-/// together).
+/// µs, CPU weight, pids, I/O weight; `u64::MAX` for none (quota and period
+/// go together).
 ///
 /// # Safety
-/// RELATIVE must be a NUL-terminated string, LIMITS valid for 6 `u64`.
+/// RELATIVE must be a NUL-terminated string, LIMITS valid for 7 `u64`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *const [u64; 6]) -> c_int {
+pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *const [u64; 7]) -> c_int {
     boundary("create cgroup", || {
         if limits.is_null() {
             return Err(crate::Error::new("create cgroup", libc::EINVAL).detail("NULL limits"));
@@ -46,6 +46,7 @@ pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *con
             cpu_quota: opt(l[2]).zip(opt(l[3])),
             cpu_weight: opt(l[4]),
             pids: opt(l[5]),
+            io_weight: opt(l[6]),
         };
         manager(relative)?.create(&limits)?;
         Ok(0)
@@ -63,12 +64,13 @@ pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
 }
 
 /// Store the accounting of the cgroup RELATIVE in OUT: CPU total, user and
-/// system ns; memory current, peak, limit; pids current, limit; OOM kills.
+/// system ns; memory current, peak, limit; pids current, limit; OOM kills;
+/// disk bytes read, written (`u64::MAX`: not accounted).
 ///
 /// # Safety
-/// RELATIVE must be a NUL-terminated string, OUT valid for 9 `u64`.
+/// RELATIVE must be a NUL-terminated string, OUT valid for 11 `u64`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut [u64; 9]) -> c_int {
+pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut [u64; 11]) -> c_int {
     boundary("cgroup statistics", || {
         let s = manager(relative)?.stats()?;
         write_out(
@@ -83,6 +85,8 @@ pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut [u6
                 s.pids_current,
                 s.pids_limit,
                 s.oom_kills,
+                s.io_read_bytes.unwrap_or(u64::MAX),
+                s.io_write_bytes.unwrap_or(u64::MAX),
             ],
         )
     })
