@@ -12,7 +12,9 @@
 //!   waits for it and exits as it did, re-raising a fatal signal.  It
 //!   blocks the signals Shepherd sends to the process group, which reach
 //!   the script directly, so that it outlives the script.  On a kernel
-//!   without `CLONE_INTO_CGROUP` (before 5.7) it falls back to the v1 way.
+//!   without `CLONE_INTO_CGROUP` (before 5.7) it falls back to the v1 way,
+//!   and so it does when SWINEHERD_CGEXEC_MIGRATE is set (for
+//!   bench/cgroup-start, which compares the two).
 //! - cgroup v1: join the cgroup in every hierarchy, then exec COMMAND.
 
 use std::ffi::CString;
@@ -39,7 +41,9 @@ fn main() {
     let manager = cgroup::detect_here()
         .and_then(|layout| Manager::new(&layout, cgroup))
         .unwrap_or_else(|err| fail(err.to_string()));
-    if let Some(dir) = manager.unified_directory() {
+    // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
+    // bench/cgroup-start, which compares the two.
+    if let (Some(dir), None) = (manager.unified_directory(), std::env::var_os("SWINEHERD_CGEXEC_MIGRATE")) {
         spawn_into(dir, &manager, command);
     }
     join_and_exec(&manager, command)
