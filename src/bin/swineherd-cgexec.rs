@@ -35,7 +35,9 @@ fn fail(message: String) -> ! {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cgroup, command) = match args.as_slice() {
-        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => (cgroup, command),
+        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
+            (cgroup, command)
+        }
         _ => fail("usage: swineherd-cgexec CGROUP -- COMMAND [ARG...]".into()),
     };
     let manager = cgroup::detect_here()
@@ -43,7 +45,10 @@ fn main() {
         .unwrap_or_else(|err| fail(err.to_string()));
     // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
     // bench/cgroup-start, which compares the two.
-    if let (Some(dir), None) = (manager.unified_directory(), std::env::var_os("SWINEHERD_CGEXEC_MIGRATE")) {
+    if let (Some(dir), None) = (
+        manager.unified_directory(),
+        std::env::var_os("SWINEHERD_CGEXEC_MIGRATE"),
+    ) {
         spawn_into(dir, &manager, command);
     }
     join_and_exec(&manager, command)
@@ -61,7 +66,8 @@ fn join_and_exec(manager: &Manager, command: &[String]) -> ! {
 /// Clone COMMAND into the v2 cgroup DIR, join it, wait for COMMAND and exit
 /// as it did.  Returns only if the kernel has no `CLONE_INTO_CGROUP`.
 fn spawn_into(dir: &Path, manager: &Manager, command: &[String]) {
-    let cgroup = File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
+    let cgroup =
+        File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
     let argv: Vec<CString> = command
         .iter()
         .map(|a| CString::new(a.as_str()).unwrap_or_else(|_| fail(format!("NUL in {a:?}"))))
@@ -84,7 +90,11 @@ fn spawn_into(dir: &Path, manager: &Manager, command: &[String]) {
             libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
             libc::execvp(argv_ptrs[0], argv_ptrs.as_ptr());
         }
-        fail(format!("cannot run {}: {}", command[0], std::io::Error::last_os_error()));
+        fail(format!(
+            "cannot run {}: {}",
+            command[0],
+            std::io::Error::last_os_error()
+        ));
     }
     if pid < 0 {
         let err = std::io::Error::last_os_error();
