@@ -13,20 +13,13 @@ start_shepherd
 parent=$SWINEHERD_CGROUP_PARENT
 
 v2=false
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && v2=true
+cgroup_v2 && v2=true
 echo "cgroups: /sys/fs/cgroup is $(stat -f -c %T /sys/fs/cgroup)"
 
-cgroup_dirs() {
-  if $v2; then ls -d /sys/fs/cgroup/"$parent/$1"; else ls -d /sys/fs/cgroup/*/"$parent/$1"; fi 2>/dev/null
-}
-# cgroup_file CONTROLLER FILE ID: the file of container ID's cgroup.
-cgroup_file() {
-  if $v2; then echo "/sys/fs/cgroup/$parent/$3/$2"; else echo "/sys/fs/cgroup/$1/$parent/$3/$2"; fi
-}
 # in_cgroup ID CMD...: run CMD in container ID's cgroup.
 in_cgroup() {
   local id=$1; shift
-  bash -c 'for d in '"$(cgroup_dirs "$id" | tr '\n' ' ')"'; do echo $$ > "$d"/cgroup.procs; done; exec "$@"' _ "$@"
+  bash -c 'for d in '"$(cgroup_dirs "$parent/$id" | tr '\n' ' ')"'; do echo $$ > "$d"/cgroup.procs; done; exec "$@"' _ "$@"
 }
 # in_container ID CMD...: run CMD inside container ID: its cgroup first,
 # then its namespaces (nsenter alone would leave it in the host's cgroup).
@@ -59,23 +52,23 @@ descendants() {
 # An idle test container uses about 30 MiB (its script and its Shepherd).
 if $v2; then
   check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 --io-weight=300 "$script"
-  check "its cgroup is /sys/fs/cgroup/$parent/r" test "$(cgroup_dirs r)" = /sys/fs/cgroup/"$parent"/r
+  check "its cgroup is /sys/fs/cgroup/$parent/r" test "$(cgroup_dirs "$parent"/r)" = /sys/fs/cgroup/"$parent"/r
   check "the parent delegates exactly cpu, io, memory, pids" \
     test "$(cat /sys/fs/cgroup/$parent/cgroup.subtree_control)" = "cpu io memory pids"
-  check "memory limit is in memory.max" test "$(cat "$(cgroup_file memory memory.max r)")" = $((128 << 20))
-  check "cpu limit is in cpu.max" test "$(cat "$(cgroup_file cpu cpu.max r)")" = "150000 100000"
-  check "io weight is in io.weight" test "$(cat "$(cgroup_file io io.weight r)")" = "default 300"
+  check "memory limit is in memory.max" test "$(cat "$(cgroup_file memory "$parent"/r memory.max)")" = $((128 << 20))
+  check "cpu limit is in cpu.max" test "$(cat "$(cgroup_file cpu "$parent"/r cpu.max)")" = "150000 100000"
+  check "io weight is in io.weight" test "$(cat "$(cgroup_file io "$parent"/r io.weight)")" = "default 300"
 else
   check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 "$script"
-  check "its cgroup exists in every hierarchy" test "$(cgroup_dirs r | wc -l)" -ge 4
+  check "its cgroup exists in every hierarchy" test "$(cgroup_dirs "$parent"/r | wc -l)" -ge 4
   check "memory limit is in memory.limit_in_bytes" \
-    test "$(cat "$(cgroup_file memory memory.limit_in_bytes r)")" = $((128 << 20))
-  check "cpu limit is in cpu.cfs_quota_us" test "$(cat "$(cgroup_file cpu cpu.cfs_quota_us r)")" = 150000
+    test "$(cat "$(cgroup_file memory "$parent"/r memory.limit_in_bytes)")" = $((128 << 20))
+  check "cpu limit is in cpu.cfs_quota_us" test "$(cat "$(cgroup_file cpu "$parent"/r cpu.cfs_quota_us)")" = 150000
   check "--io-weight on cgroup v1 → error" fails_with "--io-weight needs cgroup v2" \
     herd new swineherd -- io --io-weight=300 "$script"
 fi
-check "pids limit is in pids.max" test "$(cat "$(cgroup_file pids pids.max r)")" = 50
-echo "  processes in $(cgroup_dirs r | head -n 1): $(cat "$(cgroup_file pids cgroup.procs r)" | tr '\n' ' ')"
+check "pids limit is in pids.max" test "$(cat "$(cgroup_file pids "$parent"/r pids.max)")" = 50
+echo "  processes in $(cgroup_dirs "$parent"/r | head -n 1): $(cat "$(cgroup_file pids "$parent"/r cgroup.procs)" | tr '\n' ' ')"
 check "every process of the container is in its cgroup" all_in_cgroup r
 check "Shepherd spawned the script through swineherd-cgexec (in the cgroup from its first instruction)" \
   output_has "swineherd-cgexec $parent/r -- $script" herd status swine:r
@@ -99,8 +92,8 @@ check "the neighbour keeps running" output_has "It is running" herd status swine
 check "Shepherd keeps running" kill -0 "$shepherd_pid"
 
 in_container r timeout 10 sh -c 'for i in $(seq 200); do sleep 30 & done; wait' >/dev/null 2>&1
-check "a fork bomb stays within pids.max" test "$(cat "$(cgroup_file pids pids.current r)")" -le 50
-check "pids.events counts the refused forks" grep -qE '^max [1-9]' "$(cgroup_file pids pids.events r)"
+check "a fork bomb stays within pids.max" test "$(cat "$(cgroup_file pids "$parent"/r pids.current)")" -le 50
+check "pids.events counts the refused forks" grep -qE '^max [1-9]' "$(cgroup_file pids "$parent"/r pids.events)"
 check "Shepherd keeps answering" output_has "swine:r" herd status
 
 check "stats: upstream's one-line form" bash -c \
@@ -115,7 +108,7 @@ if $v2; then
   check "reading $(du -h "$module" | cut -f1) from the disk in its cgroup shows in disk_read_bytes" \
     test $(( $(json r disk_read_bytes) - read_before )) -ge $(( $(stat -c %s "$module") / 2 ))
   check "disk_read_bytes is io.stat's rbytes" bash -c \
-    "[ \$(awk '{for (i = 2; i <= NF; i++) if (\$i ~ /^rbytes=/) s += substr(\$i, 8)} END {print s + 0}' $(cgroup_file io io.stat r)) = \$(herd -s $socket stats swine:r json | grep -oE '\"disk_read_bytes\": [0-9]+' | cut -d' ' -f2) ]"
+    "[ \$(awk '{for (i = 2; i <= NF; i++) if (\$i ~ /^rbytes=/) s += substr(\$i, 8)} END {print s + 0}' $(cgroup_file io "$parent"/r io.stat)) = \$(herd -s $socket stats swine:r json | grep -oE '\"disk_read_bytes\": [0-9]+' | cut -d' ' -f2) ]"
 else
   check "disk I/O is not accounted on v1: null" output_has '"disk_read_bytes": null' herd stats swine:r json
 fi
@@ -125,9 +118,9 @@ check "stats of swineherd summarises" output_has "containers:2 running:2" herd s
 check "stats with a bad argument → error" fails_with "json' or \`sexp'" herd stats swine:r xml
 
 check "kill r" herd kill swineherd r
-check "its cgroups are gone in every hierarchy" test -z "$(cgroup_dirs r)"
+check "its cgroups are gone in every hierarchy" test -z "$(cgroup_dirs "$parent"/r)"
 check "stop neighbour" herd stop swine:neighbour
-check "a stopped container has no cgroup" test -z "$(cgroup_dirs neighbour)"
+check "a stopped container has no cgroup" test -z "$(cgroup_dirs "$parent"/neighbour)"
 check "stats of a stopped container: not running" output_has '"running": false' herd stats swine:neighbour json
 
 for bad in --memory=-1 --memory=12XB --memory=0 --pids=0 --pids=-1 --cpus=0 --cpus=-1 --cpus=abc \
