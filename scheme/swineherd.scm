@@ -824,6 +824,16 @@ kept (data is only deleted by `kill')~%"
       ""
       (format #f "; WARNING: ~a: ~{~a~^, ~}" what items)))
 
+(define (raise-descriptor-limit)
+  "Raise this process's soft limit on open files to its hard limit:
+Shepherd holds two descriptors per container, and the usual soft limit,
+1024 (the kernel's default for PID 1, and systemd's for services), would
+stop it short of 500 containers."
+  (call-with-values (lambda () (getrlimit 'nofile))
+    (lambda (soft hard)
+      (when (and hard soft (< soft hard))
+        (setrlimit 'nofile hard hard)))))
+
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge
 up (an existing one is reused), check the container root, restore the
@@ -833,6 +843,7 @@ ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
 is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
+    (raise-descriptor-limit)
     (let* ((root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
       (mkdir-p root)
