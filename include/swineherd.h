@@ -90,6 +90,10 @@ typedef struct SwhCgroupLimits {
    Processes and threads.
    */
   uint64_t pids;
+  /*
+   I/O weight, 1 to 10000 (v2 only: refused on v1).
+   */
+  uint64_t io_weight;
 } SwhCgroupLimits;
 
 /*
@@ -111,6 +115,15 @@ typedef struct SwhCgroupStats {
    */
   uint64_t pids_limit;
   uint64_t oom_kills;
+  /*
+   Bytes read from block devices (v2 `io.stat`); `UINT64_MAX`: not
+   accounted (v1).
+   */
+  uint64_t io_read_bytes;
+  /*
+   Bytes written to block devices; `UINT64_MAX`: not accounted.
+   */
+  uint64_t io_write_bytes;
 } SwhCgroupStats;
 
 /*
@@ -293,7 +306,8 @@ int swh_cgroup_create(const char *relative, const struct SwhCgroupLimits *limits
 int swh_cgroup_remove(const char *relative);
 
 /*
- Store the accounting of the cgroup RELATIVE in OUT.
+ Store the accounting of the cgroup RELATIVE in OUT (`u64::MAX` for
+ what is not accounted: disk bytes on v1).
 
  # Safety
  RELATIVE must be a NUL-terminated string, OUT valid for writing one

@@ -181,6 +181,7 @@ alist `create-cgroup' takes."
                 (('cpus . quota) `(cpu-quota . ,quota))
                 (('cpu-weight . n) `(cpu-weight . ,n))
                 (('pids . n) `(pids . ,n))
+                (('io-weight . n) `(io-weight . ,n))
                 (_ #f))
               options))
 
@@ -671,6 +672,10 @@ start ~,2f ms" id (milliseconds-between begun registered)
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
+      (when (and (assq 'io-weight options)
+                 (not (eq? 'unified (cgroup-layout))))
+        (fail "--io-weight needs cgroup v2's io controller; this host's \
+cgroups are v1: leave it out"))
       (when (lookup-service (container-service-name id))
         (fail "container ~a already exists; pick another ID, or remove it \
 first with `herd kill swineherd ~a'" id id))
@@ -991,6 +996,16 @@ kept (data is only deleted by `kill')~%"
               (string-join (map (lambda (item) (format #f "~a" item)) items)
                            ", "))))
 
+(define (raise-descriptor-limit)
+  "Raise this process's soft limit on open files to its hard limit:
+Shepherd holds two descriptors per container, and the usual soft limit,
+1024 (the kernel's default for PID 1, and systemd's for services), would
+stop it short of 500 containers."
+  (call-with-values (lambda () (getrlimit 'nofile))
+    (lambda (soft hard)
+      (when (and hard soft (< soft hard))
+        (setrlimit 'nofile hard hard)))))
+
 (define (swineherd-start config)
   "Return the start procedure of the `swineherd' service: bring the bridge
 up (an existing one is reused), check the container root, restore the
@@ -1000,6 +1015,7 @@ ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
 is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
+    (raise-descriptor-limit)
     (let* ((begun (get-internal-real-time))
            (root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
@@ -1051,7 +1067,7 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 (e.g. 512M, 2G; needs btrfs quotas), --from=ID, --from=ID@SNAPSHOT or
 --from=/TEMPLATE (start from a snapshot or copy of that data),
 --network=none, --ip=ADDRESS, --memory=SIZE, --swap=SIZE, --cpus=N (e.g.
-0.5), --cpu-weight=N (1-10000), --pids=N,
+0.5), --cpu-weight=N (1-10000), --pids=N, --io-weight=N (1-10000, cgroup v2),
 --publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
 forwards the host's port to the container's), --isolated (no traffic with
 other containers but through published ports; --isolated=no when the

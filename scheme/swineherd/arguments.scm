@@ -200,6 +200,8 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("cpus" ,parse-cpus "--cpus=N: CPU time limit, in CPUs (e.g. 0.5)")
     ("cpu-weight" ,parse-cpu-weight "--cpu-weight=N: CPU share, 1-10000")
     ("pids" ,parse-pids "--pids=N: limit on processes and threads")
+    ("io-weight" ,parse-io-weight
+     "--io-weight=N: disk I/O share, 1-10000 (cgroup v2 only)")
     ("publish" ,parse-publish
      "--publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp]: forward \
 the host's port to the container's (repeatable)")

@@ -217,12 +217,13 @@ result and the fields it stored, as an alist."
 
 (define-c-struct %cgroup-limits-struct
   (memory uint64) (swap uint64) (cpu-quota-us uint64) (cpu-period-us uint64)
-  (cpu-weight uint64) (pids uint64))
+  (cpu-weight uint64) (pids uint64) (io-weight uint64))
 
 (define-c-struct %cgroup-stats-struct
   (cpu-total-ns uint64) (cpu-user-ns uint64) (cpu-system-ns uint64)
   (memory-current uint64) (memory-peak uint64) (memory-limit uint64)
-  (pids-current uint64) (pids-limit uint64) (oom-kills uint64))
+  (pids-current uint64) (pids-limit uint64) (oom-kills uint64)
+  (io-read-bytes uint64) (io-write-bytes uint64))
 
 (define-c-struct %subvolume-info-struct
   (id uint64) (parent-id uint64) (read-only uint32) (snapshot uint32))
@@ -618,7 +619,7 @@ controllers and a controller-less v2) or `legacy' (v1)."
 (define (limits->c-struct limits)
   "Return a pointer to the `SwhCgroupLimits' that `swh_cgroup_create' takes,
 from LIMITS, an alist with optional `memory', `swap', `cpu-quota' (a
-QUOTA/PERIOD pair of microseconds), `cpu-weight' and `pids'; what is
+QUOTA/PERIOD pair of microseconds), `cpu-weight', `pids' and `io-weight'; what is
 missing is UINT64_MAX, no limit."
   (let ((quota (assq-ref limits 'cpu-quota)))
     (alist->c-struct %cgroup-limits-struct
@@ -629,7 +630,8 @@ missing is UINT64_MAX, no limit."
                             (cpu-quota-us . ,(and quota (car quota)))
                             (cpu-period-us . ,(and quota (cdr quota)))
                             (cpu-weight . ,(assq-ref limits 'cpu-weight))
-                            (pids . ,(assq-ref limits 'pids)))))))
+                            (pids . ,(assq-ref limits 'pids))
+                            (io-weight . ,(assq-ref limits 'io-weight)))))))
 
 (define (create-cgroup relative limits)
   "Create the cgroup RELATIVE (e.g. \"swineherd/web\") in every hierarchy
@@ -653,10 +655,12 @@ were left in it: they were sent SIGKILL, call again shortly."
   "Return the kernel's accounting of the cgroup RELATIVE as an alist:
 `cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
 `memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
-none), `oom-kills'."
+none), `oom-kills', `io-read-bytes' and `io-write-bytes' (#f: not accounted,
+as on cgroup v1)."
   (map (match-lambda
          ((key . value)
-          (cons key (if (and (memq key '(memory-limit pids-limit))
+          (cons key (if (and (memq key '(memory-limit pids-limit
+                                         io-read-bytes io-write-bytes))
                              (= value %max-u64))
                         #f
                         value))))

@@ -16,6 +16,7 @@
   #:export (parse-cpus
             parse-cpu-weight
             parse-pids
+            parse-io-weight
             cgroup-command
             remove-cgroup
             cgroup-statistics*))
@@ -54,6 +55,10 @@ as 0.5 or 2" value))
 (define (parse-pids value)
   "Parse VALUE, the argument of --pids: how many processes and threads."
   (parse-integer value "pids" 1 4194304))
+
+(define (parse-io-weight value)
+  "Parse VALUE, the argument of --io-weight: 1 to 10000 (default 100)."
+  (parse-integer value "io-weight" 1 10000))
 
 (define (cgroup-command relative command)
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup

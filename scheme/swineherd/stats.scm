@@ -40,6 +40,9 @@ without btrfs quotas).  Missing values are #f."
     (pids-current . ,(from cgroup 'pids-current))
     (pids-limit . ,(from cgroup 'pids-limit))
     (oom-kills . ,(from cgroup 'oom-kills))
+    ;; Block-device I/O of the container's processes (cgroup v2's io.stat).
+    (disk-read-bytes . ,(from cgroup 'io-read-bytes))
+    (disk-write-bytes . ,(from cgroup 'io-write-bytes))
     ;; Counters of the host side of the veth, as upstream reported them.
     (net-rx-bytes . ,(from link 'rx-bytes))
     (net-tx-bytes . ,(from link 'tx-bytes))

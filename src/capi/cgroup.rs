@@ -26,6 +26,8 @@ pub struct SwhCgroupLimits {
     pub cpu_weight: u64,
     /// Processes and threads.
     pub pids: u64,
+    /// I/O weight, 1 to 10000 (v2 only: refused on v1).
+    pub io_weight: u64,
 }
 
 /// The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
@@ -43,6 +45,11 @@ pub struct SwhCgroupStats {
     /// `UINT64_MAX`: none.
     pub pids_limit: u64,
     pub oom_kills: u64,
+    /// Bytes read from block devices (v2 `io.stat`); `UINT64_MAX`: not
+    /// accounted (v1).
+    pub io_read_bytes: u64,
+    /// Bytes written to block devices; `UINT64_MAX`: not accounted.
+    pub io_write_bytes: u64,
 }
 
 /// The manager of the cgroup RELATIVE.
@@ -85,6 +92,7 @@ pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *con
             cpu_quota: opt(l.cpu_quota_us).zip(opt(l.cpu_period_us)),
             cpu_weight: opt(l.cpu_weight),
             pids: opt(l.pids),
+            io_weight: opt(l.io_weight),
         };
         manager(relative)?.create(&limits)?;
         Ok(0)
@@ -102,7 +110,8 @@ pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
     boundary("remove cgroup", || unsafe { Ok(manager(relative)?.remove()? as c_int) })
 }
 
-/// Store the accounting of the cgroup RELATIVE in OUT.
+/// Store the accounting of the cgroup RELATIVE in OUT (`u64::MAX` for
+/// what is not accounted: disk bytes on v1).
 ///
 /// # Safety
 /// RELATIVE must be a NUL-terminated string, OUT valid for writing one
@@ -122,6 +131,8 @@ pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut Swh
             pids_current: s.pids_current,
             pids_limit: s.pids_limit,
             oom_kills: s.oom_kills,
+            io_read_bytes: s.io_read_bytes.unwrap_or(u64::MAX),
+            io_write_bytes: s.io_write_bytes.unwrap_or(u64::MAX),
         };
         write_out(out, stats)
     })

@@ -8,9 +8,10 @@
 //! each back-end.
 //!
 //! A container's cgroup is `PARENT/ID` in every hierarchy used.  Processes
-//! enter it through the `swineherd-cgexec` wrapper, which joins it and then
-//! execs the container script, so nothing of a container ever runs outside
-//! its cgroup.
+//! enter it through the `swineherd-cgexec` wrapper, which on v2 clones the
+//! container script straight into it (`CLONE_INTO_CGROUP`) and on v1 joins
+//! it and then execs the script, so nothing of a container ever runs
+//! outside its cgroup.
 
 pub mod v1;
 pub mod v2;
@@ -99,6 +100,8 @@ pub struct Limits {
     pub cpu_weight: Option<u64>,
     /// Number of processes and threads.
     pub pids: Option<u64>,
+    /// Disk I/O weight, 1 to 10000 (v2 `io.weight`; not on v1).
+    pub io_weight: Option<u64>,
 }
 
 /// What the kernel accounts for a container.  Fields the kernel does not
@@ -120,6 +123,11 @@ pub struct Stats {
     pub pids_limit: u64,
     /// Processes the OOM killer killed in the cgroup.
     pub oom_kills: u64,
+    /// Bytes read from and written to block devices (v2 `io.stat`, summed
+    /// over devices); `None` where the kernel does not account them here
+    /// (v1, where Swineherd uses no blkio hierarchy).
+    pub io_read_bytes: Option<u64>,
+    pub io_write_bytes: Option<u64>,
 }
 
 /// The cgroup `PARENT/NAME` of one container, in the layout of this
@@ -171,6 +179,15 @@ impl Manager {
         match self {
             Manager::V1(c) => c.remove(),
             Manager::V2(c) => c.remove(),
+        }
+    }
+
+    /// The cgroup's directory when it is a v2 one (which a process can be
+    /// cloned straight into).
+    pub fn unified_directory(&self) -> Option<&Path> {
+        match self {
+            Manager::V1(_) => None,
+            Manager::V2(c) => Some(c.directory()),
         }
     }
 
@@ -234,21 +251,25 @@ fn create_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).at("create cgroup", dir)
 }
 
-/// Remove the cgroup directory DIR, killing what is left in it.  Return
-/// true once it is gone, false if processes remained (they were sent
-/// SIGKILL).
-fn remove_dir(dir: &Path) -> Result<bool> {
+/// Remove the cgroup directory DIR.  Return true once it is gone; if
+/// processes remain, call KILL (which SIGKILLs them) and return false.
+fn remove_dir(dir: &Path, kill: impl FnOnce(&Path) -> Result<()>) -> Result<bool> {
     match fs::remove_dir(dir) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-            for pid in read(dir, "cgroup.procs")?.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
-            }
-            Ok(false)
-        }
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => kill(dir).map(|()| false),
         Err(e) => Err(Error::io("remove cgroup", dir, &e)),
     }
+}
+
+/// SIGKILL each process listed in DIR's `cgroup.procs`.  (A PID read there
+/// may be reused by the time it is signalled: v2's `cgroup.kill` has no
+/// such race.)
+fn kill_each(dir: &Path) -> Result<()> {
+    for pid in read(dir, "cgroup.procs")?.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{create_dir, keyed, read, read_u64, remove_dir, write, Limits, Stats};
+use super::{create_dir, keyed, kill_each, read, read_u64, remove_dir, write, Limits, Stats};
 use crate::error::{Error, Result};
 
 /// The v1 controllers Swineherd uses.
@@ -102,6 +102,10 @@ impl Cgroup {
     }
 
     pub fn create(&self, limits: &Limits) -> Result<()> {
+        if limits.io_weight.is_some() {
+            return Err(Error::new("limit disk I/O", libc::ENOTSUP)
+                .detail("--io-weight needs cgroup v2's io controller; this host's cgroups are v1"));
+        }
         for dir in self.directories() {
             create_dir(&dir)?;
         }
@@ -159,13 +163,15 @@ impl Cgroup {
             pids_current: read_u64(pids, PIDS_CURRENT)?,
             pids_limit: read_u64(pids, PIDS_MAX)?,
             oom_kills: keyed(&read(memory, MEMORY_OOM_CONTROL)?, "oom_kill").unwrap_or(0),
+            io_read_bytes: None,
+            io_write_bytes: None,
         })
     }
 
     pub fn remove(&self) -> Result<bool> {
         let mut gone = true;
         for dir in self.directories() {
-            gone &= remove_dir(&dir)?;
+            gone &= remove_dir(&dir, kill_each)?;
         }
         Ok(gone)
     }
@@ -200,6 +206,7 @@ mod tests {
             cpu_quota: Some((50_000, 100_000)),
             cpu_weight: Some(200),
             pids: Some(50),
+            io_weight: None,
         };
         cg.create(&limits).unwrap();
         let file = |c: &str, f: &str| fs::read_to_string(root.join(c).join("swineherd/web").join(f)).unwrap();
@@ -226,6 +233,16 @@ mod tests {
     }
 
     #[test]
+    fn io_weight_needs_v2() {
+        let (root, h) = fixture("noio");
+        let cg = Cgroup::new(&h, "swineherd/web").unwrap();
+        let err = cg.create(&Limits { io_weight: Some(200), ..Limits::default() }).unwrap_err();
+        assert_eq!(err.errno, libc::ENOTSUP);
+        assert!(err.to_string().contains("--io-weight needs cgroup v2"), "{err}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn stats_are_read_from_the_kernel_files() {
         let (root, h) = fixture("stats");
         let put = |c: &str, f: &str, v: &str| fs::write(root.join(c).join("swineherd/web").join(f), v).unwrap();
@@ -245,6 +262,7 @@ mod tests {
         assert_eq!(stats.memory_limit, u64::MAX);
         assert_eq!((stats.pids_current, stats.pids_limit), (7, u64::MAX));
         assert_eq!(stats.oom_kills, 2);
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (None, None));
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -37,7 +37,7 @@ mod child;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -330,6 +330,29 @@ pub(crate) unsafe fn clone_pidfd(exit_signal: c_int, pidfd: &mut RawFd) -> libc:
     };
     // SAFETY: the caller answers for the child, as the contract says; PIDFD
     // outlives the call.
+    unsafe { clone3(&mut args) }
+}
+
+/// linux/sched.h (libc's constant is a 32-bit one that overflows).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Fork straight into the cgroup v2 directory open as CGROUP
+/// (`CLONE_INTO_CGROUP`, Linux 5.7), exit signal SIGCHLD: the child is
+/// born in it, with no migration (and no wait for the kernel's
+/// `cgroup_threadgroup_rwsem`).  0 in the child, its PID in the parent, -1
+/// on failure with errno set.  Async-signal-safe.
+///
+/// # Safety
+/// As for `clone3`: the child must make only plain system calls and end
+/// with `_exit` or `execve`.
+pub unsafe fn fork_into_cgroup(cgroup: BorrowedFd) -> libc::c_long {
+    let mut args = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup.as_raw_fd() as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: the caller answers for the child, as the contract says.
     unsafe { clone3(&mut args) }
 }
 

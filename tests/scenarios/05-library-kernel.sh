@@ -9,12 +9,13 @@
 # The newest build of the integration test NAME.
 test_binary() { ls -t "$top"/target/release/deps/"$1"-* 2>/dev/null | grep -v '\.d$' | head -n 1; }
 
-# run_ignored NAME COUNT: run the ignored tests of NAME, expect COUNT passes.
+# run_ignored NAME COUNT [ARG...]: run the ignored tests of NAME (with the
+# test harness's ARGs), expect COUNT passes.
 run_ignored() {
   local binary out status
   binary=$(test_binary "$1")
   check "the $1 test binary is built" test -x "$binary"
-  out=$("$binary" --ignored --test-threads=1 2>&1)
+  out=$("$binary" --ignored --test-threads=1 "${@:3}" 2>&1)
   status=$?
   printf '%s\n' "$out" | grep -E '^test |panicked|assert' | sed 's/^/  /'
   check "the $1 library tests pass on the real kernel" test $status -eq 0

@@ -2,7 +2,8 @@
 # Resources: every process of a container in its cgroup from the start,
 # limits (memory with OOM kills, pids against a fork bomb), the kernel's
 # accounting in `stats', cleanup at kill.  Checked by reading
-# /sys/fs/cgroup and /proc directly.
+# /sys/fs/cgroup and /proc directly, on cgroup v1 (the host's hybrid layout)
+# and on v2 (the test VM, tests/vm/run).
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
@@ -11,13 +12,20 @@ script=$(make_container_script "$work/script")
 start_shepherd
 parent=$SWINEHERD_CGROUP_PARENT
 
-cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$parent/$1" 2>/dev/null; }
-# in_cgroup_of ID CMD...: run CMD inside container ID: its cgroup first,
+v2=false
+cgroup_v2 && v2=true
+echo "cgroups: /sys/fs/cgroup is $(stat -f -c %T /sys/fs/cgroup)"
+
+# in_cgroup ID CMD...: run CMD in container ID's cgroup.
+in_cgroup() {
+  local id=$1; shift
+  bash -c 'for d in '"$(cgroup_dirs "$parent/$id" | tr '\n' ' ')"'; do echo $$ > "$d"/cgroup.procs; done; exec "$@"' _ "$@"
+}
+# in_container ID CMD...: run CMD inside container ID: its cgroup first,
 # then its namespaces (nsenter alone would leave it in the host's cgroup).
 in_container() {
   local id=$1; shift
-  local init; init=$(herd pid swine:"$id")
-  bash -c 'for f in /sys/fs/cgroup/*/'"$parent/$id"'/cgroup.procs; do echo $$ > "$f"; done; exec nsenter -t '"$init"' -a "$@"' _ "$@"
+  in_cgroup "$id" nsenter -t "$(herd pid swine:"$id")" -a "$@"
 }
 json() { herd stats swine:"$1" json | grep -oE "\"$2\": [0-9a-z]+" | cut -d' ' -f2; }
 # all_in_cgroup ID: every process of the container (the script, its init
@@ -27,9 +35,12 @@ all_in_cgroup() {
   pids=$(descendants "$(main_pid swine:"$id")")
   [ "$(wc -w <<<"$pids")" -ge 2 ] || { echo "  too few processes: $pids"; return 1; }
   for pid in $pids; do
-    grep -qE "^[0-9]+:memory:/$parent/$id\$" /proc/"$pid"/cgroup &&
-      grep -qE "^[0-9]+:pids:/$parent/$id\$" /proc/"$pid"/cgroup ||
-      { echo "  $pid ($(cat /proc/$pid/comm)) is elsewhere: $(grep -E ':(memory|pids):' /proc/$pid/cgroup | tr '\n' ' ')"; return 1; }
+    if $v2; then
+      grep -qx "0::/$parent/$id" /proc/"$pid"/cgroup
+    else
+      grep -qE "^[0-9]+:memory:/$parent/$id\$" /proc/"$pid"/cgroup &&
+        grep -qE "^[0-9]+:pids:/$parent/$id\$" /proc/"$pid"/cgroup
+    fi || { echo "  $pid ($(cat /proc/$pid/comm)) is elsewhere: $(tr '\n' ' ' </proc/$pid/cgroup)"; return 1; }
   done
 }
 descendants() {
@@ -39,12 +50,25 @@ descendants() {
 }
 
 # An idle test container uses about 30 MiB (its script and its Shepherd).
-check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 "$script"
-check "its cgroup exists in every hierarchy" test "$(cgroup_dirs r | wc -l)" -ge 4
-check "memory limit is in memory.limit_in_bytes" \
-  test "$(cat /sys/fs/cgroup/memory/$parent/r/memory.limit_in_bytes)" = $((128 << 20))
-check "pids limit is in pids.max" test "$(cat /sys/fs/cgroup/pids/$parent/r/pids.max)" = 50
-check "cpu limit is in cpu.cfs_quota_us" test "$(cat /sys/fs/cgroup/cpu/$parent/r/cpu.cfs_quota_us)" = 150000
+if $v2; then
+  check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 --io-weight=300 "$script"
+  check "its cgroup is /sys/fs/cgroup/$parent/r" test "$(cgroup_dirs "$parent"/r)" = /sys/fs/cgroup/"$parent"/r
+  check "the parent delegates exactly cpu, io, memory, pids" \
+    test "$(cat /sys/fs/cgroup/$parent/cgroup.subtree_control)" = "cpu io memory pids"
+  check "memory limit is in memory.max" test "$(cat "$(cgroup_file memory "$parent"/r memory.max)")" = $((128 << 20))
+  check "cpu limit is in cpu.max" test "$(cat "$(cgroup_file cpu "$parent"/r cpu.max)")" = "150000 100000"
+  check "io weight is in io.weight" test "$(cat "$(cgroup_file io "$parent"/r io.weight)")" = "default 300"
+else
+  check "new with limits" herd new swineherd -- r --memory=128M --pids=50 --cpus=1.5 "$script"
+  check "its cgroup exists in every hierarchy" test "$(cgroup_dirs "$parent"/r | wc -l)" -ge 4
+  check "memory limit is in memory.limit_in_bytes" \
+    test "$(cat "$(cgroup_file memory "$parent"/r memory.limit_in_bytes)")" = $((128 << 20))
+  check "cpu limit is in cpu.cfs_quota_us" test "$(cat "$(cgroup_file cpu "$parent"/r cpu.cfs_quota_us)")" = 150000
+  check "--io-weight on cgroup v1 → error" fails_with "--io-weight needs cgroup v2" \
+    herd new swineherd -- io --io-weight=300 "$script"
+fi
+check "pids limit is in pids.max" test "$(cat "$(cgroup_file pids "$parent"/r pids.max)")" = 50
+echo "  processes in $(cgroup_dirs "$parent"/r | head -n 1): $(cat "$(cgroup_file pids "$parent"/r cgroup.procs)" | tr '\n' ' ')"
 check "every process of the container is in its cgroup" all_in_cgroup r
 check "Shepherd spawned the script through swineherd-cgexec (in the cgroup from its first instruction)" \
   output_has "swineherd-cgexec $parent/r -- $script" herd status swine:r
@@ -74,30 +98,42 @@ check "the neighbour keeps running" output_has "It is running" herd status swine
 check "Shepherd keeps running" kill -0 "$shepherd_pid"
 
 in_container r timeout 10 sh -c 'for i in $(seq 200); do sleep 30 & done; wait' >/dev/null 2>&1
-check "a fork bomb stays within pids.max" test "$(cat /sys/fs/cgroup/pids/$parent/r/pids.current)" -le 50
-check "pids.events counts the refused forks" bash -c "grep -qE '^max [1-9]' /sys/fs/cgroup/pids/$parent/r/pids.events"
+check "a fork bomb stays within pids.max" test "$(cat "$(cgroup_file pids "$parent"/r pids.current)")" -le 50
+check "pids.events counts the refused forks" grep -qE '^max [1-9]' "$(cgroup_file pids "$parent"/r pids.events)"
 check "Shepherd keeps answering" output_has "swine:r" herd status
 
 check "stats: upstream's one-line form" bash -c \
   "herd -s $socket stats swine:r | grep -qE '^receive:[0-9]+ transmit:[0-9]+ cputime:[0-9]+\$'"
 check "stats json names units" output_has '"memory_limit_bytes": 134217728' herd stats swine:r json
 check "stats json has the pids limit" output_has '"pids_limit": 50' herd stats swine:r json
+if $v2; then
+  # A file of the VM's disk nobody read since boot: its reads reach the disk.
+  module=$(find /lib/modules -name 'amdgpu.ko*' | head -n 1)
+  read_before=$(json r disk_read_bytes)
+  in_cgroup r cat "$module" >/dev/null
+  check "reading $(du -h "$module" | cut -f1) from the disk in its cgroup shows in disk_read_bytes" \
+    test $(( $(json r disk_read_bytes) - read_before )) -ge $(( $(stat -c %s "$module") / 2 ))
+  check "disk_read_bytes is io.stat's rbytes" bash -c \
+    "[ \$(awk '{for (i = 2; i <= NF; i++) if (\$i ~ /^rbytes=/) s += substr(\$i, 8)} END {print s + 0}' $(cgroup_file io "$parent"/r io.stat)) = \$(herd -s $socket stats swine:r json | grep -oE '\"disk_read_bytes\": [0-9]+' | cut -d' ' -f2) ]"
+else
+  check "disk I/O is not accounted on v1: null" output_has '"disk_read_bytes": null' herd stats swine:r json
+fi
 check "stats sexp is readable" bash -c \
   "herd -s $socket stats swine:r sexp | guile -c '(exit (pair? (assq (quote cpu-total-ns) (read))))'"
 check "stats of swineherd summarises" output_has "containers:2 running:2" herd stats swineherd
 check "stats with a bad argument → error" fails_with "json' or \`sexp'" herd stats swine:r xml
 
 check "kill r" herd kill swineherd r
-check "its cgroups are gone in every hierarchy" test -z "$(cgroup_dirs r)"
+check "its cgroups are gone in every hierarchy" test -z "$(cgroup_dirs "$parent"/r)"
 check "stop neighbour" herd stop swine:neighbour
-check "a stopped container has no cgroup" test -z "$(cgroup_dirs neighbour)"
+check "a stopped container has no cgroup" test -z "$(cgroup_dirs "$parent"/neighbour)"
 check "stats of a stopped container: not running" output_has '"running": false' herd stats swine:neighbour json
 
 for bad in --memory=-1 --memory=12XB --memory=0 --pids=0 --pids=-1 --cpus=0 --cpus=-1 --cpus=abc \
-           --cpu-weight=0 --cpu-weight=10001 --swap=1Q; do
+           --cpu-weight=0 --cpu-weight=10001 --swap=1Q --io-weight=0 --io-weight=10001; do
   check "$bad → error" fails_with "invalid ${bad%%=*}" herd new swineherd -- bad "$bad" "$script"
 done
 check "…and nothing was created" bash -c \
-  "test ! -e $work/container-root/bad && test -z \"\$(ls -d /sys/fs/cgroup/*/$parent/bad 2>/dev/null)\""
+  "test ! -e $work/container-root/bad && test -z \"\$(ls -d /sys/fs/cgroup/$parent/bad /sys/fs/cgroup/*/$parent/bad 2>/dev/null)\""
 herd kill swineherd neighbour >/dev/null
 finish

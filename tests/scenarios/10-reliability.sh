@@ -43,7 +43,8 @@ ip link set swh0a000063 alias swineherd:swineherd0:ghost
 # Not Swineherd's, though named like its veths: never touched.
 ip link add swh0a000064 type veth peer name foreignpeer
 touch /run/netns/swineherd-ghost && mount --bind /proc/self/ns/net /run/netns/swineherd-ghost
-for d in /sys/fs/cgroup/{memory,pids}/"$parent"; do mkdir -p "$d/ghost"; done
+if cgroup_v2; then mkdir -p /sys/fs/cgroup/"$parent"/ghost
+else for d in /sys/fs/cgroup/{memory,pids}/"$parent"; do mkdir -p "$d/ghost"; done; fi
 mkdir container-root/ghost
 
 # Crash: SIGKILL to Shepherd.  The containers' processes survive it.
@@ -59,13 +60,13 @@ done
 check "a kept its init: adopted, not restarted (see also scenario 20-adoption)" \
   test "$(herd pid swine:a)" = "$old_init"
 check "…a kept its fixed address" test "$(herd ip swine:a)" = "10.0.0.50/16"
-check "…and its limits" test "$(cat /sys/fs/cgroup/pids/$parent/a/pids.max)" = 100
+check "…and its limits" test "$(cat "$(cgroup_file pids "$parent"/a pids.max)")" = 100
 check "one veth each on the bridge, no duplicates" test \
   "$(ip -o link show master swineherd0 | awk -F'[:@ ]+' '{print $2}' | sort -u | wc -l)/$(ip -o link show master swineherd0 | wc -l)" = 5/5
 check "network namespace mounts: exactly theirs" test \
   "$(ls /run/netns | tr '\n' ' ')" = "swineherd-a swineherd-c1 swineherd-c2 swineherd-c3 swineherd-c4 "
 check "cgroups: exactly theirs" test \
-  "$(cd /sys/fs/cgroup/pids/$parent && ls -d */ | tr -d / | tr '\n' ' ')" = "a c1 c2 c3 c4 "
+  "$(cd "$(dirname "$(cgroup_file pids "$parent" x)")" && ls -d */ | tr -d / | tr '\n' ' ')" = "a c1 c2 c3 c4 "
 check "broken records are reported in status" output_has \
   "unreadable records kept: broken.scm, evil.scm, junk.scm" herd status swineherd
 check "…and in the log, with the reason" grep -q "ignoring container record .*/junk.scm: not a container record" "$shepherd_log"
@@ -80,7 +81,7 @@ check "a link with a veth's name but without Swineherd's alias is kept" \
   ip link show swh0a000064
 ip link delete swh0a000064
 check "orphaned netns mount removed" test ! -e /run/netns/swineherd-ghost
-check "orphaned cgroups removed" bash -c "! ls -d /sys/fs/cgroup/*/$parent/ghost 2>/dev/null"
+check "orphaned cgroups removed" test -z "$(cgroup_dirs "$parent"/ghost)"
 check "orphaned data kept" test -d container-root/ghost
 check "…and reported in status" output_has "data of no container kept: ghost" herd status swineherd
 check "…and in the log" grep -q "container-root/ghost belongs to no container" "$shepherd_log"
@@ -88,7 +89,8 @@ check "…and in the log" grep -q "container-root/ghost belongs to no container"
 # A container that dies by itself: stopped, resources released, startable.
 kill -KILL "$(herd pid swine:a)"
 check "a dies: it is stopped" wait_until 10 output_has "It is stopped" herd status swine:a
-check "…its cgroup is gone" wait_until 5 bash -c "! ls -d /sys/fs/cgroup/*/$parent/a 2>/dev/null"
+no_cgroup() { [ -z "$(cgroup_dirs "$parent/$1")" ]; }
+check "…its cgroup is gone" wait_until 5 no_cgroup a
 check "…its veth is gone" bash -c "! ip link show swh0a000032 2>/dev/null"
 check "…its netns mount is gone" test ! -e /run/netns/swineherd-a
 check "herd start brings it back (no enable needed)" herd start swine:a
@@ -111,7 +113,7 @@ check "new stubborn" herd new swineherd -- stubborn --network=none "$work/stubbo
 start_ns=$(date +%s%N)
 check "stop of a container ignoring SIGTERM returns" timeout 20 herd -s "$socket" stop swine:stubborn
 echo "  stop took $(( ($(date +%s%N) - start_ns) / 1000000 )) ms (grace period 5 s, then SIGKILL)"
-check "…and nothing of it is left" bash -c "! ls -d /sys/fs/cgroup/*/$parent/stubborn 2>/dev/null"
+check "…and nothing of it is left" no_cgroup stubborn
 
 # A netlink error half-way through `new' (its veth's name is taken by a
 # link that is not Swineherd's): everything made so far is rolled back, and
@@ -121,7 +123,7 @@ check "new with its veth name taken → error" fails_with "failed to start and w
   herd new swineherd -- clash --ip=10.0.0.51 "$minimal"
 check "…the log says why" grep -q "clash: connecting it failed: create veth swh0a000033: File exists" "$shepherd_log"
 check "…no data, record, lease, cgroup or netns mount is left" bash -c \
-  "[ -z \"\$(ls -d container-root/clash swineherd-state/containers/clash.scm swineherd-state/addresses/10.0.0.51 /sys/fs/cgroup/*/$parent/clash /run/netns/swineherd-clash 2>/dev/null)\" ]"
+  "[ -z \"\$(ls -d container-root/clash swineherd-state/containers/clash.scm swineherd-state/addresses/10.0.0.51 $(cgroup_file pids "$parent"/clash .) /run/netns/swineherd-clash 2>/dev/null)\" ]"
 check "…no service" fails_with "could not be found" herd status swine:clash
 check "…and the squatting link is still there" ip link show swh0a000033
 ip link delete swh0a000033
@@ -136,7 +138,7 @@ check "50 concurrent news all succeeded" bash -c "! grep -H . $work/m*.err"
 addresses=$(for i in $(seq 1 50); do herd ip swine:m$i; done)
 check "…with 50 distinct addresses" test "$(sort -u <<<"$addresses" | grep -c .)" = 50
 check "…50 data directories" test "$(ls -d container-root/m* | wc -l)" = 50
-check "…50 cgroups" test "$(ls -d /sys/fs/cgroup/pids/$parent/m* | wc -l)" = 50
+check "…50 cgroups" test "$(ls -d "$(cgroup_file pids "$parent" m)"[0-9]* | wc -l)" = 50
 # Fifty `kill's at once, with `list' and `stats swineherd' walking over the
 # containers meanwhile.  (Shepherd 1.0.3 forgets a client whose fiber talks
 # to a service that is unregistered under its feet: see (swineherd registry).)
@@ -153,7 +155,7 @@ check "…so did the lists and stats among them" bash -c \
 check "…none of them is left" bash -c "! herd -s $socket list swineherd | grep '^m'"
 m_leftovers() {
   local left
-  left=$(ls -d "$work"/container-root/m[0-9]* /sys/fs/cgroup/*/"$parent"/m[0-9]* /run/netns/swineherd-m[0-9]* 2>/dev/null)
+  left=$(ls -d "$work"/container-root/m[0-9]* "$(cgroup_file pids "$parent" m)"[0-9]* /run/netns/swineherd-m[0-9]* 2>/dev/null)
   [ -z "$left" ] || { echo "  left: $left"; return 1; }
 }
 check "…nor their data, cgroups or netns mounts" m_leftovers
@@ -179,6 +181,6 @@ check "one container fits in a /30" herd new swineherd one "$minimal"
 check "the second → no free address" fails_with "no free address left in 10.9.0.1/30" \
   herd new swineherd two "$minimal"
 check "…nothing was created for it" bash -c \
-  "[ ! -e container-root/two ] && [ ! -e swineherd-state/containers/two.scm ] && ! ls -d /sys/fs/cgroup/*/$parent/two 2>/dev/null"
+  "[ ! -e container-root/two ] && [ ! -e swineherd-state/containers/two.scm ] && [ ! -e $(cgroup_file pids "$parent"/two .) ]"
 herd kill swineherd one >/dev/null
 finish

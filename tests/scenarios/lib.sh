@@ -77,6 +77,20 @@ make_container_script() {
 # main_pid SERVICE: the PID of SERVICE's main process, as `herd status' says.
 main_pid() { herd status "$1" | sed -n 's/^ *Main PID: \([0-9]*\)$/\1/p'; }
 
+# Cgroups, on either layout: v1 (the host's hybrid one: a directory per
+# controller) or v2 (the test VM: one directory).
+cgroup_v2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
+# cgroup_dirs RELATIVE: the directories of the cgroup RELATIVE (e.g.
+# "$SWINEHERD_CGROUP_PARENT/web") that exist, in every hierarchy.
+cgroup_dirs() {
+  if cgroup_v2; then ls -d /sys/fs/cgroup/"$1"; else ls -d /sys/fs/cgroup/*/"$1"; fi 2>/dev/null
+}
+# cgroup_file CONTROLLER RELATIVE FILE: FILE of the cgroup RELATIVE, in
+# CONTROLLER's hierarchy on v1.
+cgroup_file() {
+  if cgroup_v2; then echo "/sys/fs/cgroup/$2/$3"; else echo "/sys/fs/cgroup/$1/$2/$3"; fi
+}
+
 # same_ns KIND PID1 PID2: whether two processes share their KIND namespace.
 same_ns() { [ "$(readlink /proc/$2/ns/$1)" = "$(readlink /proc/$3/ns/$1)" ]; }
 other_ns() { ! same_ns "$@"; }
