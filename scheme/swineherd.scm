@@ -426,23 +426,33 @@ cgroup (its limits apply; stopping the container ends it):
 herd exec swine:ID -- [--timeout=SECONDS] COMMAND [ARG...].  Its standard
 output, then its standard error, are printed; herd exits 0 if it exits 0,
 else 1 with its status.  --timeout=SECONDS kills it (and its process group)
-after that long.  The `--' keeps herd from taking options of COMMAND (or
---timeout) for its own."
+after that long (default: the configuration's exec-timeout, an hour), and
+it is killed if herd goes away.  The `--' keeps herd from taking options of
+COMMAND (or --timeout) for its own."
       (action:exec (lambda (process) (container-init config id process))
-                   (container-cgroup config id)))
+                   (container-cgroup config id)
+                   #:default-timeout
+                   (swineherd-configuration-exec-timeout config)))
      (peek
       "Print the last line of FILE, a file name inside the container, that
-matches REGEX, a POSIX extended regular expression: herd peek swine:ID FILE
-REGEX.  FILE is resolved inside the container's root (symbolic links
-included) and read up to the size it had when `peek' started."
-      (action:peek (lambda (process) (container-init config id process))))
+matches REGEX (the syntax of Rust's regex crate, matched in linear time: no
+backreferences): herd peek swine:ID FILE REGEX.  FILE is resolved inside the
+container's root (symbolic links included) and read up to the size it had
+when `peek' started.  The scan runs in a process of its own, bounded in
+time and bytes read (see the configuration's peek-timeout and
+peek-budget), and stops if herd goes away."
+      (action:peek (lambda (process) (container-init config id process))
+                   #:timeout (swineherd-configuration-peek-timeout config)
+                   #:budget (swineherd-configuration-peek-budget config)))
      (fs
       "Run the host command COMMAND with ARGs followed by the container's
 root file system (/proc/PID/root): herd fs swine:ID -- [--timeout=SECONDS]
 COMMAND [ARG...].  COMMAND must be an absolute file name under the
 configured permitted-host-command-prefix; without one, `fs' is disabled."
       (action:fs (swineherd-configuration-permitted-host-command-prefix config)
-                 (lambda (process) (container-init config id process)))))))
+                 (lambda (process) (container-init config id process))
+                 #:default-timeout
+                 (swineherd-configuration-exec-timeout config))))))
 
 
 ;;;

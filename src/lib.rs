@@ -20,6 +20,7 @@ pub mod exec;
 pub mod inroot;
 pub mod net;
 pub mod nft;
+pub mod peek;
 pub mod process;
 pub mod state;
 pub mod tree;

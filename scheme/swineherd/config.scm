@@ -22,6 +22,9 @@
             swineherd-configuration-cgroup-parent
             swineherd-configuration-permitted-host-command-prefix
             swineherd-configuration-nat-table
+            swineherd-configuration-exec-timeout
+            swineherd-configuration-peek-timeout
+            swineherd-configuration-peek-budget
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -39,7 +42,8 @@
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
-                            permitted-host-command-prefix nat-table)
+                            permitted-host-command-prefix nat-table
+                            exec-timeout peek-timeout peek-budget)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -52,7 +56,10 @@
   (cgroup-parent   swineherd-configuration-cgroup-parent)   ;relative path
   (permitted-host-command-prefix                            ;#f: no `fs'
    swineherd-configuration-permitted-host-command-prefix)
-  (nat-table       swineherd-configuration-nat-table))      ;nftables table
+  (nat-table       swineherd-configuration-nat-table)       ;nftables table
+  (exec-timeout    swineherd-configuration-exec-timeout)    ;seconds
+  (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
+  (peek-budget     swineherd-configuration-peek-budget))    ;bytes
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -82,7 +89,10 @@ from a checkout, else /var/lib/swineherd."
                                    (or (getenv "SWINEHERD_CGROUP_PARENT")
                                        "swineherd"))
                                   (permitted-host-command-prefix #f)
-                                  (nat-table "swineherd"))
+                                  (nat-table "swineherd")
+                                  (exec-timeout 3600)
+                                  (peek-timeout 10)
+                                  (peek-budget (* 256 1024 1024)))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -95,12 +105,14 @@ namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
 runs in the cgroup CGROUP-PARENT/ID of every hierarchy.  The `fs' action
 runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
 and none when it is #f.  Outbound NAT and published ports live in the
-nftables table `ip NAT-TABLE', which Swineherd owns."
+nftables table `ip NAT-TABLE', which Swineherd owns.  An `exec' or `fs'
+command given no --timeout is killed after EXEC-TIMEOUT seconds; a `peek'
+gives up after PEEK-TIMEOUT seconds or PEEK-BUDGET bytes read."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
-                            nat-table))
+                            nat-table exec-timeout peek-timeout peek-budget))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

@@ -45,6 +45,7 @@
             remove-cgroup-step
             cgroup-statistics
             cgexec-file-name
+            peek-file-name
             write-file-atomically
             selftest-panic
             exec-spawn
@@ -509,17 +510,28 @@ none), `oom-kills'."
            memory-limit pids-current pids-limit oom-kills)
          (iota 9))))
 
+(define (helper-file-name name variable)
+  "Return the file name of NAME, one of the library's helper programs: the
+value of the environment VARIABLE, else next to the library when it is a
+file name, else NAME from $PATH."
+  (or (getenv variable)
+      (let ((library (libswineherd-file-name)))
+        (and (string-index library #\/)
+             (let ((candidate (string-append (dirname library) "/" name)))
+               (and (file-exists? candidate) candidate))))
+      name))
+
 (define (cgexec-file-name)
   "Return the file name of swineherd-cgexec, the wrapper that runs container
 scripts in their cgroup: $SWINEHERD_CGEXEC, else next to the library when
 it is a file name, else \"swineherd-cgexec\" from $PATH."
-  (or (getenv "SWINEHERD_CGEXEC")
-      (let ((library (libswineherd-file-name)))
-        (and (string-index library #\/)
-             (let ((candidate (string-append (dirname library)
-                                             "/swineherd-cgexec")))
-               (and (file-exists? candidate) candidate))))
-      "swineherd-cgexec"))
+  (helper-file-name "swineherd-cgexec" "SWINEHERD_CGEXEC"))
+
+(define (peek-file-name)
+  "Return the file name of swineherd-peek, the program that does `peek''s
+scan: $SWINEHERD_PEEK, else next to the library when it is a file name,
+else \"swineherd-peek\" from $PATH."
+  (helper-file-name "swineherd-peek" "SWINEHERD_PEEK"))
 
 (define %write-atomically
   (library-function "swh_write_atomically" int (list '* '* size_t)))
