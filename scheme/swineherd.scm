@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
+  #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
   #:use-module (swineherd network)
@@ -25,6 +26,7 @@
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-111)
   #:re-export (swineherd-configuration
                valid-container-id?)
   #:export (swineherd-service
@@ -71,10 +73,29 @@ PROCESS, or raise a clear error when it is not running."
       (fail "container ~a has no init process: ~a" id
             (apply format #f (third args) (fourth args))))))
 
-(define (wait-for-container-init config id process)
+(define (limit-hint cgroup limits)
+  "Return a sentence naming which of LIMITS (as `create-cgroup' takes them)
+may have killed a container script that died early in CGROUP, or \"\"."
+  (let* ((stats (or (cgroup-statistics* cgroup) '()))
+         (oom-kills (or (assq-ref stats 'oom-kills) 0))
+         (peak (or (assq-ref stats 'memory-peak) 0))
+         (memory (assq-ref limits 'memory))
+         (pids (assq-ref limits 'pids)))
+    (cond ((and memory (or (positive? oom-kills) (>= peak (* 0.9 memory))))
+           (format #f ".  It reached its memory limit, --memory=~a: too \
+small for it to boot; give it more" (format-size memory)))
+          ((and pids (<= pids 64))
+           (format #f ".  Its process limit, --pids=~a, may be too small for \
+it to boot; give it more" pids))
+          (memory
+           (format #f ".  If it needs more than its memory limit, \
+--memory=~a, give it more" (format-size memory)))
+          (else ""))))
+
+(define* (wait-for-container-init config id process #:optional (limits '()))
   "Wait, without blocking Shepherd, until the script running as PROCESS has
-started the init of container ID.  Return #t, or #f if the script exited
-first or the init did not show up within the configured timeout (the script
+started the init of container ID, whose cgroup has LIMITS.  Return #t, or #f
+if the script exited first (naming a limit that may have killed it) or the init did not show up within the configured timeout (the script
 is then killed).  It looks after 1 ms, then a quarter longer each time, up
 to every 50 ms: an init is seen at most a quarter of its start time late (a
 small init starts in about 10 ms, a Guix script's in about 0.1 s), for a
@@ -87,7 +108,8 @@ dozen cheap looks at /proc in the first 50 ms."
   (let loop ((pause 0.001))
     (cond ((not (false-if-exception (kill pid 0)))
            (format #t "container ~a: its script exited before starting the \
-container; see ~a~%" id (container-log-file config id))
+container; see ~a~a~%" id (container-log-file config id)
+                   (limit-hint (container-cgroup config id) limits))
            #f)
           ((false-if-exception (container-init config id process))
            #t)
@@ -190,7 +212,7 @@ swineherd ~a' removes the container" id data id))
                                                            args))
                         #:log-file (container-log-file config id)
                         #:directory data)))
-             (init? (wait-for-container-init config id process))
+             (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
              (network? (and init? (start-network config id address ports process))))
         (log-line "swineherd: start ~a: cgroup ~,2f ms, script to init \
@@ -490,7 +512,7 @@ with whether it is running."
 
 (define (source-directory config from)
   "Return the directory that --from=FROM designates, checking that it
-exists."
+exists and, on a btrfs container root, that it is a subvolume."
   (define root (swineherd-configuration-container-root config))
   (let ((directory
          (match from
@@ -504,6 +526,11 @@ exists."
     (unless (and (false-if-exception (lstat directory))
                  (eq? 'directory (stat:type (lstat directory))))
       (fail "--from: ~a is not a directory" directory))
+    (when (and (eq? 'btrfs (storage-kind root))
+               (not (subvolume? directory)))
+      (fail "--from: ~a is not a btrfs subvolume; on a btrfs container root \
+a template must be one (btrfs subvolume create, then fill it), so that \
+containers start from a snapshot of it" directory))
     directory))
 
 (define (create-container config id options script script-args)
@@ -547,7 +574,12 @@ or pick another ID" data id))
            (service (container-service config c))
            (registered (get-internal-real-time)))
       (register-services (list service))
-      (unless (start-service service)
+      (unless (catch #t
+                (lambda () (start-service service))
+                (lambda (key . args)
+                  (log-line "swineherd: new ~a: start raised ~a" id
+                            (exception-text key args))
+                  #f))
         (unregister-container-service service)
         (delete-container-record (swineherd-configuration-state-directory
                                   config)
@@ -829,10 +861,24 @@ kept (data is only deleted by `kill')~%"
       ""
       (format #f "; WARNING: ~a: ~{~a~^, ~}" what items)))
 
-(define (swineherd-start config)
-  "Return the start procedure of the `swineherd' service: bring the bridge
-up (an existing one is reused), check the container root, restore the
-recorded containers and clean up what belongs to none.  The NAT table is
+(define (swineherd-stop config lock)
+  "Return the stop procedure of the `swineherd' service.  The containers,
+which require swineherd, are stopped by then, and their chains removed; the
+NAT table goes too, and the state directory's lock, held in the box LOCK,
+is released."
+  (lambda _
+    (false-if-exception (stop-nat (nat-table config)))
+    (when (unbox lock)
+      (unlock-state-directory (unbox lock))
+      (set-box! lock #f))
+    #f))
+
+(define (swineherd-start config lock)
+  "Return the start procedure of the `swineherd' service: take the state
+directory's lock into the box LOCK unless it holds it already (refusing to
+start if another Shepherd holds it), bring the bridge up (an existing one
+is reused), check the container root, restore the recorded containers and
+clean up what belongs to none.  The NAT table is
 made afresh, which also removes the published ports of containers that
 ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
@@ -840,6 +886,9 @@ is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
     (let* ((root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
+      (unless (unbox lock)
+        (set-box! lock (lock-state-directory
+                        (swineherd-configuration-state-directory config))))
       (mkdir-p root)
       (let*-values (((nat-warning) (network-up! config))
                     ((records broken)
@@ -868,14 +917,11 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                             (config (swineherd-configuration)))
   "Return the `swineherd' service, the manager of Guix System containers,
 configured with CONFIG (see `swineherd-configuration')."
+  (define lock (box #f))                  ;the state directory's lock
   (service '(swineherd)
     #:documentation "Manage Guix System containers as `swine:ID' services."
-    #:start (swineherd-start config)
-    #:stop (lambda _
-             ;; The containers, which require swineherd, are stopped by
-             ;; now, and their chains removed; the table goes too.
-             (false-if-exception (stop-nat (nat-table config)))
-             #f)
+    #:start (swineherd-start config lock)
+    #:stop (swineherd-stop config lock)
     #:actions
     (actions
      (new
