@@ -22,6 +22,7 @@ pub mod net;
 pub mod nft;
 pub mod peek;
 pub mod process;
+pub mod seccomp;
 pub mod state;
 pub mod tree;
 

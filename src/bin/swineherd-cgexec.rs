@@ -1,7 +1,8 @@
 //! swineherd-cgexec CGROUP -- COMMAND [ARG...]
 //!
 //! Join the cgroup CGROUP (relative, e.g. `swineherd/web`) in every
-//! hierarchy, then exec COMMAND.  Shepherd spawns containers through it, so
+//! hierarchy, install the containers' seccomp filter (see
+//! `src/seccomp.rs`), then exec COMMAND.  Shepherd spawns containers through it, so
 //! a container's script — and everything it starts — runs in the
 //! container's cgroup from its first instruction: no window in which a
 //! process could escape, as moving a PID after the fact would leave.
@@ -26,6 +27,10 @@ fn main() {
         .and_then(|layout| Manager::new(&layout, cgroup))
         .unwrap_or_else(|err| fail(err.to_string()));
     if let Err(err) = manager.join(std::process::id() as i32) {
+        fail(err.to_string());
+    }
+    // No btrfs subvolumes inside: they would escape --disk-limit.
+    if let Err(err) = swineherd::seccomp::install(&swineherd::seccomp::container_filter()) {
         fail(err.to_string());
     }
     let err = Command::new(&command[0]).args(&command[1..]).exec();

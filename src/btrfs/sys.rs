@@ -16,10 +16,12 @@ const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
     (dir << 30) | ((size as u64) << 16) | ((BTRFS_IOCTL_MAGIC as u64) << 8) | nr
 }
 
+pub const BTRFS_IOC_SNAP_CREATE: u64 = ioc(IOC_WRITE, 1, size_of::<btrfs_ioctl_vol_args>());
 pub const BTRFS_IOC_SYNC: u64 = ioc(0, 8, 0);
 pub const BTRFS_IOC_SUBVOL_CREATE: u64 = ioc(IOC_WRITE, 14, size_of::<btrfs_ioctl_vol_args>());
 pub const BTRFS_IOC_TREE_SEARCH: u64 = ioc(IOC_READ | IOC_WRITE, 17, size_of::<btrfs_ioctl_search_args>());
 pub const BTRFS_IOC_SNAP_CREATE_V2: u64 = ioc(IOC_WRITE, 23, size_of::<btrfs_ioctl_vol_args_v2>());
+pub const BTRFS_IOC_SUBVOL_CREATE_V2: u64 = ioc(IOC_WRITE, 24, size_of::<btrfs_ioctl_vol_args_v2>());
 pub const BTRFS_IOC_QGROUP_LIMIT: u64 = ioc(IOC_READ, 43, size_of::<btrfs_ioctl_qgroup_limit_args>());
 pub const BTRFS_IOC_GET_SUBVOL_INFO: u64 = ioc(IOC_READ, 60, size_of::<btrfs_ioctl_get_subvol_info_args>());
 pub const BTRFS_IOC_SNAP_DESTROY_V2: u64 = ioc(IOC_WRITE, 63, size_of::<btrfs_ioctl_vol_args_v2>());
@@ -40,6 +42,8 @@ mod tests {
         assert_eq!(size_of::<btrfs_ioctl_search_args>(), 4096);
         assert_eq!(size_of::<btrfs_ioctl_qgroup_limit_args>(), 48);
         assert_eq!(BTRFS_IOC_SUBVOL_CREATE, 0x5000_940e);
+        assert_eq!(BTRFS_IOC_SUBVOL_CREATE_V2, 0x5000_9418);
+        assert_eq!(BTRFS_IOC_SNAP_CREATE, 0x5000_9401);
         assert_eq!(BTRFS_IOC_SNAP_CREATE_V2, 0x5000_9417);
         assert_eq!(BTRFS_IOC_SNAP_DESTROY_V2, 0x5000_943f);
         assert_eq!(BTRFS_IOC_TREE_SEARCH, 0xd000_9411);
