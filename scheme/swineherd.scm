@@ -73,24 +73,22 @@ PROCESS, or raise a clear error when it is not running."
       (fail "container ~a has no init process: ~a" id
             (apply format #f (third args) (fourth args))))))
 
-(define (limit-hint cgroup limits)
-  "Return a sentence naming which of LIMITS (as `create-cgroup' takes them)
-may have killed a container script that died early in CGROUP, or \"\"."
-  (let* ((stats (or (cgroup-statistics* cgroup) '()))
-         (oom-kills (or (assq-ref stats 'oom-kills) 0))
-         (peak (or (assq-ref stats 'memory-peak) 0))
-         (memory (assq-ref limits 'memory))
-         (pids (assq-ref limits 'pids)))
-    (cond ((and memory (or (positive? oom-kills) (>= peak (* 0.9 memory))))
-           (format #f ".  It reached its memory limit, --memory=~a: too \
-small for it to boot; give it more" (format-size memory)))
-          ((and pids (<= pids 64))
-           (format #f ".  Its process limit, --pids=~a, may be too small for \
-it to boot; give it more" pids))
-          (memory
-           (format #f ".  If it needs more than its memory limit, \
---memory=~a, give it more" (format-size memory)))
-          (else ""))))
+(define (limits-sentence limits)
+  "Return a sentence naming the memory and process LIMITS (as
+`create-cgroup' takes them) of a container that failed to start, as likely
+causes, or \"\" if it had none."
+  (let ((memory (assq-ref limits 'memory))
+        (pids (assq-ref limits 'pids)))
+    (if (or memory pids)
+        (format #f ".  It ran with ~a: too small a limit kills a container \
+as it boots; give it more"
+                (string-join
+                 (append (if memory
+                             (list (format #f "--memory=~a" (format-size memory)))
+                             '())
+                         (if pids (list (format #f "--pids=~a" pids)) '()))
+                 " and "))
+        "")))
 
 (define* (wait-for-container-init config id process #:optional (limits '()))
   "Wait, without blocking Shepherd, until the script running as PROCESS has
@@ -109,7 +107,7 @@ dozen cheap looks at /proc in the first 50 ms."
     (cond ((not (false-if-exception (kill pid 0)))
            (format #t "container ~a: its script exited before starting the \
 container; see ~a~a~%" id (container-log-file config id)
-                   (limit-hint (container-cgroup config id) limits))
+                   (limits-sentence limits))
            #f)
           ((false-if-exception (container-init config id process))
            #t)
@@ -587,7 +585,8 @@ or pick another ID" data id))
         (delete-data data)
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
-Shepherd's log" id (container-log-file config id)))
+Shepherd's log~a" id (container-log-file config id)
+              (limits-sentence (limit-options options))))
       (log-line "swineherd: new ~a: address and storage ~,2f ms, service and \
 start ~,2f ms" id (milliseconds-between begun registered)
                 (milliseconds-since registered)))))
