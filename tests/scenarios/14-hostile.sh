@@ -126,7 +126,8 @@ echo "  peek of the sparse file ended after $((($(date +%s%N) - start) / 1000000
 check "3. …and no scan is left" no_scan
 probe_stop "3. 4 EiB sparse file until the time limit"
 
-herd peek swine:t /var/log/messages.1 'x' >/dev/null 2>&1 &
+# (`command herd', not the function: $! must be herd itself.)
+command herd -s "$socket" peek swine:t /var/log/messages.1 'x' >/dev/null 2>&1 &
 client=$!
 check "3. a scan runs while its client waits" wait_until 5 one_scan
 kill "$client"; wait "$client" 2>/dev/null
@@ -135,7 +136,7 @@ check "3. the client left: its scan ends (well before the 8 s limit)" wait_until
 echo "  scan gone $((($(date +%s%N) - left) / 1000000)) ms after its client"
 
 probe_start
-herd exec swine:t -- sh -c 'yes >&2' >/dev/null 2>&1 &
+command herd -s "$socket" exec swine:t -- sh -c 'yes >&2' >/dev/null 2>&1 &
 client=$!
 check "3. exec of a flood (yes >&2) runs in the container" wait_until 5 bash -c "pgrep -x yes >/dev/null"
 check "3. Shepherd answers during the flood" output_has "It is running" herd status swine:t
@@ -152,7 +153,7 @@ out=$(herd exec swine:t -- --timeout=2 sh -c 'yes | head -c 5000000' 2>&1)
 check "3. exec output is cut at 1 MiB, saying how much was dropped" \
   grep -q "more bytes of standard output were dropped" <<<"$out"
 
-herd peek swine:t /var/log/messages.1 'x' >/dev/null 2>&1 &
+command herd -s "$socket" peek swine:t /var/log/messages.1 'x' >/dev/null 2>&1 &
 client=$!
 check "3. (a scan runs again)" wait_until 5 one_scan
 herd stop swine:t >/dev/null
