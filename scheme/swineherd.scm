@@ -207,8 +207,11 @@ swineherd ~a' removes the container" id data id))
              (process ((make-forkexec-constructor
                         (cgroup-command (container-cgroup config id)
                                         (container-command config id script
-                                                           args))
-                        #:log-file (container-log-file config id)
+                                                           args)
+                                        #:log-file (container-log-file config id)
+                                        #:log-size
+                                        (swineherd-configuration-log-size
+                                         config))
                         #:directory data)))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))

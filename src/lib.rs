@@ -14,6 +14,7 @@
 pub mod btrfs;
 pub mod capi;
 pub mod cgroup;
+pub mod console;
 pub mod detached;
 pub mod error;
 pub mod exec;

@@ -25,6 +25,7 @@
             swineherd-configuration-exec-timeout
             swineherd-configuration-peek-timeout
             swineherd-configuration-peek-budget
+            swineherd-configuration-log-size
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -43,7 +44,7 @@
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
                             permitted-host-command-prefix nat-table
-                            exec-timeout peek-timeout peek-budget)
+                            exec-timeout peek-timeout peek-budget log-size)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -59,7 +60,8 @@
   (nat-table       swineherd-configuration-nat-table)       ;nftables table
   (exec-timeout    swineherd-configuration-exec-timeout)    ;seconds
   (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
-  (peek-budget     swineherd-configuration-peek-budget))    ;bytes
+  (peek-budget     swineherd-configuration-peek-budget)     ;bytes
+  (log-size        swineherd-configuration-log-size))       ;bytes
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -92,7 +94,8 @@ from a checkout, else /var/lib/swineherd."
                                   (nat-table "swineherd")
                                   (exec-timeout 3600)
                                   (peek-timeout 10)
-                                  (peek-budget (* 256 1024 1024)))
+                                  (peek-budget (* 256 1024 1024))
+                                  (log-size (* 16 1024 1024)))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -107,12 +110,14 @@ runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
 and none when it is #f.  Outbound NAT and published ports live in the
 nftables table `ip NAT-TABLE', which Swineherd owns.  An `exec' or `fs'
 command given no --timeout is killed after EXEC-TIMEOUT seconds; a `peek'
-gives up after PEEK-TIMEOUT seconds or PEEK-BUDGET bytes read."
+gives up after PEEK-TIMEOUT seconds or PEEK-BUDGET bytes read.  A console
+log is rotated (ID.log becomes ID.log.1) when it reaches LOG-SIZE bytes."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
-                            nat-table exec-timeout peek-timeout peek-budget))
+                            nat-table exec-timeout peek-timeout peek-budget
+                            log-size))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

@@ -59,10 +59,17 @@ as 0.5 or 2" value %max-cpus))
   "Parse VALUE, the argument of --pids: how many processes and threads."
   (parse-integer value "pids" 1 4194304))
 
-(define (cgroup-command relative command)
+(define* (cgroup-command relative command #:key log-file log-size)
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup
-RELATIVE from its first instruction."
-  `(,(cgexec-file-name) ,relative "--" ,@command))
+RELATIVE from its first instruction.  With LOG-FILE, the wrapper also sends
+COMMAND's output to LOG-FILE through a logger process in that cgroup,
+rotating it at LOG-SIZE bytes."
+  `(,(cgexec-file-name)
+    ,@(if log-file
+          (list (string-append "--log=" log-file)
+                (format #f "--log-size=~a" log-size))
+          '())
+    ,relative "--" ,@command))
 
 (define* (remove-cgroup relative #:key (timeout 10))
   "Remove the cgroup RELATIVE, killing what is left in it and waiting (for

@@ -47,7 +47,7 @@ check "pids limit is in pids.max" test "$(cat /sys/fs/cgroup/pids/$parent/r/pids
 check "cpu limit is in cpu.cfs_quota_us" test "$(cat /sys/fs/cgroup/cpu/$parent/r/cpu.cfs_quota_us)" = 150000
 check "every process of the container is in its cgroup" all_in_cgroup r
 check "Shepherd spawned the script through swineherd-cgexec (in the cgroup from its first instruction)" \
-  output_has "swineherd-cgexec $parent/r -- $script" herd status swine:r
+  output_has "swineherd-cgexec --log=/var/log/swineherd/r.log --log-size=16777216 $parent/r -- $script" herd status swine:r
 
 cpu_before=$(json r cpu_total_ns)
 in_container r timeout 1 sh -c 'while :; do :; done'
