@@ -340,12 +340,43 @@ so that the command and its options reach it intact; ~a"
       (command
        (values timeout command)))))
 
-(define (show-output bv)
-  "Print BV, bytes of a command's output, on the current output port (herd
-receives it), decoded as UTF-8 with invalid bytes replaced and control
-characters escaped."
+(define %output-line-limit
+  ;; Lines of standard output, and of standard error, shown per command.
+  ;; Shepherd copies each line of an action's output to its log, with a
+  ;; timestamp (about 20 µs a line), and splits the reply into lines: a
+  ;; megabyte of "y" lines held it for 9 s.
+  5000)
+
+(define (nth-newline text n)
+  "Return the index of the Nth newline of TEXT, or #f if it has fewer."
+  (let loop ((start 0) (n n))
+    (match (string-index text #\newline start)
+      (#f #f)
+      (index (if (= n 1) index (loop (+ index 1) (- n 1)))))))
+
+(define* (display-in-slices text #:optional (lines 256))
+  "Display TEXT on the current output port LINES lines at a time, yielding
+to other fibers between slices: Shepherd logs each line as it is written."
+  (let loop ((start 0))
+    (match (nth-newline (substring/shared text start) lines)
+      (#f (display (substring/shared text start)))
+      (index
+       (display (substring/shared text start (+ start index 1)))
+       (yield-current-task)
+       (loop (+ start index 1))))))
+
+(define (show-output bv what)
+  "Print BV, bytes of a command's output (WHAT: \"standard output\"...), on
+the current output port (herd receives it), decoded as UTF-8 with invalid
+bytes replaced and control characters escaped; at most %OUTPUT-LINE-LIMIT
+lines, and a last line says how many more were dropped."
   (unless (zero? (bytevector-length bv))
-    (display (escape-control-characters (decode bv)))))
+    (let* ((text (escape-control-characters (decode bv)))
+           (cut (nth-newline text %output-line-limit)))
+      (display-in-slices (if cut (substring/shared text 0 (+ cut 1)) text))
+      (when cut
+        (format #t "[swineherd: ~a more lines of ~a were dropped]~%"
+                (string-count text #\newline (+ cut 1)) what)))))
 
 (define (decode bv)
   "Decode BV as UTF-8, replacing invalid bytes."
@@ -369,14 +400,14 @@ is killed if herd's client goes away."
                                     #:client (current-client-socket)))
                   (lambda (key . args)
                     (fail "~a" (exception-text key args))))))
-    (show-output stdout)
+    (show-output stdout "standard output")
     ;; Keep standard error off the last line of an unfinished output.
     (unless (or (zero? (bytevector-length stdout))
                 (zero? (bytevector-length stderr))
                 (= 10 (bytevector-u8-ref stdout
                                          (- (bytevector-length stdout) 1))))
       (newline))
-    (show-output stderr)
+    (show-output stderr "standard error")
     (cond (timed-out?
            (fail "command timed out after ~a s~a and was ~a" limit
                  (if timeout "" " (the default limit; give --timeout=SECONDS \

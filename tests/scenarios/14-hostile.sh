@@ -140,9 +140,12 @@ wait_until 3 bash -c "[ \$((\$(date +%s%N) - $idle_window_start)) -ge 2000000000
 cpu=$((($(cpu_ticks) - cpu0) * 1000 / $(getconf CLK_TCK)))
 check "3. afterwards Shepherd is idle: ${cpu} ms of CPU in 2 s" test "$cpu" -le 200
 
+probe_start
 out=$(herd exec swine:t -- --timeout=2 sh -c 'yes | head -c 5000000' 2>&1)
-check "3. exec output is cut at 1 MiB, saying how much was dropped" \
-  grep -q "more bytes of standard output were dropped" <<<"$out"
+probe_stop "3. exec printing 5 MB"
+check "3. exec output is cut at 5000 lines, saying how many were dropped" \
+  grep -q "^\[swineherd: [0-9]* more lines of standard output were dropped\]$" <<<"$out"
+check "3. …after exactly 5000 lines" test "$(grep -c '^y$' <<<"$out")" = 5000
 
 command herd -s "$socket" peek swine:t /var/log/messages.1 'x' >/dev/null 2>&1 &
 client=$!
