@@ -231,5 +231,9 @@ check "8. peek output: escaped" output_has 'x\x1b]0;title\x07' herd peek swine:t
 ### 9. Smaller cases.
 check "9. peek on a sysfs file" output_has "[" herd peek swine:t /sys/kernel/mm/transparent_hugepage/enabled never
 check "9. peek on a /proc file" output_has "MemTotal" herd peek swine:t /proc/meminfo '^MemTotal'
+# A NUL can only come through the raw protocol (here, herd eval).
+check "9. a file name with a NUL: refused by name, not cut" fails_with "contains a NUL character" \
+  herd eval root "(begin (use-modules (swineherd exec))
+                         (peek-in-container $init (string #\\/ #\\e #\\t #\\c (integer->char 0) #\\x) \"x\"))"
 
 finish
