@@ -26,7 +26,8 @@ fn fail(message: impl std::fmt::Display) -> ! {
     exit(127)
 }
 
-const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES] CGROUP -- COMMAND [ARG...]";
+const USAGE: &str =
+    "usage: swineherd-cgexec [--log=FILE --log-size=BYTES] CGROUP -- COMMAND [ARG...]";
 
 /// Start the logger: a child that copies a new pipe into LOG until every
 /// writer has closed it; make the pipe our standard output and error.
@@ -72,14 +73,18 @@ fn main() {
         if let Some(file) = arg.strip_prefix("--log=") {
             log_file = Some(file.to_string());
         } else if let Some(size) = arg.strip_prefix("--log-size=") {
-            log_size = size.parse().unwrap_or_else(|_| fail(format!("invalid --log-size {size:?}; {USAGE}")));
+            log_size = size
+                .parse()
+                .unwrap_or_else(|_| fail(format!("invalid --log-size {size:?}; {USAGE}")));
         } else {
             break;
         }
         args.remove(0);
     }
     let (cgroup, command) = match args.as_slice() {
-        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => (cgroup, command),
+        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
+            (cgroup, command)
+        }
         _ => fail(USAGE),
     };
     let manager = cgroup::detect_here()
