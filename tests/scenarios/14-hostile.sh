@@ -236,4 +236,16 @@ check "9. a file name with a NUL: refused by name, not cut" fails_with "contains
   herd eval root "(begin (use-modules (swineherd exec))
                          (peek-in-container $init (string #\\/ #\\e #\\t #\\c (integer->char 0) #\\x) \"x\"))"
 
+### 4, continued: the lock goes with swineherd, and with a crashed Shepherd.
+lock=$work/swineherd-state/lock
+herd stop swineherd >/dev/null
+check "4. swineherd stopped: the lock is free" flock -n "$lock" true
+herd start swineherd >/dev/null
+check "4. swineherd started again: the lock is held again" bash -c "! flock -n $lock true"
+kill -KILL "$shepherd_pid"
+# (Its threads release the descriptor table as the last of them exits,
+# after the leader shows as a zombie: wait for the lock, not for the PID.)
+check "4. Shepherd killed: the lock is free" wait_until 10 flock -n "$lock" true
+shepherd_pid=
+
 finish
