@@ -178,17 +178,21 @@ connecting or publishing failed (the caller releases the rest)."
           ((make-kill-destructor) process)
           #f))))
 
-(define (limit-options options)
+(define* (limit-options options #:optional default-memory)
   "Return the resource limits among OPTIONS, the options of `new', as the
-alist `create-cgroup' takes."
-  (filter-map (match-lambda
-                (('memory . n) `(memory . ,n))
-                (('swap . n) `(swap . ,n))
-                (('cpus . quota) `(cpu-quota . ,quota))
-                (('cpu-weight . n) `(cpu-weight . ,n))
-                (('pids . n) `(pids . ,n))
-                (_ #f))
-              options))
+alist `create-cgroup' takes; a container given no --memory gets
+DEFAULT-MEMORY (bytes) when it is true."
+  (let ((limits (filter-map (match-lambda
+                              (('memory . n) `(memory . ,n))
+                              (('swap . n) `(swap . ,n))
+                              (('cpus . quota) `(cpu-quota . ,quota))
+                              (('cpu-weight . n) `(cpu-weight . ,n))
+                              (('pids . n) `(pids . ,n))
+                              (_ #f))
+                            options)))
+    (if (and default-memory (not (assq 'memory limits)))
+        `((memory . ,default-memory) ,@limits)
+        limits)))
 
 (define (container-start config id script args address ports limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
@@ -385,7 +389,10 @@ them)."
   (define ports (published-ports options))
   (define start
     (container-start config id (container-script c) (container-arguments c)
-                     address ports (limit-options options)))
+                     address ports
+                     (limit-options options
+                                    (swineherd-configuration-default-memory
+                                     config))))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
@@ -589,7 +596,10 @@ or pick another ID" data id))
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
 Shepherd's log~a" id (container-log-file config id)
-              (limits-sentence (limit-options options))))
+              (limits-sentence
+               (limit-options options
+                              (swineherd-configuration-default-memory
+                               config)))))
       (log-line "swineherd: new ~a: address and storage ~,2f ms, service and \
 start ~,2f ms" id (milliseconds-between begun registered)
                 (milliseconds-since registered)))))

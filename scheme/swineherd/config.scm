@@ -26,6 +26,7 @@
             swineherd-configuration-peek-timeout
             swineherd-configuration-peek-budget
             swineherd-configuration-log-size
+            swineherd-configuration-default-memory
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -44,7 +45,8 @@
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
                             permitted-host-command-prefix nat-table
-                            exec-timeout peek-timeout peek-budget log-size)
+                            exec-timeout peek-timeout peek-budget log-size
+                            default-memory)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -61,7 +63,8 @@
   (exec-timeout    swineherd-configuration-exec-timeout)    ;seconds
   (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
   (peek-budget     swineherd-configuration-peek-budget)     ;bytes
-  (log-size        swineherd-configuration-log-size))       ;bytes
+  (log-size        swineherd-configuration-log-size)        ;bytes
+  (default-memory  swineherd-configuration-default-memory)) ;bytes or #f
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -95,7 +98,8 @@ from a checkout, else /var/lib/swineherd."
                                   (exec-timeout 3600)
                                   (peek-timeout 10)
                                   (peek-budget (* 256 1024 1024))
-                                  (log-size (* 16 1024 1024)))
+                                  (log-size (* 16 1024 1024))
+                                  (default-memory #f))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -111,13 +115,15 @@ and none when it is #f.  Outbound NAT and published ports live in the
 nftables table `ip NAT-TABLE', which Swineherd owns.  An `exec' or `fs'
 command given no --timeout is killed after EXEC-TIMEOUT seconds; a `peek'
 gives up after PEEK-TIMEOUT seconds or PEEK-BUDGET bytes read.  A console
-log is rotated (ID.log becomes ID.log.1) when it reaches LOG-SIZE bytes."
+log is rotated (ID.log becomes ID.log.1) when it reaches LOG-SIZE bytes.  A
+container given no --memory is limited to DEFAULT-MEMORY bytes when it is
+true (what a container writes to its tmpfs root counts as its memory)."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
                             nat-table exec-timeout peek-timeout peek-budget
-                            log-size))
+                            log-size default-memory))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

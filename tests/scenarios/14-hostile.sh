@@ -29,7 +29,8 @@ cat > config.scm <<EOF
 (register-services
  (list (swineherd-service
         (swineherd-configuration #:peek-timeout 8 #:peek-budget (expt 2 40)
-                                 #:exec-timeout 30 #:log-size (expt 2 20)))))
+                                 #:exec-timeout 30 #:log-size (expt 2 20)
+                                 #:default-memory (* 512 1024 1024)))))
 (start-service (lookup-service 'swineherd))
 EOF
 address_space=$((3 << 30))
@@ -69,6 +70,8 @@ probe_stop() {
 probe_start
 probe_stop "0. idle"
 check "new t" herd new swineherd t "$script"
+check "t, given no --memory, has the configured default-memory (512 MiB)" \
+  test "$(cat /sys/fs/cgroup/memory/"$SWINEHERD_CGROUP_PARENT"/t/memory.limit_in_bytes)" = $((512 << 20))
 init=$(herd pid swine:t)
 # scans: how many swineherd-peek processes read a file of t.
 scans() { pgrep -f "^[^ ]*/swineherd-peek .* $init " | wc -l; }
