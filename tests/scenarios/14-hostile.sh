@@ -44,8 +44,9 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/"$shepherd_pid"/stat; }
 # probe_start / probe_stop WHAT: while an attack runs, time Shepherd's
 # answer to `status root' every 0.5 s (tests/status-probe.scm: one Guile
 # process, so herd's start-up on a busy machine does not count) and sample
-# its RSS; probe_stop checks that every answer came within 100 ms and that
-# the RSS grew by at most 40 MiB, and prints the figures.
+# its RSS; probe_stop checks that the answers came within 100 ms (one late
+# one tolerated, none past 500 ms) and that the RSS grew by at most 40 MiB,
+# and prints the figures.
 probe_start() {
   probe_rss0=$(rss_kib)
   probe_cpu0=$(cpu_ticks)
@@ -63,7 +64,11 @@ probe_stop() {
   cpu=$((($(cpu_ticks) - probe_cpu0) * 1000 / $(getconf CLK_TCK)))
   echo "  $1: $n probes, Shepherd answered status root in at most $max_ms ms;" \
     "its RSS $((probe_rss0 >> 10)) → at most $((max_rss >> 10)) MiB; its CPU $cpu ms"
-  check "$1: Shepherd answered every probe within 100 ms" test "$n" -ge 1 -a "$max_ms" -le 100
+  # One late answer is tolerated: on a loaded 2-core machine the scheduler
+  # alone can delay one; Shepherd blocked would be late for seconds.
+  local late; late=$(awk '$1 > 100' "$work/probe" | wc -l)
+  check "$1: Shepherd answered within 100 ms ($late of $n probes later, none past 500 ms)" \
+    test "$n" -ge 1 -a "$late" -le 1 -a "$max_ms" -le 500
   check "$1: Shepherd's RSS grew by at most 40 MiB" test $((max_rss - probe_rss0)) -le $((40 << 10))
 }
 
