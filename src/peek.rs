@@ -430,7 +430,8 @@ mod tests {
             "{err}"
         );
         // The patterns that took Guile seconds on 60 KB lines end at once
-        // (bench/peek times them; a backtracking engine would hang here).
+        // (scenario 14 times them in Shepherd; a backtracking engine would
+        // hang here).
         let line = vec![b'a'; 60000];
         assert!(matches!(
             forward(&line, "(a+)+$", limits(1 << 20, 1 << 16)),
