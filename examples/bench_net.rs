@@ -59,6 +59,7 @@ fn main() {
         address: Ipv4Addr::new(10, 77, 0, 2),
         prefix: 16,
         gateway: Ipv4Addr::new(10, 77, 0, 1),
+        filtering: None,
     };
     let (lib, lib_del) = run("library", rounds, || link::connect(pid, &conn).unwrap(), || {
         link::delete_link("benchh").unwrap()

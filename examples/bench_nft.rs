@@ -59,7 +59,7 @@ fn main() {
     let rounds = std::env::args().nth(1).map(|n| n.parse().unwrap()).unwrap_or(200);
     assert!(Command::new("ip").args(["link", "add", "benchbr0", "type", "bridge"]).status().unwrap().success());
     let subnet = Ipv4Addr::new(10, 77, 0, 1);
-    timed("setup (library)", rounds, || nat::setup(TABLE, "benchbr0", subnet, 16).unwrap());
+    timed("setup (library)", rounds, || nat::setup(TABLE, "benchbr0", subnet, 16, &[]).unwrap());
     let ports = [
         Port { protocol: Protocol::Tcp, host_address: None, host_port: 8080, container_port: 80 },
         Port { protocol: Protocol::Udp, host_address: None, host_port: 5353, container_port: 53 },

@@ -142,34 +142,49 @@ mounted."
   "Return the alias that marks the veth of container ID as its own."
   (link-owner-name (swineherd-configuration-bridge config) id))
 
-(define (connect-container config id address process)
-  "Connect container ID, whose script runs as PROCESS, with ADDRESS."
+(define (nat-table config)
+  "Return the name of Swineherd's nftables tables (ip and netdev)."
+  (swineherd-configuration-nat-table config))
+
+(define (isolated? config options)
+  "Return true if the container created with OPTIONS is isolated from the
+others: --isolated, or the configuration's default unless --isolated=no."
+  (match (assq 'isolated options)
+    (('isolated . 'no) #f)
+    (('isolated . _) #t)
+    (#f (swineherd-configuration-isolated? config))))
+
+(define (connect-container config id address isolated process)
+  "Connect container ID, whose script runs as PROCESS, with ADDRESS,
+ISOLATED or not."
   (connect-network (container-init config id process)
                    #:bridge (swineherd-configuration-bridge config)
                    #:subnet (swineherd-configuration-subnet config)
                    #:address address
                    #:owner (container-link-owner config id)
-                   #:netns (container-netns config id)))
+                   #:netns (container-netns config id)
+                   #:table (nat-table config)
+                   #:id id
+                   #:isolated? isolated))
 
 (define (disconnect-container config id address)
   "Disconnect container ID, which has ADDRESS; what is gone already is
 fine."
   (disconnect-network #:address address
                       #:owner (container-link-owner config id)
-                      #:netns (container-netns config id)))
+                      #:netns (container-netns config id)
+                      #:table (nat-table config)
+                      #:id id))
 
-(define (nat-table config)
-  "Return the name of Swineherd's nftables table."
-  (swineherd-configuration-nat-table config))
-
-(define (start-network config id address ports process)
-  "Connect container ID, just started as PROCESS, unless ADDRESS is #f, and
-publish its PORTS.  Return #t, or #f after killing the container if
-connecting or publishing failed (the caller releases the rest)."
+(define (start-network config id address isolated ports process)
+  "Connect container ID, just started as PROCESS, unless ADDRESS is #f,
+ISOLATED or not, and publish its PORTS.  Return #t, or #f after killing
+the container if connecting or publishing failed (the caller releases the
+rest)."
   (or (not address)
       (catch #t
         (lambda ()
-          (connect-container config id address process)
+          (connect-container config id address isolated process)
           (publish-container-ports (nat-table config) id address ports)
           #t)
         (lambda (key . args)
@@ -194,9 +209,11 @@ DEFAULT-MEMORY (bytes) when it is true."
         `((memory . ,default-memory) ,@limits)
         limits)))
 
-(define (container-start config id script args address ports limits)
+(define (container-start config id script args address isolated ports
+                         limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network), which publishes PORTS and whose cgroup gets LIMITS."
+for no network), ISOLATED or not, which publishes PORTS and whose cgroup
+gets LIMITS."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -219,7 +236,8 @@ swineherd ~a' removes the container" id data id))
                         #:directory data)))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
-             (network? (and init? (start-network config id address ports process))))
+             (network? (and init? (start-network config id address isolated ports
+                                                process))))
         (log-line "swineherd: start ~a: cgroup ~,2f ms, script to init \
 ~,2f ms, network ~,2f ms"
                   id (milliseconds-between start cgroup-done)
@@ -270,12 +288,13 @@ stopped)."
     (unless (respawn-service? service)
       (enable-service service))))
 
-(define (action:up config id address ports)
-  "Return the `up' action of container ID, which publishes PORTS."
+(define (action:up config id address isolated ports)
+  "Return the `up' action of container ID, ISOLATED or not, which publishes
+PORTS."
   (lambda (process . _)
     (unless address
       (fail "container ~a was created with --network=none" id))
-    (connect-container config id address process)
+    (connect-container config id address isolated process)
     (publish-container-ports (nat-table config) id address ports)
     #t))
 
@@ -389,7 +408,7 @@ them)."
   (define ports (published-ports options))
   (define start
     (container-start config id (container-script c) (container-arguments c)
-                     address ports
+                     address (isolated? config options) ports
                      (limit-options options
                                     (swineherd-configuration-default-memory
                                      config))))
@@ -412,13 +431,15 @@ them)."
     #:actions
     (actions
      (up
-      "Connect the container to the bridge (again), with its address, and
-publish its ports; done at start unless it was created with --network=none.
-Harmless when it is connected already."
-      (action:up config id address ports))
+      "Connect the container to the bridge (again), with its address and its
+filters (made before its veth is up: it can send only with its own MAC and
+address, and, if isolated, not to other containers), and publish its
+ports; done at start unless it was created with --network=none.  Harmless
+when it is connected already."
+      (action:up config id address (isolated? config options) ports))
      (down
-      "Disconnect the container: remove its veth and its /run/netns file.
-It keeps its address, for the next `up' or start."
+      "Disconnect the container: remove its veth, its filters and its
+/run/netns file.  It keeps its address, for the next `up' or start."
       (action:down config id address))
      (ip
       "Print the container's addresses, ADDRESS/PREFIX, one per line;
@@ -697,12 +718,15 @@ herd kill swineherd ID")))))
                    (swineherd-configuration-subnet config)))
 
 (define (network-up! config)
-  "Bring the bridge of CONFIG up and replace Swineherd's NAT table with a
-fresh one.  Return #f, or a warning text if NAT could not be set up."
+  "Bring the bridge of CONFIG up and replace Swineherd's nftables tables
+with fresh ones.  Return #f, or a warning text if they could not be set
+up."
   (bridge-up! config)
   (let ((warning (start-nat (nat-table config)
                             (swineherd-configuration-bridge config)
-                            (swineherd-configuration-subnet config))))
+                            (swineherd-configuration-subnet config)
+                            (swineherd-configuration-open-host-ports
+                             config))))
     (when warning
       (format #t "swineherd: WARNING: ~a~%" warning))
     warning))
@@ -718,11 +742,17 @@ fresh one.  Return #f, or a warning text if NAT could not be set up."
             (load-containers (swineherd-configuration-state-directory config))))
 
 (define (republish-running-containers config)
-  "Publish again the ports of the running containers, after their NAT
-table was replaced."
+  "Publish again the ports of the running containers, and filter again
+those that are connected, after Swineherd's tables were replaced."
   (for-each-connected-container
    config
    (lambda (c)
+     (guard-network #:subnet (swineherd-configuration-subnet config)
+                    #:address (container-address c)
+                    #:owner (container-link-owner config (container-id c))
+                    #:table (nat-table config)
+                    #:id (container-id c)
+                    #:isolated? (isolated? config (container-options c)))
      (publish-container-ports (nat-table config) (container-id c)
                               (container-address c)
                               (published-ports (container-options c))))))
@@ -945,7 +975,9 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 --network=none, --ip=ADDRESS, --memory=SIZE, --swap=SIZE, --cpus=N (e.g.
 0.5), --cpu-weight=N (1-10000), --pids=N,
 --publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
-forwards the host's port to the container's).  The `--' keeps herd from
+forwards the host's port to the container's), --isolated (no traffic with
+other containers but through published ports; --isolated=no when the
+configuration isolates by default).  The `--' keeps herd from
 interpreting options meant for swineherd or the script."
       (action:new config))
      (kill
@@ -963,8 +995,9 @@ form."
       (action:swineherd-stats config))
      (up
       "Create the bridge (if needed), set it up and give it its address,
-make Swineherd's NAT table afresh and publish the running containers' ports
-in it again; done when swineherd starts."
+make Swineherd's nftables tables afresh, filter the connected containers
+and publish the running containers' ports in them again; done when
+swineherd starts."
       (lambda _
         (unless (network-up! config)
           (republish-running-containers config))

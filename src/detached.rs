@@ -17,12 +17,14 @@
 //! there) and closes every descriptor of Shepherd's but its own two.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::exec::{clone_pidfd, pipe, reap_raw};
+use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 
 /// How long the child waits for the kernel's answers.
-const TIMEOUT_MS: i64 = 2000;
+const TIMEOUT: Duration = Duration::from_millis(2000);
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
@@ -72,53 +74,47 @@ pub struct Pending {
     pub result: OwnedFd,
 }
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
-
-fn set_receive_timeout(socket: &OwnedFd) -> Result<()> {
-    let timeout = libc::timeval { tv_sec: TIMEOUT_MS / 1000, tv_usec: (TIMEOUT_MS % 1000) * 1000 };
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&timeout as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(Error::new("set netlink socket timeout", errno()));
-    }
-    Ok(())
-}
 
 /// Send REQUEST — netlink messages of which EXPECTED ask for an
 /// acknowledgement — on SOCKET, from a child; return at once.
 pub fn start(socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending> {
-    set_receive_timeout(&socket)?;
+    set_socket_timeouts(&socket, TIMEOUT, false)?;
     let (result_r, result_w) = pipe()?;
     let mut buf = vec![0u8; 32 * 1024];
     let mut pidfd: RawFd = -1;
+    // SAFETY: the child runs `child` only, which makes async-signal-safe
+    // calls on what was prepared above, and never returns.
     let pid = unsafe { clone_pidfd(0, &mut pidfd) };
     if pid == 0 {
+        // SAFETY: this is the clone child, as `child` requires.
         unsafe { child(socket.as_raw_fd(), request, expected, &mut buf, result_w.as_raw_fd()) }
     }
     if pid < 0 {
         return Err(Error::new("start netlink request", errno()).path("clone3"));
     }
+    // SAFETY: clone3 stored a new pidfd, owned by nothing else.
     Ok(Pending { pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) }, result: result_r })
 }
 
 /// The child's side: see the module's documentation.
+///
+/// # Safety
+/// Only in the child of `clone_pidfd`, which must never return to the
+/// caller's code: it closes every descriptor but SOCKET and RESULT, and exits.
 unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], result: RawFd) -> ! {
-    let mut all: libc::sigset_t = std::mem::zeroed();
-    libc::sigfillset(&mut all);
-    libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    // SAFETY: plain data, for which all zeroes is a valid value.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: ALL is a sigset_t; the old mask is not wanted (NULL).
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    }
     let (low, high) = if socket < result { (socket, result) } else { (result, socket) };
     let close = |first: RawFd, last: RawFd| {
         if first <= last {
-            libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32);
+            // SAFETY: close_range takes no pointers; nothing in this child
+            // uses the descriptors it closes (all but SOCKET and RESULT).
+            unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
         }
     };
     close(0, low - 1);
@@ -130,29 +126,24 @@ unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], 
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exchange(socket, request, expected, buf)))
         .unwrap_or(libc::EIO);
     let bytes = report.to_ne_bytes();
-    libc::write(result, bytes.as_ptr().cast(), bytes.len());
-    libc::_exit(0)
+    // SAFETY: BYTES is valid for its length; _exit ends only this child.
+    unsafe {
+        libc::write(result, bytes.as_ptr().cast(), bytes.len());
+        libc::_exit(0)
+    }
 }
 
 /// Send REQUEST and read acknowledgements until EXPECTED have come or one
-/// is an error: return 0 or the errno.
-unsafe fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i32 {
-    let mut kernel: libc::sockaddr_nl = std::mem::zeroed();
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    let sent = libc::sendto(
-        socket,
-        request.as_ptr().cast(),
-        request.len(),
-        0,
-        (&kernel as *const libc::sockaddr_nl).cast(),
-        std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-    );
+/// is an error: return 0 or the errno.  Async-signal-safe (the child's).
+fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i32 {
+    let sent = send_to_kernel(socket, request);
     if sent < 0 {
         return errno();
     }
     let mut acked = 0;
     while acked < expected {
-        let n = libc::recv(socket, buf.as_mut_ptr().cast(), buf.len(), 0);
+        // SAFETY: BUF is valid for writes of its length.
+        let n = unsafe { libc::recv(socket, buf.as_mut_ptr().cast(), buf.len(), 0) };
         if n < 0 {
             match errno() {
                 libc::EINTR => continue,
@@ -179,6 +170,7 @@ pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>>
         return Ok(None);
     }
     let mut bytes = [0u8; 4];
+    // SAFETY: BYTES is valid for writes of its length.
     let n = unsafe { libc::read(result.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
     if n != 4 {
         return Err(Error::new(OP, libc::EIO).detail("its process ended without an answer"));
@@ -195,6 +187,7 @@ pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>>
 pub fn wait(pending: &Pending) -> Result<()> {
     loop {
         let mut pfd = libc::pollfd { fd: pending.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: PFD is one valid pollfd for the call.
         if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 && errno() != libc::EINTR {
             return Err(Error::new("wait for netlink request", errno()));
         }

@@ -19,6 +19,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use nix::sys::statfs::FUSE_SUPER_MAGIC;
+
 use crate::error::{Context, Error, Result};
 
 /// `struct open_how` of linux/openat2.h (libc's is `non_exhaustive`).
@@ -29,10 +31,6 @@ struct OpenHow {
     resolve: u64,
 }
 
-/// File systems whose reads may block indefinitely on a process of the
-/// container (FUSE) — never read from Shepherd.
-const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
-
 const OP: &str = "open in container";
 
 /// `openat2(DIR, PATH, FLAGS, RESOLVE)`, retried on `EAGAIN` (a rename or
@@ -41,6 +39,8 @@ fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
     for _ in 0..16 {
+        // SAFETY: NAME is a NUL-terminated string and HOW an open_how, both
+        // alive for the call; openat2 has no wrapper in libc or nix 0.30.
         let fd = unsafe {
             libc::syscall(
                 libc::SYS_openat2,
@@ -51,6 +51,7 @@ fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result
             )
         };
         if fd >= 0 {
+            // SAFETY: FD was just opened and is owned by nothing else.
             return Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) });
         }
         let err = io::Error::last_os_error();
@@ -93,8 +94,7 @@ pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
         };
         return Err(Error::new(OP, libc::EINVAL).path(name).detail(format!("is {what}, not a regular file")));
     }
-    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } == 0 && fs.f_type as i64 == FUSE_SUPER_MAGIC {
+    if nix::sys::statfs::fstatfs(&file).is_ok_and(|fs| fs.filesystem_type() == FUSE_SUPER_MAGIC) {
         return Err(Error::new(OP, libc::EOPNOTSUPP)
             .path(name)
             .detail("is on a FUSE file system, whose reads could block Shepherd"));
@@ -225,6 +225,7 @@ mod tests {
     fn fifos_are_refused_without_blocking() {
         let root = fixture();
         let fifo = CString::new(root.join("fifo").as_os_str().as_bytes()).unwrap();
+        // SAFETY: FIFO is a NUL-terminated string.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         let err = read(&root, "/fifo").unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);

@@ -11,6 +11,11 @@
 //!
 //! One module per primitive; [`error`] is shared by all of them.
 
+// Every unsafe operation sits in an `unsafe` block of its own, with a
+// `SAFETY:` comment saying why it is sound there.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod btrfs;
 pub mod capi;
 pub mod cgroup;
@@ -25,6 +30,7 @@ pub mod peek;
 pub mod process;
 pub mod seccomp;
 pub mod state;
+pub mod sys;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -25,9 +25,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use crate::error::{Error, Result};
 
 /// Upper bound on the size of a compiled pattern, in bytes.
-pub const COMPILED_LIMIT: usize = 1 << 20;
+const COMPILED_LIMIT: usize = 1 << 20;
 /// Upper bound on the lazy DFA's cache, in bytes.
-pub const DFA_LIMIT: usize = 4 << 20;
+const DFA_LIMIT: usize = 4 << 20;
 
 /// How much one scan may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,10 +102,20 @@ mod tests {
     use std::process::Command;
 
     #[test]
-    fn namespace_of_self_is_stable() {
-        let a = namespace(None, "pid").unwrap();
-        let b = namespace(Some(std::process::id() as i32), "pid").unwrap();
-        assert_eq!(a, b);
+    fn namespace_is_the_kernels_inode_of_that_kind_and_process() {
+        // The inode matches readlink's "pid:[INODE]", checked independently.
+        let ours = namespace(None, "pid").unwrap();
+        let link = fs::read_link("/proc/self/ns/pid").unwrap();
+        assert_eq!(link.to_str().unwrap(), format!("pid:[{}]", ours.ino));
+        // Another kind is another namespace; a child shares ours.
+        assert_ne!(namespace(None, "net").unwrap(), ours);
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        assert_eq!(namespace(Some(child.id() as i32), "pid").unwrap(), ours);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // A process that is gone has none.
+        let err = namespace(Some(child.id() as i32), "pid").unwrap_err();
+        assert_eq!(err.errno, libc::ENOENT, "{err}");
     }
 
     #[test]
@@ -132,6 +142,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn finds_the_init_of_a_new_pid_namespace() {
         // unshare(1) forks the namespace's PID 1 below itself.
         let mut child = Command::new("unshare")

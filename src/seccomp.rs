@@ -155,11 +155,9 @@ mod tests {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> T {
         std::thread::spawn(move || {
-            // SAFETY: plain prctl on this thread.
-            assert_eq!(
-                unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
-                0
-            );
+            // SAFETY: plain prctl on this thread, integer arguments only.
+            let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+            assert_eq!(ret, 0);
             install(&prog).unwrap();
             f()
         })
@@ -196,8 +194,8 @@ mod tests {
             // SAFETY: PIPE has room for two descriptors.
             assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
             let fionread = ioctl_errno(pipe[0], libc::FIONREAD);
-            // SAFETY: both descriptors were just made, and are closed once.
             for fd in pipe {
+                // SAFETY: both descriptors were just made, and are closed once.
                 unsafe { libc::close(fd) };
             }
             (denied, other, high_bits, fionread)

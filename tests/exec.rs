@@ -76,13 +76,18 @@ fn env() -> Vec<CString> {
 }
 
 fn wait(s: &Spawned) -> Outcome {
-    let mut pfd = libc::pollfd { fd: s.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 20_000) }, 1, "command did not end");
+    readable(&s.pidfd);
     exec::reap(&s.pidfd, &s.report).unwrap().expect("ended")
 }
 
 fn exited(code: i32) -> Outcome {
     Outcome { status: code << 8, exec_errno: 0, timed_out: false }
+}
+
+/// Wait until FD has data or its writers are gone (20 s at most).
+fn readable(fd: &impl AsRawFd) {
+    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 20_000) }, 1, "no output within 20 s");
 }
 
 fn read_all(fd: OwnedFd) -> String {
@@ -94,7 +99,7 @@ fn read_all(fd: OwnedFd) -> String {
         match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => readable(&file),
             Err(e) => panic!("{e}"),
         }
     }
@@ -105,9 +110,13 @@ fn read_all(fd: OwnedFd) -> String {
 #[ignore]
 fn enters_every_namespace_and_the_root() {
     let c = Container::new("ns");
+    // The command runs until the test opens the FIFO /tmp/go for writing.
+    let go = c.root.join("tmp/go");
+    let fifo = CString::new(go.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo {go:?}");
     let s = exec::spawn(
         Target::Container(c.init),
-        &cs(&["sh", "-c", "cat /marker-inside; pwd; id -u; id -g; echo $$; sleep 1"]),
+        &cs(&["sh", "-c", "cat /marker-inside; pwd; id -u; id -g; echo $$; read go </tmp/go"]),
         &env(),
         None,
     )
@@ -139,6 +148,7 @@ fn enters_every_namespace_and_the_root() {
     let relay_nspid = relay_status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     assert_eq!(relay_nspid.split_whitespace().count(), 2, "{relay_nspid}");
 
+    std::fs::write(&go, "go\n").unwrap();
     assert_eq!(wait(&s), exited(0));
     let out = read_all(s.stdout);
     let lines: Vec<&str> = out.lines().collect();

@@ -62,6 +62,7 @@ fn conn(host: &str, last: u8) -> link::Connection<'_> {
         address: Ipv4Addr::new(10, 99, 0, last),
         prefix: 24,
         gateway: Ipv4Addr::new(10, 99, 0, 1),
+        filtering: None,
     }
 }
 

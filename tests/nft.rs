@@ -8,6 +8,7 @@
 use std::net::Ipv4Addr;
 use std::process::Command;
 
+use swineherd::nft::guard::{self, Guard, HostPort};
 use swineherd::nft::nat::{self, Port, Protocol};
 
 const TABLE: &str = "swhtest";
@@ -36,7 +37,7 @@ fn port(protocol: Protocol, host: u16, container: u16, address: Option<Ipv4Addr>
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn setup_makes_the_table_nft_shows() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     let rules = ruleset();
     assert!(rules.contains(&format!("table ip {TABLE}")), "{rules}");
     assert!(rules.contains("type nat hook postrouting priority srcnat"), "{rules}");
@@ -54,7 +55,7 @@ fn setup_makes_the_table_nft_shows() {
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn publish_and_unpublish_exactly_the_containers_chains() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     let web = [
         port(Protocol::Tcp, 8080, 80, None),
         port(Protocol::Udp, 5353, 53, Some(Ipv4Addr::new(192, 168, 9, 1))),
@@ -81,7 +82,7 @@ fn publish_and_unpublish_exactly_the_containers_chains() {
     nat::unpublish(TABLE, "web").unwrap(); // twice is harmless
 
     // setup replaces the table: chains of no running container go.
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     assert!(!ruleset().contains("swine:db"), "{}", ruleset());
 
     nat::teardown(TABLE).unwrap();
@@ -99,7 +100,7 @@ fn tables_of_others_are_never_touched() {
     assert!(nft(&["add", "table", "ip", "theirs"]).0);
     assert!(nft(&["add", "chain", "ip", "theirs", "c", "{ type nat hook postrouting priority 100; }"]).0);
     assert!(nft(&["add", "rule", "ip", "theirs", "c", "oifname \"x\" masquerade"]).0);
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     nat::teardown(TABLE).unwrap();
     let rules = ruleset();
     assert!(rules.contains("table ip theirs") && rules.contains("oifname \"x\" masquerade"), "{rules}");
@@ -110,7 +111,7 @@ fn tables_of_others_are_never_touched() {
 #[ignore = "needs root in a network namespace of its own (scenario 05)"]
 fn a_refused_transaction_reports_the_step_and_applies_nothing() {
     bridge("swhnft0");
-    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16).unwrap();
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
     // A regular chain where the container's base chain should be: the
     // kernel refuses to turn it into a base chain.
     // (nft's grammar has no syntax for such a name; its JSON input does.)
@@ -124,4 +125,53 @@ fn a_refused_transaction_reports_the_step_and_applies_nothing() {
     let rules = ruleset();
     assert!(!rules.contains("swine:x/output") && !rules.contains("10.7.0.9"), "{rules}");
     nat::teardown(TABLE).unwrap();
+}
+
+fn veth(name: &str, peer: &str) {
+    let exists = Command::new("ip").args(["link", "show", name]).output().unwrap().status.success();
+    if !exists {
+        assert!(Command::new("ip").args(["link", "add", name, "type", "veth", "peer", "name", peer]).status().unwrap().success());
+    }
+}
+
+#[test]
+#[ignore = "needs root in a network namespace of its own (scenario 05)"]
+fn guards_filter_the_containers_device_and_go_exactly_once() {
+    bridge("swhnft0");
+    veth("swhnftg", "swhnftp");
+    let g = Guard {
+        table: TABLE,
+        id: "g",
+        device: "swhnftg",
+        mac: [2, 0x73, 0x77, 0, 0, 9],
+        address: Ipv4Addr::new(10, 7, 0, 9),
+        gateway: Ipv4Addr::new(10, 7, 0, 1),
+        prefix: 16,
+        isolated: true,
+    };
+    let err = guard::guard(&g).unwrap_err();
+    assert_eq!(err.errno, libc::ENOENT, "no table yet: {err}");
+    assert!(err.to_string().contains("herd up swineherd"), "{err}");
+    let open = [HostPort { protocol: Protocol::Udp, port: 53 }];
+    nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &open).unwrap();
+    guard::guard(&g).unwrap();
+    guard::guard(&g).expect("guarding again replaces");
+    let rules = ruleset();
+    assert!(rules.contains(&format!("table netdev {TABLE}")), "{rules}");
+    assert!(rules.contains("type filter hook ingress device \"swhnftg\" priority filter; policy drop;"), "{rules}");
+    assert!(rules.contains("type filter hook egress device \"swhnftg\" priority filter; policy accept;"), "{rules}");
+    // The source MAC and address, in nft's raw notation.
+    assert_eq!(rules.matches("@ll,48,48 0x27377000009").count(), 3, "{rules}");
+    assert!(rules.contains("@nh,96,32 0xa070009"), "{rules}");
+    assert!(rules.contains("iifname \"swhnft0\" udp dport 53 accept"), "{rules}");
+    assert!(rules.contains("iifname \"swhnft0\" drop"), "{rules}");
+    for _ in 0..2 {
+        swineherd::detached::wait(&guard::start_unguard(TABLE, "g").unwrap()).expect("removal is idempotent");
+    }
+    let rules = ruleset();
+    assert!(!rules.contains("swine:g/") && !rules.contains("0x27377000009"), "{rules}");
+    nat::teardown(TABLE).unwrap();
+    assert!(!ruleset().contains(TABLE));
+    let gone = swineherd::detached::wait(&guard::start_unguard(TABLE, "g").unwrap()).unwrap_err();
+    assert_eq!(gone.errno, libc::ENOENT, "no table: {gone}");
 }

@@ -109,6 +109,15 @@ needs tens of MiB to boot; less is refused by the kernel or kills it)."
     (fail "--respawn takes no value (got ~s); give --respawn alone" value))
   #t)
 
+(define (parse-isolated value)
+  "Parse the value of --isolated: none (or `yes') isolates the container
+from the others, `no' does not (overriding the configuration's default)."
+  (match value
+    ((or #f "yes") #t)
+    ("no" 'no)
+    (_ (fail "invalid --isolated ~s: give --isolated alone, or \
+--isolated=no" value))))
+
 (define (parse-from value)
   "Parse VALUE, the argument of --from: ID, ID@SNAPSHOT or an absolute
 directory name.  Return (container ID), (snapshot ID NAME) or (directory
@@ -206,6 +215,9 @@ container's data (ID), one of its snapshots (ID@NAME) or a template")
     ("publish" ,parse-publish
      "--publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp]: forward \
 the host's port to the container's (repeatable)")
+    ("isolated" ,parse-isolated
+     "--isolated: no traffic with other containers but through published \
+ports (--isolated=no: the default, unless configured otherwise)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
 respawn limits apply)")))

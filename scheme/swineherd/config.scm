@@ -22,6 +22,8 @@
             swineherd-configuration-cgroup-parent
             swineherd-configuration-permitted-host-command-prefix
             swineherd-configuration-nat-table
+            swineherd-configuration-open-host-ports
+            swineherd-configuration-isolated?
             swineherd-configuration-exec-timeout
             swineherd-configuration-peek-timeout
             swineherd-configuration-peek-budget
@@ -45,6 +47,7 @@
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
                             permitted-host-command-prefix nat-table
+                            open-host-ports isolated?
                             exec-timeout peek-timeout peek-budget log-size
                             default-memory)
   swineherd-configuration?
@@ -60,6 +63,8 @@
   (permitted-host-command-prefix                            ;#f: no `fs'
    swineherd-configuration-permitted-host-command-prefix)
   (nat-table       swineherd-configuration-nat-table)       ;nftables table
+  (open-host-ports swineherd-configuration-open-host-ports) ;((udp 53) …)
+  (isolated?       swineherd-configuration-isolated?)       ;default of new
   (exec-timeout    swineherd-configuration-exec-timeout)    ;seconds
   (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
   (peek-budget     swineherd-configuration-peek-budget)     ;bytes
@@ -95,6 +100,8 @@ from a checkout, else /var/lib/swineherd."
                                        "swineherd"))
                                   (permitted-host-command-prefix #f)
                                   (nat-table "swineherd")
+                                  (open-host-ports '())
+                                  (isolated? #f)
                                   (exec-timeout 3600)
                                   (peek-timeout 10)
                                   (peek-budget (* 256 1024 1024))
@@ -112,17 +119,23 @@ namespaces are mounted in NETNS-DIRECTORY for `ip netns'.  Container ID
 runs in the cgroup CGROUP-PARENT/ID of every hierarchy.  The `fs' action
 runs only host commands below the directory PERMITTED-HOST-COMMAND-PREFIX,
 and none when it is #f.  Outbound NAT and published ports live in the
-nftables table `ip NAT-TABLE', which Swineherd owns.  An `exec' or `fs'
-command given no --timeout is killed after EXEC-TIMEOUT seconds; a `peek'
-gives up after PEEK-TIMEOUT seconds or PEEK-BUDGET bytes read.  A console
-log is rotated (ID.log becomes ID.log.1) when it reaches LOG-SIZE bytes.  A
-container given no --memory is limited to DEFAULT-MEMORY bytes when it is
-true (what a container writes to its tmpfs root counts as its memory)."
+nftables table `ip NAT-TABLE', which Swineherd owns, and the containers'
+filters in `netdev NAT-TABLE'.  Containers reach none of the host's own
+services but the OPEN-HOST-PORTS, a list of strings such as \"53/udp\"
+(PORT, or PORT/tcp or PORT/udp).  When ISOLATED? is true, containers
+created without --isolated=no exchange no traffic with each other but
+through published ports.  An `exec' or `fs' command given no --timeout is
+killed after EXEC-TIMEOUT seconds; a `peek' gives up after PEEK-TIMEOUT
+seconds or PEEK-BUDGET bytes read.  A console log is rotated (ID.log
+becomes ID.log.1) when it reaches LOG-SIZE bytes.  A container given no
+--memory is limited to DEFAULT-MEMORY bytes when it is true (what a
+container writes to its tmpfs root counts as its memory)."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
-                            nat-table exec-timeout peek-timeout peek-budget
+                            nat-table (map parse-host-port open-host-ports)
+                            isolated? exec-timeout peek-timeout peek-budget
                             log-size default-memory))
 
 (define (container-file directory id extension)

@@ -15,6 +15,8 @@
   #:use-module (rnrs bytevectors)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:export (libswineherd-file-name
             library-version
             container-init-pid
@@ -29,6 +31,8 @@
             bridge-up
             delete-link
             connect-container
+            guard-container
+            unguard-container
             link-statistics
             container-addresses
             links-owned-by
@@ -56,11 +60,15 @@
 ;;; Commentary:
 ;;;
 ;;; The binding of libswineherd, the Rust library that implements
-;;; Swineherd's primitives.  Every C function returns a non-negative value on
-;;; success and -errno on failure, and leaves a message that `swh_last_error'
-;;; copies out; the procedures here turn a failure into a `system-error'
-;;; exception carrying that message and the errno, like Guile's own
-;;; syscall wrappers.
+;;; Swineherd's primitives; its C ABI is include/swineherd.h, which this
+;;; module mirrors: the structs below are the header's, field by field, and
+;;; %abi-version is its SWH_ABI_VERSION, checked when the library is
+;;; loaded.  Every C function returns a non-negative value on success and
+;;; -errno on failure (SWH_PANIC if it panicked), and leaves a message that
+;;; `swh_last_error' copies out; the procedures here turn a failure into a
+;;; `system-error' exception carrying that message and the errno, like
+;;; Guile's own syscall wrappers, and a panic into an `error' naming it.
+;;; Strings cross as UTF-8, always (`c-string').
 ;;;
 ;;; Code:
 
@@ -79,16 +87,44 @@ find in its usual places."
       (built-in-checkout)
       "libswineherd"))
 
+(define %abi-version
+  ;; SWH_ABI_VERSION of the include/swineherd.h this module mirrors.
+  1)
+
+(define (check-abi-version lib file)
+  "Return LIB, the library loaded from FILE, if its C ABI is %abi-version;
+otherwise raise an error naming both versions and FILE."
+  (let ((version (catch 'misc-error
+                   (lambda ()
+                     ((foreign-library-function lib "swh_abi_version"
+                                                #:return-type uint32)))
+                   (const #f))))
+    (unless (eqv? version %abi-version)
+      (error (format #f "~a implements version ~a of libswineherd's C ABI, \
+but (swineherd ffi) needs version ~a: rebuild it with `make' in the \
+Swineherd checkout, or point SWINEHERD_LIBRARY at a matching build"
+                     file (or version "0 (it has no swh_abi_version)")
+                     %abi-version)))
+    lib))
+
 (define libswineherd
   ;; Loaded on first use, so that loading this module never fails.
   (delay
     (let ((file (libswineherd-file-name)))
-      (catch #t
-        (lambda ()
-          (load-foreign-library file))
-        (lambda (key . args)
-          (error (format #f "cannot load ~a; build it with `make' in the \
-Swineherd checkout, or point SWINEHERD_LIBRARY at it" file)))))))
+      (check-abi-version
+       (catch 'misc-error                ;what dlopen's failures raise
+         (lambda ()
+           (load-foreign-library file))
+         (lambda (key subr message args . rest)
+           (error (format #f "cannot load ~a (~a); build it with `make' in \
+the Swineherd checkout, or point SWINEHERD_LIBRARY at it"
+                          file (apply format #f message args)))))
+       file))))
+
+(define (c-string str)
+  "Return a pointer to STR as a NUL-terminated UTF-8 string, for one call:
+the library copies what it keeps."
+  (string->pointer str "UTF-8"))
 
 (define (library-function name return-type arg-types)
   "Return a procedure calling NAME in libswineherd, resolved on first call."
@@ -110,14 +146,21 @@ Swineherd checkout, or point SWINEHERD_LIBRARY at it" file)))))))
           (pointer->string (bytevector->pointer buffer) length "UTF-8")
           (loop (+ length 1))))))
 
+(define %panic
+  ;; SWH_PANIC: what a function that panicked returns.
+  -4096)
+
 (define (check who result)
   "Return RESULT, a libswineherd return value, if it is non-negative;
 otherwise throw a `system-error' for WHO with the library's message and the
-errno -RESULT."
-  (if (negative? result)
-      (throw 'system-error who "~A" (list (last-error-message))
-             (list (- result)))
-      result))
+errno -RESULT, or, if the library panicked, an error with its message."
+  (cond ((not (negative? result)) result)
+        ((= result %panic)
+         (scm-error 'misc-error (symbol->string who) "~A"
+                    (list (last-error-message)) #f))
+        (else
+         (throw 'system-error who "~A" (list (last-error-message))
+                (list (- result))))))
 
 (define (int-out)
   "Return a fresh bytevector for one C `int' out-parameter."
@@ -127,11 +170,76 @@ errno -RESULT."
   "Return the `int' stored in BV by a C function."
   (bytevector-sint-ref bv 0 (native-endianness) (sizeof int)))
 
+;;;
+;;; The structs of include/swineherd.h.
+;;;
+
+(define-syntax-rule (define-c-struct name (field type) ...)
+  "Define NAME as the layout of a C struct of include/swineherd.h: its
+FIELDs, as symbols, with their foreign TYPEs, in the header's order."
+  (define name (list (cons 'field type) ...)))
+
+(define (c-struct-buffer struct)
+  "Return a fresh zeroed bytevector that holds one STRUCT."
+  (make-bytevector (sizeof (map cdr struct)) 0))
+
+(define (c-struct->alist struct buffer)
+  "Return the fields of STRUCT stored in BUFFER as an alist."
+  (map cons (map car struct)
+       (parse-c-struct (bytevector->pointer buffer) (map cdr struct))))
+
+(define (alist->c-struct struct alist)
+  "Return a pointer to a STRUCT whose fields are the values in ALIST."
+  (make-c-struct (map cdr struct)
+                 (map (lambda (field) (assq-ref alist (car field))) struct)))
+
+(define (call-with-c-struct who struct call)
+  "Call (CALL POINTER), a libswineherd function whose out-parameter is one
+STRUCT at POINTER, and check its result for WHO; return two values: the
+result and the fields it stored, as an alist."
+  (let* ((buffer (c-struct-buffer struct))
+         (result (check who (call (bytevector->pointer buffer)))))
+    (values result (c-struct->alist struct buffer))))
+
+(define (c-struct-out who struct call)
+  "Return the fields of STRUCT that CALL stored, as `call-with-c-struct'."
+  (call-with-values (lambda () (call-with-c-struct who struct call))
+    (lambda (result fields) fields)))
+
+(define-c-struct %cgroup-limits-struct
+  (memory uint64) (swap uint64) (cpu-quota-us uint64) (cpu-period-us uint64)
+  (cpu-weight uint64) (pids uint64))
+
+(define-c-struct %cgroup-stats-struct
+  (cpu-total-ns uint64) (cpu-user-ns uint64) (cpu-system-ns uint64)
+  (memory-current uint64) (memory-peak uint64) (memory-limit uint64)
+  (pids-current uint64) (pids-limit uint64) (oom-kills uint64))
+
+(define-c-struct %subvolume-info-struct
+  (id uint64) (parent-id uint64) (read-only uint32) (snapshot uint32))
+
+(define-c-struct %qgroup-usage-struct
+  (referenced uint64) (exclusive uint64) (limit uint64))
+
+(define-c-struct %link-stats-struct
+  (rx-bytes uint64) (tx-bytes uint64) (rx-packets uint64) (tx-packets uint64)
+  (rx-dropped uint64) (tx-dropped uint64))
+
+(define-c-struct %pending-struct
+  (pidfd int) (result int))
+
+(define-c-struct %exec-fds-struct
+  (pidfd int) (stdout-fd int) (stderr-fd int) (report-fd int))
+
+(define-c-struct %exec-outcome-struct
+  (status int) (exec-errno int) (timed-out int))
+
 (define (library-version)
   "Return the version string of the loaded libswineherd."
   (pointer->string
    ((foreign-library-function (force libswineherd) "swh_version"
-                              #:return-type '* #:arg-types '()))))
+                              #:return-type '* #:arg-types '()))
+   -1 "UTF-8"))
 
 (define %container-init
   (library-function "swh_container_init" int (list int int '*)))
@@ -149,14 +257,6 @@ SCRIPT-PID.  HINT is a candidate PID (for instance read from the script's
            (%container-init script-pid (or hint 0) (bytevector->pointer out)))
     (int-out-ref out)))
 
-(define (u64-out n)
-  "Return a fresh bytevector for N C `uint64_t' out-parameters."
-  (make-bytevector (* 8 n) 0))
-
-(define (u64-out-ref bv i)
-  "Return the Ith `uint64_t' stored in BV by a C function."
-  (bytevector-u64-native-ref bv (* 8 i)))
-
 (define %max-u64 (- (expt 2 64) 1))
 
 (define-syntax-rule (define-path-procedure (name c-name (arg type) ...) docstring)
@@ -166,7 +266,7 @@ argument is FILE as a C string; return what C-NAME returns, checked."
     (let ((proc (library-function c-name int (list '* type ...))))
       (lambda (file arg ...)
         docstring
-        (check 'name (proc (string->pointer file "UTF-8") arg ...))))))
+        (check 'name (proc (c-string file) arg ...))))))
 
 (define-path-procedure (%btrfs? "swh_is_btrfs")
   "Return 1 if FILE is on a btrfs file system, 0 if not.")
@@ -197,8 +297,7 @@ remove its limit when LIMIT is #f.  Quotas must be enabled."
   "Make TARGET a snapshot of the btrfs subvolume SOURCE, read-only if
 READ-ONLY? is true."
   (check 'snapshot-subvolume
-         (%snapshot-subvolume (string->pointer source "UTF-8")
-                              (string->pointer target "UTF-8")
+         (%snapshot-subvolume (c-string source) (c-string target)
                               (if read-only? 1 0))))
 
 (define %subvolume-info
@@ -208,15 +307,13 @@ READ-ONLY? is true."
   "Return an alist describing the btrfs subvolume FILE: its `id', its
 `parent-id', and booleans `read-only?' and `snapshot?'.  Throw a
 `system-error' with EINVAL if FILE is not a subvolume."
-  (let ((out (u64-out 3)))
-    (check 'subvolume-info
-           (%subvolume-info (string->pointer file "UTF-8")
-                            (bytevector->pointer out)))
-    (let ((flags (u64-out-ref out 2)))
-      `((id . ,(u64-out-ref out 0))
-        (parent-id . ,(u64-out-ref out 1))
-        (read-only? . ,(logtest flags 1))
-        (snapshot? . ,(logtest flags 2))))))
+  (let ((info (c-struct-out 'subvolume-info %subvolume-info-struct
+                            (lambda (out)
+                              (%subvolume-info (c-string file) out)))))
+    `((id . ,(assq-ref info 'id))
+      (parent-id . ,(assq-ref info 'parent-id))
+      (read-only? . ,(= 1 (assq-ref info 'read-only)))
+      (snapshot? . ,(= 1 (assq-ref info 'snapshot))))))
 
 (define %disk-usage
   (library-function "swh_qgroup_usage" int (list '* '*)))
@@ -225,13 +322,12 @@ READ-ONLY? is true."
   "Return an alist with the `referenced' and `exclusive' bytes of the btrfs
 subvolume FILE and its `limit' (#f for none), from its qgroup as of the last
 transaction commit.  Quotas must be enabled."
-  (let ((out (u64-out 3)))
-    (check 'disk-usage
-           (%disk-usage (string->pointer file "UTF-8") (bytevector->pointer out)))
-    (let ((limit (u64-out-ref out 2)))
-      `((referenced . ,(u64-out-ref out 0))
-        (exclusive . ,(u64-out-ref out 1))
-        (limit . ,(and (not (= limit %max-u64)) limit))))))
+  (let ((usage (c-struct-out 'disk-usage %qgroup-usage-struct
+                             (lambda (out) (%disk-usage (c-string file) out)))))
+    (map (match-lambda
+           (('limit . limit) (cons 'limit (and (not (= limit %max-u64)) limit)))
+           (field field))
+         usage)))
 
 (define-path-procedure (%remove-tree-step "swh_remove_tree_step" (budget size_t))
   "Remove at most BUDGET entries of the tree at FILE; 1 once it is gone.")
@@ -249,7 +345,7 @@ once FILE is gone, #f if entries remain."
   "Create the bridge NAME unless it exists, set it up and give it
 ADDRESS/PREFIX (ADDRESS an IPv4 address string, PREFIX an integer)."
   (check 'bridge-up
-         (%bridge-up (string->pointer name) (string->pointer address) prefix)))
+         (%bridge-up (c-string name) (c-string address) prefix)))
 
 (define-path-procedure (delete-link "swh_link_delete")
   "Delete the network link named FILE (a bridge, or the host side of a
@@ -282,16 +378,13 @@ request."
   "Call (START OUT), a `swh_*_start' function that hands a request to a
 child process through OUT; if it returns 1, wait for the request with
 `await-detached'.  An errno in FINE means that there was nothing to do."
-  (let ((out (make-bytevector (* 2 (sizeof int)) 0)))
-    (when (= 1 (check who (start (bytevector->pointer out))))
+  (let-values (((started pending)
+                (call-with-c-struct who %pending-struct start)))
+    (when (= 1 started)
       (catch 'system-error
         (lambda ()
-          (await-detached who
-                          (bytevector-sint-ref out 0 (native-endianness)
-                                               (sizeof int))
-                          (bytevector-sint-ref out (sizeof int)
-                                               (native-endianness)
-                                               (sizeof int))))
+          (await-detached who (assq-ref pending 'pidfd)
+                          (assq-ref pending 'result)))
         (lambda args
           (unless (memv (system-error-errno args) fine)
             (apply throw args)))))))
@@ -306,8 +399,8 @@ grace period, some 20 ms) is a child process's: only the calling fiber
 waits for it."
   (call-detached 'delete-owned-link
                  (lambda (out)
-                   (%delete-owned-link-start (string->pointer name)
-                                             (string->pointer owner) out))
+                   (%delete-owned-link-start (c-string name)
+                                             (c-string owner) out))
                  #:fine (list ENODEV)))
 
 (define %link-owner
@@ -320,7 +413,7 @@ if it has none), or #f if there is no such link."
     (lambda ()
       (match (call-with-text-buffer 'link-owner
                                     (lambda (buffer size)
-                                      (%link-owner (string->pointer name)
+                                      (%link-owner (c-string name)
                                                    buffer size)))
         ((owner) owner)
         (() "")))
@@ -330,17 +423,47 @@ if it has none), or #f if there is no such link."
           (apply throw args)))))
 
 (define %connect
-  (library-function "swh_connect" int (list int '* '* '* '* uint8 '*)))
+  (library-function "swh_connect" int
+                    (list int '* '* '* '* uint8 '* '* '* int)))
 
 (define* (connect-container pid #:key bridge host owner address prefix
-                            gateway)
-  "Connect the container whose init is PID to BRIDGE: a veth pair whose
-host side is HOST, with OWNER as its alias, and whose other side is eth0
-inside, with ADDRESS/PREFIX and a default route via GATEWAY."
+                            gateway table id isolated?)
+  "Connect the container ID whose init is PID to BRIDGE: a veth pair whose
+host side is HOST, with OWNER as its alias and, before it is set up, the
+filters of container ID (ISOLATED? or not) in the netdev table TABLE, and
+whose other side is eth0 inside, with ADDRESS/PREFIX and a default route
+via GATEWAY."
   (check 'connect-container
-         (%connect pid (string->pointer bridge) (string->pointer host)
-                   (string->pointer owner) (string->pointer address) prefix
-                   (string->pointer gateway))))
+         (%connect pid (c-string bridge) (c-string host)
+                   (c-string owner) (c-string address) prefix
+                   (c-string gateway) (c-string table)
+                   (c-string id) (if isolated? 1 0))))
+
+(define %guard
+  (library-function "swh_guard" int (list '* '* '* '* '* uint8 int)))
+
+(define* (guard-container table id #:key host address gateway prefix
+                          isolated?)
+  "Give HOST, the host side of the veth of container ID, whose address is
+ADDRESS in GATEWAY/PREFIX, its filters (ISOLATED? or not) in the netdev
+table TABLE, replacing those it had."
+  (check 'guard-container
+         (%guard (c-string table) (c-string id)
+                 (c-string host) (c-string address)
+                 (c-string gateway) prefix (if isolated? 1 0))))
+
+(define %unguard-start
+  (library-function "swh_guard_remove_start" int (list '* '* '*)))
+
+(define (unguard-container table id)
+  "Remove the filters of container ID from the netdev table TABLE; what is
+gone already (the table included) is fine.  The kernel's wait is a child
+process's, as for `unpublish-ports'."
+  (call-detached 'unguard-container
+                 (lambda (out)
+                   (%unguard-start (c-string table) (c-string id)
+                                   out))
+                 #:fine (list ENOENT)))
 
 (define %link-statistics
   (library-function "swh_link_stats" int (list '* '*)))
@@ -348,12 +471,8 @@ inside, with ADDRESS/PREFIX and a default route via GATEWAY."
 (define (link-statistics name)
   "Return the counters of the network link NAME as an alist: `rx-bytes',
 `tx-bytes', `rx-packets', `tx-packets', `rx-dropped', `tx-dropped'."
-  (let ((out (u64-out 6)))
-    (check 'link-statistics
-           (%link-statistics (string->pointer name) (bytevector->pointer out)))
-    (map (lambda (key i) (cons key (u64-out-ref out i)))
-         '(rx-bytes tx-bytes rx-packets tx-packets rx-dropped tx-dropped)
-         (iota 6))))
+  (c-struct-out 'link-statistics %link-stats-struct
+                (lambda (out) (%link-statistics (c-string name) out))))
 
 (define (call-with-text-buffer who proc)
   "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
@@ -389,7 +508,7 @@ their name and alias."
            ((name alias) (cons name alias))))
        (call-with-text-buffer 'links-owned-by
                               (lambda (buffer size)
-                                (%links-owned-by (string->pointer prefix)
+                                (%links-owned-by (c-string prefix)
                                                  buffer size)))))
 
 (define %attach-netns
@@ -398,26 +517,33 @@ their name and alias."
 (define (attach-netns pid file)
   "Bind-mount the network namespace of PID on FILE, e.g. /run/netns/NAME,
 so that `ip netns exec NAME' works."
-  (check 'attach-netns (%attach-netns pid (string->pointer file))))
+  (check 'attach-netns (%attach-netns pid (c-string file))))
 
 (define-path-procedure (detach-netns "swh_netns_detach")
   "Unmount and remove FILE, made by `attach-netns'; a missing FILE is
 fine.")
 
 (define %nat-setup
-  (library-function "swh_nat_setup" int (list '* '* '* uint8)))
+  (library-function "swh_nat_setup" int (list '* '* '* uint8 '*)))
 
-(define (nat-setup table bridge subnet prefix)
-  "Turn IPv4 forwarding on and replace the nftables table `ip TABLE' with
-Swineherd's NAT: masquerading for SUBNET/PREFIX (SUBNET an IPv4 address
-string) leaving through interfaces other than BRIDGE, which must exist."
+(define (nat-setup table bridge subnet prefix open-ports)
+  "Turn IPv4 forwarding on and replace the nftables tables `ip TABLE' and
+`netdev TABLE' with Swineherd's NAT and filters: masquerading for
+SUBNET/PREFIX (SUBNET an IPv4 address string) leaving through interfaces
+other than BRIDGE, which must exist, and the host's services closed to
+BRIDGE but for OPEN-PORTS, a list of (PROTOCOL PORT) lists."
   (check 'nat-setup
-         (%nat-setup (string->pointer table) (string->pointer bridge)
-                     (string->pointer subnet) prefix)))
+         (%nat-setup (c-string table) (c-string bridge)
+                     (c-string subnet) prefix
+                     (c-string (string-join (map (match-lambda
+                                          ((protocol port)
+                                           (format #f "~a ~a" protocol port)))
+                                        open-ports)
+                                   "\n")))))
 
 (define-path-procedure (nat-teardown "swh_nat_teardown")
-  "Delete the nftables table `ip FILE' (a table name); a missing one is
-fine.")
+  "Delete the nftables tables `ip FILE' and `netdev FILE' (FILE a table
+name); a missing one is fine.")
 
 (define %publish-ports
   (library-function "swh_nat_publish" int (list '* '* '* '*)))
@@ -429,10 +555,9 @@ to ADDRESS."
   (define (port->line port)
     (string-join (map (lambda (x) (format #f "~a" x)) port) " "))
   (check 'publish-ports
-         (%publish-ports (string->pointer table) (string->pointer id)
-                         (string->pointer address)
-                         (string->pointer
-                          (string-join (map port->line ports) "\n")))))
+         (%publish-ports (c-string table) (c-string id)
+                         (c-string address)
+                         (c-string (string-join (map port->line ports) "\n")))))
 
 (define %unpublish-ports-start
   (library-function "swh_nat_unpublish_start" int (list '* '* '*)))
@@ -443,8 +568,8 @@ remove, or no table, is fine.  The kernel's wait (some 16 ms) is a child
 process's: only the calling fiber waits for it."
   (call-detached 'unpublish-ports
                  (lambda (out)
-                   (%unpublish-ports-start (string->pointer table)
-                                           (string->pointer id) out))
+                   (%unpublish-ports-start (c-string table)
+                                           (c-string id) out))
                  #:fine (list ENOENT)))
 
 (define %cgroup-layout
@@ -459,27 +584,28 @@ controllers and a controller-less v2) or `legacy' (v1)."
 (define %cgroup-create
   (library-function "swh_cgroup_create" int '(* *)))
 
-(define (limits->bytevector limits)
-  "Return a bytevector of the six u64 limits that `swh_cgroup_create' takes,
+(define (limits->c-struct limits)
+  "Return a pointer to the `SwhCgroupLimits' that `swh_cgroup_create' takes,
 from LIMITS, an alist with optional `memory', `swap', `cpu-quota' (a
-QUOTA/PERIOD pair of microseconds), `cpu-weight' and `pids'."
-  (let ((bv (u64-out 6))
-        (quota (assq-ref limits 'cpu-quota)))
-    (for-each (lambda (i value)
-                (bytevector-u64-native-set! bv (* 8 i) (or value %max-u64)))
-              (iota 6)
-              (list (assq-ref limits 'memory) (assq-ref limits 'swap)
-                    (and quota (car quota)) (and quota (cdr quota))
-                    (assq-ref limits 'cpu-weight) (assq-ref limits 'pids)))
-    bv))
+QUOTA/PERIOD pair of microseconds), `cpu-weight' and `pids'; what is
+missing is UINT64_MAX, no limit."
+  (let ((quota (assq-ref limits 'cpu-quota)))
+    (alist->c-struct %cgroup-limits-struct
+                     (map (match-lambda
+                            ((field . value) (cons field (or value %max-u64))))
+                          `((memory . ,(assq-ref limits 'memory))
+                            (swap . ,(assq-ref limits 'swap))
+                            (cpu-quota-us . ,(and quota (car quota)))
+                            (cpu-period-us . ,(and quota (cdr quota)))
+                            (cpu-weight . ,(assq-ref limits 'cpu-weight))
+                            (pids . ,(assq-ref limits 'pids)))))))
 
 (define (create-cgroup relative limits)
   "Create the cgroup RELATIVE (e.g. \"swineherd/web\") in every hierarchy
-and apply LIMITS (see `limits->bytevector'); an existing one is reused and
+and apply LIMITS (see `limits->c-struct'); an existing one is reused and
 its limits replaced."
   (check 'create-cgroup
-         (%cgroup-create (string->pointer relative)
-                         (bytevector->pointer (limits->bytevector limits)))))
+         (%cgroup-create (c-string relative) (limits->c-struct limits))))
 
 (define-path-procedure (%remove-cgroup-step "swh_cgroup_remove")
   "Remove the cgroup FILE; 1 once gone, 0 if processes had to be killed.")
@@ -497,18 +623,14 @@ were left in it: they were sent SIGKILL, call again shortly."
 `cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
 `memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
 none), `oom-kills'."
-  (let ((out (u64-out 9)))
-    (check 'cgroup-statistics
-           (%cgroup-stats (string->pointer relative) (bytevector->pointer out)))
-    (map (lambda (key i)
-           (let ((value (u64-out-ref out i)))
-             (cons key (if (and (memq key '(memory-limit pids-limit))
-                                (= value %max-u64))
-                           #f
-                           value))))
-         '(cpu-total-ns cpu-user-ns cpu-system-ns memory-current memory-peak
-           memory-limit pids-current pids-limit oom-kills)
-         (iota 9))))
+  (map (match-lambda
+         ((key . value)
+          (cons key (if (and (memq key '(memory-limit pids-limit))
+                             (= value %max-u64))
+                        #f
+                        value))))
+       (c-struct-out 'cgroup-statistics %cgroup-stats-struct
+                     (lambda (out) (%cgroup-stats (c-string relative) out)))))
 
 (define (helper-file-name name variable)
   "Return the file name of NAME, one of the library's helper programs: the
@@ -541,7 +663,7 @@ else \"swineherd-peek\" from $PATH."
 either the old or the new content."
   (let ((bytes (string->utf8 text)))
     (check 'write-file-atomically
-           (%write-atomically (string->pointer file "UTF-8")
+           (%write-atomically (c-string file)
                               (bytevector->pointer bytes)
                               (bytevector-length bytes)))))
 
@@ -591,24 +713,22 @@ relay process, readable once the command has ended (then call `exec-reap'),
 the non-blocking read ends of its standard output and error, and the relay's
 report pipe."
   (let ((argv (strings->argz command "command"))
-        (envp (strings->argz environment "environment"))
-        (out (make-bytevector (* 4 (sizeof int)) 0)))
-    (let ((pid (check 'exec-spawn
-                      (%exec-spawn init-pid
-                                   (bytevector->pointer argv)
-                                   (bytevector-length argv)
-                                   (bytevector->pointer envp)
-                                   (bytevector-length envp)
-                                   timeout-ms
-                                   (if cgroup
-                                       (string->pointer cgroup)
-                                       %null-pointer)
-                                   (bytevector->pointer out)))))
+        (envp (strings->argz environment "environment")))
+    (let-values (((pid fds)
+                  (call-with-c-struct
+                   'exec-spawn %exec-fds-struct
+                   (lambda (out)
+                     (%exec-spawn init-pid
+                                  (bytevector->pointer argv)
+                                  (bytevector-length argv)
+                                  (bytevector->pointer envp)
+                                  (bytevector-length envp)
+                                  timeout-ms
+                                  (if cgroup (c-string cgroup) %null-pointer)
+                                  out)))))
       (apply values pid
-             (map (lambda (i)
-                    (bytevector-sint-ref out (* i (sizeof int))
-                                         (native-endianness) (sizeof int)))
-                  (iota 4))))))
+             (map (cut assq-ref fds <>)
+                  '(pidfd stdout-fd stderr-fd report-fd))))))
 
 (define %exec-reap
   (library-function "swh_exec_reap" int (list int int '*)))
@@ -618,16 +738,16 @@ report pipe."
 Return #f if its command is still running, else three values: the
 command's wait status, the errno of its failed exec (0 if a program ran),
 and whether it was killed at its deadline."
-  (let* ((out (make-bytevector (* 3 (sizeof int)) 0))
-         (result (%exec-reap pidfd report (bytevector->pointer out)))
-         (ref (lambda (i)
-                (bytevector-sint-ref out (* i (sizeof int))
-                                     (native-endianness) (sizeof int)))))
+  (let* ((out (c-struct-buffer %exec-outcome-struct))
+         (result (%exec-reap pidfd report (bytevector->pointer out))))
     (if (= result (- EAGAIN))
         #f
-        (begin
-          (check 'exec-reap result)
-          (values (ref 0) (ref 1) (not (zero? (ref 2))))))))
+        (let ((outcome (begin
+                         (check 'exec-reap result)
+                         (c-struct->alist %exec-outcome-struct out))))
+          (values (assq-ref outcome 'status)
+                  (assq-ref outcome 'exec-errno)
+                  (= 1 (assq-ref outcome 'timed-out)))))))
 
 (define %exec-kill
   (library-function "swh_exec_kill" int (list int)))
@@ -647,7 +767,7 @@ INIT-PID, for reading, and return its file descriptor.  Symbolic links and
 refused, and FILE must be a regular file; otherwise throw a `system-error'."
   (let ((out (int-out)))
     (check 'open-in-container
-           (%open-in-root init-pid (string->pointer file "UTF-8")
+           (%open-in-root init-pid (c-string file)
                           (bytevector->pointer out)))
     (int-out-ref out)))
 

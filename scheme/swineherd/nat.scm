@@ -110,20 +110,24 @@ OWNED?; report each on the current output port."
                   (delete-file-if-exists file))))
             (entries directory)))
 
-(define (start-nat table bridge subnet)
-  "Replace the nftables table `ip TABLE' with Swineherd's NAT for BRIDGE
-and SUBNET (see `parse-subnet'), turning IPv4 forwarding on.  Return #f on
-success, or a warning text when NAT could not be set up (containers then
-work without outbound NAT, and publishing ports fails)."
+(define (start-nat table bridge subnet open-ports)
+  "Replace the nftables tables `ip TABLE' and `netdev TABLE' with
+Swineherd's NAT and filters for BRIDGE and SUBNET (see `parse-subnet'),
+the host's services closed to containers but for OPEN-PORTS (see
+`parse-host-port'), turning IPv4 forwarding on.  Return #f on success, or a
+warning text when they could not be set up (containers then cannot be
+connected: their filters need the netdev table)."
   (catch 'system-error
     (lambda ()
-      (nat-setup table bridge (subnet-gateway subnet) (subnet-prefix subnet))
+      (nat-setup table bridge (subnet-gateway subnet) (subnet-prefix subnet)
+                 open-ports)
       #f)
     (lambda args
       (format #f "no NAT: ~a" (exception-text 'system-error (cdr args))))))
 
 (define (stop-nat table)
-  "Delete the nftables table `ip TABLE' with everything in it."
+  "Delete the nftables tables `ip TABLE' and `netdev TABLE' with everything
+in them."
   (nat-teardown table))
 
 (define (publish-container-ports table id address ports)

@@ -14,6 +14,7 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:export (parse-subnet
+            parse-host-port
             subnet-gateway
             subnet-prefix
             subnet-contains?
@@ -27,6 +28,7 @@
             netns-file
             bring-bridge-up
             connect-network
+            guard-network
             disconnect-network))
 
 ;;; Commentary:
@@ -163,6 +165,26 @@ configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
 ;;; Interfaces and namespaces.
 ;;;
 
+(define (parse-host-port text)
+  "Parse TEXT, a host port that containers may reach, PORT or PORT/tcp or
+PORT/udp, into the list (PROTOCOL PORT); raise a clear error if it is
+malformed."
+  (define (bad)
+    (fail "invalid open host port ~s: give PORT, PORT/tcp or PORT/udp, e.g. \
+\"53/udp\"" text))
+  (match (and (string? text) (string-split text #\/))
+    ((port . protocol)
+     (let ((n (string->number port))
+           (protocol (match protocol
+                       (() 'tcp)
+                       (("tcp") 'tcp)
+                       (("udp") 'udp)
+                       (_ (bad)))))
+       (unless (and (exact-integer? n) (<= 1 n 65535))
+         (bad))
+       (list protocol n)))
+    (_ (bad))))
+
 (define (address-hex address)
   "Return ADDRESS as 8 hexadecimal digits."
   (string-pad (number->string (address->integer address) 16) 8 #\0))
@@ -204,11 +226,13 @@ namespace of container ID is mounted, for `ip netns exec swineherd-ID'."
 is there, owned by OWNER."
   (equal? owner (link-owner (host-interface address))))
 
-(define* (connect-network pid #:key bridge subnet address owner netns)
-  "Connect the container whose init is PID to BRIDGE with ADDRESS from
-SUBNET, its veth marked as OWNER's, and mount its network namespace on
-NETNS.  If the veth is there already, do nothing.  A link of the same name
-that OWNER does not own makes it fail with EEXIST."
+(define* (connect-network pid #:key bridge subnet address owner netns
+                          table id isolated?)
+  "Connect the container ID whose init is PID to BRIDGE with ADDRESS from
+SUBNET, its veth marked as OWNER's and filtered in the netdev table TABLE
+(ISOLATED? or not), and mount its network namespace on NETNS.  If the veth
+is there already, do nothing.  A link of the same name that OWNER does not
+own makes it fail with EEXIST."
   (unless (connected? address owner)
     (connect-container pid
                        #:bridge bridge
@@ -216,19 +240,44 @@ that OWNER does not own makes it fail with EEXIST."
                        #:owner owner
                        #:address address
                        #:prefix (subnet-prefix subnet)
-                       #:gateway (subnet-gateway subnet)))
+                       #:gateway (subnet-gateway subnet)
+                       #:table table
+                       #:id id
+                       #:isolated? isolated?))
   (unless (file-exists? netns)
     (catch 'system-error
       (lambda () (attach-netns pid netns))
       (lambda args
-        (disconnect-network #:address address #:owner owner #:netns netns)
+        (disconnect-network #:address address #:owner owner #:netns netns
+                            #:table table #:id id)
         (apply throw args)))))
 
-(define* (disconnect-network #:key address owner netns)
-  "Disconnect the container with ADDRESS: delete its veth if OWNER owns it
-(which takes the container side along) and unmount its network namespace
-from NETNS.  What is already gone is fine."
+(define* (guard-network #:key subnet address owner table id isolated?)
+  "Give the veth of container ID, with ADDRESS from SUBNET, its filters
+(ISOLATED? or not) in the netdev table TABLE again, if it is connected
+(its veth there and marked as OWNER's)."
+  (when (connected? address owner)
+    (guard-container table id
+                     #:host (host-interface address)
+                     #:address address
+                     #:gateway (subnet-gateway subnet)
+                     #:prefix (subnet-prefix subnet)
+                     #:isolated? isolated?)))
+
+(define* (disconnect-network #:key address owner netns table id)
+  "Disconnect the container ID with ADDRESS: delete its veth if OWNER owns
+it (which takes the container side along), then its filters from the
+netdev table TABLE, and unmount its network namespace from NETNS.  What is
+already gone is fine."
   (detach-netns netns)
-  (delete-owned-link (host-interface address) owner))
+  (delete-owned-link (host-interface address) owner)
+  ;; With the veth gone, its chains filter nothing: a failure to remove
+  ;; them must not stop the disconnection (the next start of swineherd
+  ;; replaces the table).
+  (catch 'system-error
+    (lambda () (unguard-container table id))
+    (lambda args
+      (format #t "swineherd: removing the filters of ~a failed: ~a~%" id
+              (exception-text (car args) (cdr args))))))
 
 ;;; network.scm ends here

@@ -8,7 +8,8 @@
 
 (define-module (swineherd registry)
   #:use-module (shepherd service)
-  #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
+  #:use-module ((fibers conditions)
+                #:select (make-condition signal-condition! wait))
   #:export (call-with-services-in-use
             unregister-container-service))
 
@@ -27,19 +28,29 @@
 ;;; fibers on one thread without preemption: walks over services (readers)
 ;;; may overlap one another, and an unregistration (the writer) waits until
 ;;; none is under way and keeps new ones out until the registry has
-;;; forgotten the service.  Walks that Shepherd makes on its own, such as
-;;; `herd status', are beyond Swineherd's reach.
+;;; forgotten the service.  A fiber that must wait suspends on a Fibers
+;;; condition that every change of the state signals.  Walks that Shepherd
+;;; makes on its own, such as `herd status', are beyond Swineherd's reach.
+;;; The report for Shepherd is doc/upstream/shepherd-unregister-race.md.
 ;;;
 ;;; Code:
 
 (define %readers 0)                               ;walks under way
 (define %writing? #f)                             ;an unregistration is
+(define %changed (make-condition))                ;signalled, then replaced
+
+(define (state-changed!)
+  "Wake the fibers waiting for %READERS or %WRITING? to change."
+  (let ((changed %changed))
+    (set! %changed (make-condition))
+    (signal-condition! changed)))
 
 (define (wait-until ready?)
-  "Suspend the current fiber until READY? returns true."
+  "Suspend the current fiber until READY? returns true, re-checking it each
+time the state changes."
   (let loop ()
     (unless (ready?)
-      (fiber-sleep 0.005)
+      (wait %changed)
       (loop))))
 
 (define (call-then thunk after)
@@ -58,7 +69,9 @@ run AFTER at each suspension.)"
 service is being unregistered; return its value."
   (wait-until (lambda () (not %writing?)))
   (set! %readers (+ %readers 1))
-  (call-then thunk (lambda () (set! %readers (- %readers 1)))))
+  (call-then thunk (lambda ()
+                    (set! %readers (- %readers 1))
+                    (state-changed!))))
 
 (define (stop-container-service service)
   "Stop SERVICE, if it is running, as a walk over services."
@@ -78,6 +91,8 @@ under way.  Return when the registry has forgotten it."
                (parameterize ((current-output-port (%make-void-port "w")))
                  (unregister-services (list service)))
                (lookup-service (service-canonical-name service)))
-             (lambda () (set! %writing? #f))))
+             (lambda ()
+               (set! %writing? #f)
+               (state-changed!))))
 
 ;;; registry.scm ends here

@@ -17,7 +17,8 @@
 ;;; Commentary:
 ;;;
 ;;; Waiting for descriptors from a fiber without select(2), which Shepherd
-;;; cannot afford once it holds more than 1023 descriptors.
+;;; cannot afford once it holds more than 1023 descriptors.  The report for
+;;; Fibers is doc/upstream/fibers-select-fd-setsize.md.
 ;;;
 ;;; Code:
 

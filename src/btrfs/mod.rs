@@ -30,15 +30,13 @@ pub use subvolume::{create_subvolume, delete_subvolume, snapshot, subvolume_info
 /// is a qgroup of its own, outside its parent's limit: containers are
 /// denied these (see [`crate::seccomp`]).
 pub const SUBVOLUME_CREATING_IOCTLS: [u64; 4] = [
-    sys::BTRFS_IOC_SNAP_CREATE,
-    sys::BTRFS_IOC_SUBVOL_CREATE,
-    sys::BTRFS_IOC_SNAP_CREATE_V2,
-    sys::BTRFS_IOC_SUBVOL_CREATE_V2,
+    sys::BTRFS_IOC_SNAP_CREATE.code,
+    sys::BTRFS_IOC_SUBVOL_CREATE.code,
+    sys::BTRFS_IOC_SNAP_CREATE_V2.code,
+    sys::BTRFS_IOC_SUBVOL_CREATE_V2.code,
 ];
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
+use crate::sys::errno;
 
 fn c_path(op: &'static str, path: &Path) -> Result<CString> {
     CString::new(path.as_os_str().as_bytes())
@@ -49,16 +47,20 @@ fn c_path(op: &'static str, path: &Path) -> Result<CString> {
 fn open_dir(op: &'static str, path: &Path) -> Result<OwnedFd> {
     let c = c_path(op, path)?;
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: C is a NUL-terminated string that outlives the call.
     let fd = unsafe { libc::open(c.as_ptr(), flags) };
     if fd < 0 {
         return Err(Error::new(op, errno()).path(path));
     }
+    // SAFETY: FD was just opened and is owned by nothing else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Issue the ioctl REQUEST on FD with ARG, for OP on PATH.
-fn ioctl<T>(fd: &OwnedFd, request: u64, arg: *mut T, op: &'static str, path: &Path) -> Result<i32> {
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg) };
+fn ioctl<T>(fd: &OwnedFd, request: sys::Request<T>, arg: &mut T, op: &'static str, path: &Path) -> Result<i32> {
+    // SAFETY: ARG is the struct REQUEST takes (its type says so), valid and
+    // exclusively ours for the call.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request.code as _, arg as *mut T) };
     if rc < 0 {
         return Err(Error::new(op, errno()).path(path));
     }
@@ -82,10 +84,6 @@ fn parent_and_name(op: &'static str, path: &Path, limit: usize) -> Result<(Owned
 
 /// Whether PATH is on a btrfs file system.
 pub fn is_btrfs(path: &Path) -> Result<bool> {
-    let c = c_path("statfs", path)?;
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } < 0 {
-        return Err(Error::new("statfs", errno()).path(path));
-    }
-    Ok(st.f_type as i64 == sys::BTRFS_SUPER_MAGIC)
+    let st = nix::sys::statfs::statfs(path).map_err(|e| Error::new("statfs", e as i32).path(path))?;
+    Ok(st.filesystem_type() == nix::sys::statfs::BTRFS_SUPER_MAGIC)
 }

@@ -41,10 +41,14 @@ pub fn items(
         key.nr_items = 4096;
         ioctl(fd, BTRFS_IOC_TREE_SEARCH, &mut args, "search btrfs tree", path)?;
         let count = args.key.nr_items as usize;
+        // SAFETY: ARGS.buf is an initialised array of c_char; viewed as bytes.
         let buf: &[u8] = unsafe { std::slice::from_raw_parts(args.buf.as_ptr().cast(), args.buf.len()) };
         let mut pos = 0;
         let header_size = std::mem::size_of::<btrfs_ioctl_search_header>();
         for _ in 0..count {
+            // SAFETY: the kernel wrote a header at POS, within BUF (the
+            // slicing panics otherwise, before the read); read_unaligned
+            // copes with its alignment, and it is plain data.
             let header: btrfs_ioctl_search_header =
                 unsafe { std::ptr::read_unaligned(buf[pos..].as_ptr().cast()) };
             pos += header_size;

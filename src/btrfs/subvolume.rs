@@ -45,10 +45,12 @@ pub fn snapshot(source: &Path, dest: &Path, readonly: bool) -> Result<()> {
     let source_fd = open_dir(OP, source)?;
     check_subvolume_root(&source_fd, source)?;
     let mut args = btrfs_ioctl_vol_args_v2::default();
+    // SAFETY: the union's members are all plain bytes; its length is read.
     let name_len = unsafe { args.__bindgen_anon_2.name.len() };
     let (parent, name) = parent_and_name(OP, dest, name_len)?;
     args.fd = source_fd.as_raw_fd() as i64;
     args.flags = if readonly { BTRFS_SUBVOL_RDONLY as u64 } else { 0 };
+    // SAFETY: as above; the name member is the one the request reads.
     fill_name(unsafe { &mut args.__bindgen_anon_2.name }, &name);
     ioctl(&parent, BTRFS_IOC_SNAP_CREATE_V2, &mut args, OP, dest).map_err(|err| match err.errno {
         libc::EXDEV => err.detail(format!("{} is on another file system", source.display())),
@@ -58,6 +60,7 @@ pub fn snapshot(source: &Path, dest: &Path, readonly: bool) -> Result<()> {
 }
 
 fn info_of(fd: &OwnedFd, path: &Path) -> Result<SubvolumeInfo> {
+    // SAFETY: plain data, for which all zeroes is a valid value.
     let mut args: btrfs_ioctl_get_subvol_info_args = unsafe { std::mem::zeroed() };
     ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &mut args, "inspect subvolume", path)?;
     Ok(SubvolumeInfo {
@@ -79,10 +82,7 @@ pub fn subvolume_info(path: &Path) -> Result<SubvolumeInfo> {
 
 /// Fail unless FD is the top directory of a subvolume (inode 256 on btrfs).
 fn check_subvolume_root(fd: &OwnedFd, path: &Path) -> Result<()> {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
-        return Err(Error::new("stat", super::errno()).path(path));
-    }
+    let st = nix::sys::stat::fstat(fd).map_err(|e| Error::new("stat", e as i32).path(path))?;
     if !super::is_btrfs(path)? || st.st_ino != BTRFS_FIRST_FREE_OBJECTID as u64 {
         return Err(Error::new("inspect subvolume", libc::EINVAL)
             .path(path)

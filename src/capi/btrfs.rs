@@ -6,9 +6,37 @@ use std::path::Path;
 use super::{borrow_str, boundary, write_out};
 use crate::btrfs;
 
+/// A subvolume, from `swh_subvolume_info`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhSubvolumeInfo {
+    pub id: u64,
+    pub parent_id: u64,
+    /// 1 if it is read-only, else 0.
+    pub read_only: u32,
+    /// 1 if it was made as a snapshot, else 0.
+    pub snapshot: u32,
+}
+
+/// The disk usage of a subvolume, from `swh_qgroup_usage`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhQgroupUsage {
+    /// Bytes it references.
+    pub referenced: u64,
+    /// Bytes only it references.
+    pub exclusive: u64,
+    /// Its limit of referenced bytes; `UINT64_MAX`: none.
+    pub limit: u64,
+}
+
 /// Borrow the path argument ARG.
+///
+/// # Safety
+/// As for [`borrow_str`].
 unsafe fn path<'a>(arg: *const c_char) -> crate::Result<&'a Path> {
-    borrow_str(arg, "path").map(Path::new)
+    // SAFETY: ARG is as `borrow_str` requires, by this function's contract.
+    unsafe { borrow_str(arg, "path") }.map(Path::new)
 }
 
 /// Return 1 if PATH is on btrfs, 0 if not.
@@ -17,7 +45,8 @@ unsafe fn path<'a>(arg: *const c_char) -> crate::Result<&'a Path> {
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_is_btrfs(path_: *const c_char) -> c_int {
-    boundary("is btrfs", || Ok(btrfs::is_btrfs(path(path_)?)? as c_int))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("is btrfs", || unsafe { Ok(btrfs::is_btrfs(path(path_)?)? as c_int) })
 }
 
 /// Create an empty subvolume at PATH.
@@ -26,7 +55,8 @@ pub unsafe extern "C" fn swh_is_btrfs(path_: *const c_char) -> c_int {
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_create(path_: *const c_char) -> c_int {
-    boundary("create subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("create subvolume", || unsafe {
         btrfs::create_subvolume(path(path_)?)?;
         Ok(0)
     })
@@ -39,7 +69,8 @@ pub unsafe extern "C" fn swh_subvolume_create(path_: *const c_char) -> c_int {
 /// SOURCE and DEST must be NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_snapshot(source: *const c_char, dest: *const c_char, readonly: c_int) -> c_int {
-    boundary("snapshot subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("snapshot subvolume", || unsafe {
         btrfs::snapshot(path(source)?, path(dest)?, readonly != 0)?;
         Ok(0)
     })
@@ -51,24 +82,31 @@ pub unsafe extern "C" fn swh_subvolume_snapshot(source: *const c_char, dest: *co
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_subvolume_delete(path_: *const c_char) -> c_int {
-    boundary("delete subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete subvolume", || unsafe {
         btrfs::delete_subvolume(path(path_)?)?;
         Ok(0)
     })
 }
 
-/// Store in OUT[0..3] the subvolume at PATH's id, its parent's id, and
-/// flags: 1 read-only, 2 made as a snapshot.  `-EINVAL` if PATH is not a
+/// Store in OUT what the subvolume at PATH is.  `-EINVAL` if PATH is not a
 /// subvolume.
 ///
 /// # Safety
-/// PATH must be a NUL-terminated string, OUT valid for 3 `u64`.
+/// PATH must be a NUL-terminated string, OUT valid for writing one
+/// `SwhSubvolumeInfo`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut [u64; 3]) -> c_int {
-    boundary("inspect subvolume", || {
+pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut SwhSubvolumeInfo) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("inspect subvolume", || unsafe {
         let info = btrfs::subvolume_info(path(path_)?)?;
-        let flags = info.readonly as u64 | (info.snapshot as u64) << 1;
-        write_out(out, [info.id, info.parent_id, flags])
+        let info = SwhSubvolumeInfo {
+            id: info.id,
+            parent_id: info.parent_id,
+            read_only: info.readonly.into(),
+            snapshot: info.snapshot.into(),
+        };
+        write_out(out, info)
     })
 }
 
@@ -79,21 +117,28 @@ pub unsafe extern "C" fn swh_subvolume_info(path_: *const c_char, out: *mut [u64
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_qgroup_limit(path_: *const c_char, limit: u64) -> c_int {
-    boundary("limit subvolume", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("limit subvolume", || unsafe {
         btrfs::set_limit(path(path_)?, (limit != u64::MAX).then_some(limit))?;
         Ok(0)
     })
 }
 
-/// Store in OUT[0..3] the referenced bytes, exclusive bytes and limit
-/// (`u64::MAX`: none) of the subvolume at PATH.
+/// Store in OUT the disk usage of the subvolume at PATH, from its qgroup.
 ///
 /// # Safety
-/// PATH must be a NUL-terminated string, OUT valid for 3 `u64`.
+/// PATH must be a NUL-terminated string, OUT valid for writing one
+/// `SwhQgroupUsage`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_qgroup_usage(path_: *const c_char, out: *mut [u64; 3]) -> c_int {
-    boundary("read qgroup", || {
+pub unsafe extern "C" fn swh_qgroup_usage(path_: *const c_char, out: *mut SwhQgroupUsage) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("read qgroup", || unsafe {
         let usage = btrfs::usage(path(path_)?)?;
-        write_out(out, [usage.referenced, usage.exclusive, usage.limit.unwrap_or(u64::MAX)])
+        let usage = SwhQgroupUsage {
+            referenced: usage.referenced,
+            exclusive: usage.exclusive,
+            limit: usage.limit.unwrap_or(u64::MAX),
+        };
+        write_out(out, usage)
     })
 }

@@ -10,8 +10,48 @@ fn opt(value: u64) -> Option<u64> {
     (value != u64::MAX).then_some(value)
 }
 
+/// The limits of a cgroup, for `swh_cgroup_create`; `UINT64_MAX` for none.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhCgroupLimits {
+    /// Memory, in bytes.
+    pub memory: u64,
+    /// Swap, in bytes (v1: memory + swap is limited to memory + this).
+    pub swap: u64,
+    /// CPU time per period, in µs; only with `cpu_period_us`.
+    pub cpu_quota_us: u64,
+    /// The period of `cpu_quota_us`, in µs.
+    pub cpu_period_us: u64,
+    /// CPU weight, 1 to 10000 (v1: shares scaled from it).
+    pub cpu_weight: u64,
+    /// Processes and threads.
+    pub pids: u64,
+}
+
+/// The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhCgroupStats {
+    pub cpu_total_ns: u64,
+    pub cpu_user_ns: u64,
+    pub cpu_system_ns: u64,
+    pub memory_current: u64,
+    pub memory_peak: u64,
+    /// `UINT64_MAX`: none.
+    pub memory_limit: u64,
+    pub pids_current: u64,
+    /// `UINT64_MAX`: none.
+    pub pids_limit: u64,
+    pub oom_kills: u64,
+}
+
+/// The manager of the cgroup RELATIVE.
+///
+/// # Safety
+/// As for [`borrow_str`].
 unsafe fn manager(relative: *const c_char) -> crate::Result<Manager> {
-    Manager::new(&cgroup::detect_here()?, borrow_str(relative, "cgroup")?)
+    // SAFETY: RELATIVE is as `borrow_str` requires, by this function's contract.
+    Manager::new(&cgroup::detect_here()?, unsafe { borrow_str(relative, "cgroup") }?)
 }
 
 /// Return the cgroup layout: 0 unified (v2), 1 hybrid, 2 legacy (v1).
@@ -27,25 +67,24 @@ pub extern "C" fn swh_cgroup_layout() -> c_int {
 }
 
 /// Create the cgroup RELATIVE (e.g. "swineherd/web") in every hierarchy
-/// and apply LIMITS: memory bytes, swap bytes, CPU quota µs, CPU period
-/// µs, CPU weight, pids; `u64::MAX` for none (quota and period go
-/// together).
+/// and apply LIMITS (quota and period go together).
 ///
 /// # Safety
-/// RELATIVE must be a NUL-terminated string, LIMITS valid for 6 `u64`.
+/// RELATIVE must be a NUL-terminated string, LIMITS NULL or valid for
+/// reading one `SwhCgroupLimits`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *const [u64; 6]) -> c_int {
-    boundary("create cgroup", || {
-        if limits.is_null() {
+pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *const SwhCgroupLimits) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("create cgroup", || unsafe {
+        let Some(l) = limits.as_ref() else {
             return Err(crate::Error::new("create cgroup", libc::EINVAL).detail("NULL limits"));
-        }
-        let l = *limits;
+        };
         let limits = Limits {
-            memory: opt(l[0]),
-            swap: opt(l[1]),
-            cpu_quota: opt(l[2]).zip(opt(l[3])),
-            cpu_weight: opt(l[4]),
-            pids: opt(l[5]),
+            memory: opt(l.memory),
+            swap: opt(l.swap),
+            cpu_quota: opt(l.cpu_quota_us).zip(opt(l.cpu_period_us)),
+            cpu_weight: opt(l.cpu_weight),
+            pids: opt(l.pids),
         };
         manager(relative)?.create(&limits)?;
         Ok(0)
@@ -59,31 +98,31 @@ pub unsafe extern "C" fn swh_cgroup_create(relative: *const c_char, limits: *con
 /// RELATIVE must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
-    boundary("remove cgroup", || Ok(manager(relative)?.remove()? as c_int))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("remove cgroup", || unsafe { Ok(manager(relative)?.remove()? as c_int) })
 }
 
-/// Store the accounting of the cgroup RELATIVE in OUT: CPU total, user and
-/// system ns; memory current, peak, limit; pids current, limit; OOM kills.
+/// Store the accounting of the cgroup RELATIVE in OUT.
 ///
 /// # Safety
-/// RELATIVE must be a NUL-terminated string, OUT valid for 9 `u64`.
+/// RELATIVE must be a NUL-terminated string, OUT valid for writing one
+/// `SwhCgroupStats`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut [u64; 9]) -> c_int {
-    boundary("cgroup statistics", || {
+pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut SwhCgroupStats) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("cgroup statistics", || unsafe {
         let s = manager(relative)?.stats()?;
-        write_out(
-            out,
-            [
-                s.cpu_total_ns,
-                s.cpu_user_ns,
-                s.cpu_system_ns,
-                s.memory_current,
-                s.memory_peak,
-                s.memory_limit,
-                s.pids_current,
-                s.pids_limit,
-                s.oom_kills,
-            ],
-        )
+        let stats = SwhCgroupStats {
+            cpu_total_ns: s.cpu_total_ns,
+            cpu_user_ns: s.cpu_user_ns,
+            cpu_system_ns: s.cpu_system_ns,
+            memory_current: s.memory_current,
+            memory_peak: s.memory_peak,
+            memory_limit: s.memory_limit,
+            pids_current: s.pids_current,
+            pids_limit: s.pids_limit,
+            oom_kills: s.oom_kills,
+        };
+        write_out(out, stats)
     })
 }

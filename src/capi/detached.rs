@@ -7,12 +7,28 @@ use super::{borrowed, boundary, write_out};
 use crate::detached::{self, Pending};
 use crate::error::{Error, Result};
 
+/// A request handed to a child process by a `swh_*_start` function: two
+/// descriptors, close-on-exec, which the caller owns and passes to
+/// `swh_detached_finish`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhPending {
+    /// A pidfd of the child, readable once it is done.
+    pub pidfd: c_int,
+    /// The descriptor the child leaves its result in.
+    pub result: c_int,
+}
+
 /// Hand PENDING over to the caller through OUT (checked beforehand with
-/// `require_out`): its pidfd and result descriptor, which the caller now
-/// owns and passes to `swh_detached_finish`.  Return 1, what the
-/// `swh_*_start` functions return when they have started something.
-pub(crate) unsafe fn hand_over(out: *mut [c_int; 2], pending: Pending) -> Result<c_int> {
-    write_out(out, [pending.pidfd.into_raw_fd(), pending.result.into_raw_fd()])?;
+/// `require_out`).  Return 1, what the `swh_*_start` functions return when
+/// they have started something.
+///
+/// # Safety
+/// OUT must be NULL or valid for writing one `SwhPending`.
+pub(crate) unsafe fn hand_over(out: *mut SwhPending, pending: Pending) -> Result<c_int> {
+    let fds = SwhPending { pidfd: pending.pidfd.into_raw_fd(), result: pending.result.into_raw_fd() };
+    // SAFETY: OUT is NULL (refused) or writable, as the contract says.
+    unsafe { write_out(out, fds) }?;
     Ok(1)
 }
 
@@ -22,9 +38,13 @@ pub(crate) unsafe fn hand_over(out: *mut [c_int; 2], pending: Pending) -> Result
 /// (wait for PIDFD to become readable), or the kernel's `-errno`.  The
 /// descriptors stay open: close them once this has returned anything but
 /// `-EAGAIN`.
+///
+/// # Safety
+/// PIDFD and RESULT must be the open descriptors of one `SwhPending`.
 #[no_mangle]
-pub extern "C" fn swh_detached_finish(pidfd: c_int, result: c_int) -> c_int {
-    boundary("netlink request", || {
+pub unsafe extern "C" fn swh_detached_finish(pidfd: c_int, result: c_int) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("netlink request", || unsafe {
         let pidfd = borrowed(pidfd, "netlink request")?;
         let result = borrowed(result, "netlink request")?;
         match detached::finish(&pidfd, &result)? {

@@ -11,6 +11,9 @@ use crate::inroot;
 
 /// Borrow the argz buffer BUF of LEN bytes: NUL-terminated strings one
 /// after the other.
+///
+/// # Safety
+/// BUF must be NULL or valid for reads of LEN bytes during 'a.
 unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result<&'a [u8]> {
     if buf.is_null() {
         if len == 0 {
@@ -18,7 +21,37 @@ unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result
         }
         return Err(Error::new(what, libc::EINVAL).detail("NULL buffer"));
     }
-    Ok(std::slice::from_raw_parts(buf.cast::<u8>(), len))
+    // SAFETY: BUF is not NULL, so valid for LEN bytes by the contract.
+    Ok(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) })
+}
+
+/// The descriptors of a command started by `swh_exec_spawn`, all
+/// close-on-exec, which the caller owns.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhExecFds {
+    /// A pidfd of the relay, readable once the command has ended; then
+    /// call `swh_exec_reap`, or the relay stays a zombie.
+    pub pidfd: c_int,
+    /// The non-blocking read end of the command's standard output.
+    pub stdout_fd: c_int,
+    /// The non-blocking read end of the command's standard error.
+    pub stderr_fd: c_int,
+    /// The non-blocking read end of the relay's report pipe.
+    pub report_fd: c_int,
+}
+
+/// How a command ended, from `swh_exec_reap`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhExecOutcome {
+    /// Its wait status, as `waitpid` makes it.
+    pub status: c_int,
+    /// The errno of its failed `execve`; 0 if a program ran (the status is
+    /// then an exit with 127).
+    pub exec_errno: c_int,
+    /// 1 if it was killed at its deadline, else 0.
+    pub timed_out: c_int,
 }
 
 /// Start a command and return its host PID.  ARGV (ARGV_LEN bytes) and
@@ -35,16 +68,12 @@ unsafe fn argz<'a>(buf: *const c_char, len: usize, what: &'static str) -> Result
 /// limits and accounting cover it and removing the cgroup ends it.
 ///
 /// The command is the child of a relay process that Shepherd's reaper
-/// never sees (exit signal 0, no exec).  On success OUT receives four
-/// descriptors, all close-on-exec, which the caller must close: a pidfd of
-/// the relay (readable once the command has ended; then call
-/// `swh_exec_reap`, or the relay stays a zombie), the non-blocking read
-/// ends of the command's standard output and standard error, and the
-/// non-blocking read end of the relay's report pipe.
+/// never sees (exit signal 0, no exec).  On success OUT receives its
+/// descriptors, which the caller must close.
 ///
 /// # Safety
 /// ARGV and ENVP must be valid for reads of their lengths, CGROUP NULL or
-/// a NUL-terminated string; OUT must be valid for writes of four `int`s.
+/// a NUL-terminated string; OUT must be valid for writing one `SwhExecFds`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_exec_spawn(
     init_pid: c_int,
@@ -54,9 +83,10 @@ pub unsafe extern "C" fn swh_exec_spawn(
     envp_len: usize,
     timeout_ms: u64,
     cgroup: *const c_char,
-    out: *mut [c_int; 4],
+    out: *mut SwhExecFds,
 ) -> c_int {
-    boundary("exec spawn", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec spawn", || unsafe {
         if out.is_null() {
             return Err(Error::new("exec spawn", libc::EINVAL).detail("NULL out-parameter"));
         }
@@ -66,28 +96,35 @@ pub unsafe extern "C" fn swh_exec_spawn(
         let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
         let cgroup = if cgroup.is_null() { None } else { Some(borrow_str(cgroup, "cgroup")?) };
         let s = exec::spawn_in(target, cgroup, &argv, &envp, timeout)?;
-        let fds = [s.pidfd, s.stdout, s.stderr, s.report].map(IntoRawFd::into_raw_fd);
+        let fds = SwhExecFds {
+            pidfd: s.pidfd.into_raw_fd(),
+            stdout_fd: s.stdout.into_raw_fd(),
+            stderr_fd: s.stderr.into_raw_fd(),
+            report_fd: s.report.into_raw_fd(),
+        };
         write_out(out, fds)?;
         Ok(s.pid)
     })
 }
 
 /// Reap the relay behind PIDFD without blocking, and tell how its command
-/// ended, read from REPORT_FD: OUT receives the command's wait status (as
-/// `waitpid` makes it), the errno of its failed `execve` (0 if a program
-/// ran; the status is then an exit with 127) and 1 if it was killed at its
-/// deadline, else 0.  Return 0, or `-EAGAIN` if it is still running.  The
-/// descriptors stay open.
+/// ended, read from REPORT_FD, in OUT.  Return 0, or `-EAGAIN` if it is
+/// still running.  The descriptors stay open.
 ///
 /// # Safety
-/// OUT must be valid for writes of three `int`s.
+/// PIDFD and REPORT_FD must be the open descriptors of one `SwhExecFds`;
+/// OUT must be valid for writing one `SwhExecOutcome`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut [c_int; 3]) -> c_int {
-    boundary("exec reap", || {
+pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut SwhExecOutcome) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec reap", || unsafe {
         let pidfd = borrowed(pidfd, "exec reap")?;
         let report = borrowed(report_fd, "exec reap")?;
         match exec::reap(&pidfd, &report)? {
-            Some(o) => write_out(out, [o.status, o.exec_errno, o.timed_out as c_int]),
+            Some(o) => {
+                let outcome = SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
+                write_out(out, outcome)
+            }
             None => Err(Error::new("reap command", libc::EAGAIN).detail("still running")),
         }
     })
@@ -96,9 +133,13 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
 /// Give up on the command behind PIDFD: SIGKILL its relay, which takes the
 /// command with it.  A command that has ended is fine.  Reap it afterwards
 /// as usual.
+///
+/// # Safety
+/// PIDFD must be the open pidfd of one `SwhExecFds`.
 #[no_mangle]
-pub extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
-    boundary("exec kill", || {
+pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("exec kill", || unsafe {
         exec::kill(&borrowed(pidfd, "exec kill")?)?;
         Ok(0)
     })
@@ -114,7 +155,8 @@ pub extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
 /// PATH must be a NUL-terminated string; FD valid for a write of one `int`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
-    boundary("open in container", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("open in container", || unsafe {
         if fd.is_null() {
             return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
         }

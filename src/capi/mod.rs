@@ -11,10 +11,20 @@
 //! ```
 //!
 //! [`boundary`] runs the body under `catch_unwind`, records the message of
-//! an error or a panic for [`swh_last_error`], and returns the body's
-//! non-negative value or `-errno`.  Out-parameters are written by the body
-//! only after everything that can fail has succeeded.  Nothing allocated by
-//! Rust crosses the boundary: messages are copied into the caller's buffer.
+//! an error or a panic for [`swh_last_error`] (and clears it on success),
+//! and returns the body's non-negative value, `-errno` (an errno between 1
+//! and 4095; anything else becomes `EIO`), or [`SWH_PANIC`] for a panic.
+//! Out-parameters are written by the body only after everything that can
+//! fail has succeeded; what a function hands back through them is a
+//! `#[repr(C)]` struct named in `include/swineherd.h`, never a positional
+//! array.  Nothing allocated by Rust crosses the boundary: messages are
+//! copied into the caller's buffer.
+//!
+//! `include/swineherd.h` is generated from this crate by
+//! `tools/gen-header/run` and committed; `tests/rust-checks` fails when it
+//! differs from the code.  [`SWH_ABI_VERSION`] changes with every
+//! incompatible change of it, and `(swineherd ffi)` refuses a library whose
+//! [`swh_abi_version`] is not the one it was written for.
 
 mod btrfs;
 mod cgroup;
@@ -40,15 +50,56 @@ thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// The version of the C ABI described by `include/swineherd.h`: raised with
+/// every incompatible change (a function's arguments, a struct's fields).
+pub const SWH_ABI_VERSION: u32 = 1;
+
+/// What an exported function returns when it panicked: below every
+/// `-errno` (errnos are below 4096), so that a bug is never taken for a
+/// kernel's answer.  The message, from `swh_last_error`, says where.
+pub const SWH_PANIC: c_int = -4096;
+
 fn set_last_error(message: String) {
     LAST_ERROR.with(|last| *last.borrow_mut() = message);
 }
 
+/// ERRNO as an exported function returns it: negated, and `EIO` for what is
+/// not an errno (zero would read as success, a negative one as a value).
+fn negated_errno(errno: i32) -> c_int {
+    if (1..4096).contains(&errno) {
+        -errno
+    } else {
+        -libc::EIO
+    }
+}
+
+/// The text of a panic's PAYLOAD.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
 /// Run BODY behind the panic boundary.  Return its value (which must be
-/// non-negative) or `-errno`; on failure record the error's message (it
-/// names the operation and path) for `swh_last_error`, or for a panic a
-/// message naming WHO.
+/// non-negative) and clear the last error; or `-errno`, recording the
+/// error's message (it names the operation and path) for
+/// `swh_last_error`; or [`SWH_PANIC`], recording a message naming WHO.
 pub(crate) fn boundary<F>(who: &str, body: F) -> c_int
+where
+    F: FnOnce() -> Result<c_int>,
+{
+    let rc = guarded(who, body);
+    if rc >= 0 {
+        set_last_error(String::new());
+    }
+    rc
+}
+
+/// [`boundary`], but leaving the last error alone on success: for
+/// `swh_last_error` itself.
+fn guarded<F>(who: &str, body: F) -> c_int
 where
     F: FnOnce() -> Result<c_int>,
 {
@@ -59,16 +110,12 @@ where
         }
         Ok(Err(err)) => {
             set_last_error(err.to_string());
-            -err.errno
+            negated_errno(err.errno)
         }
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let what = panic_text(payload.as_ref());
             set_last_error(format!("{who}: internal error (panic: {what}); please report it"));
-            -libc::EFAULT
+            SWH_PANIC
         }
     }
 }
@@ -79,7 +126,8 @@ where
 /// OUT must be NULL or valid for a write of one `T`.
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<c_int> {
     require_out(out, "write result")?;
-    out.write(value);
+    // SAFETY: OUT is not NULL, so valid for a write by the contract.
+    unsafe { out.write(value) };
     Ok(0)
 }
 
@@ -93,10 +141,16 @@ pub(crate) fn require_out<T>(out: *mut T, op: &'static str) -> Result<()> {
 }
 
 /// A descriptor number given by the caller, borrowed for the call.
-pub(crate) fn borrowed(fd: c_int, what: &'static str) -> Result<std::os::fd::BorrowedFd<'static>> {
+///
+/// # Safety
+/// FD must be negative (refused with `EBADF`) or an open descriptor that
+/// stays open until the borrow ends, as the exported functions taking one
+/// require of their callers.
+pub(crate) unsafe fn borrowed<'a>(fd: c_int, what: &'static str) -> Result<std::os::fd::BorrowedFd<'a>> {
     if fd < 0 {
         return Err(Error::new(what, libc::EBADF));
     }
+    // SAFETY: FD is open for the call, as this function's contract says.
     Ok(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
 }
 
@@ -108,9 +162,21 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
     if arg.is_null() {
         return Err(Error::new(what, libc::EINVAL).detail("NULL string"));
     }
-    CStr::from_ptr(arg)
+    // SAFETY: ARG is not NULL, so a NUL-terminated string by the contract.
+    unsafe { CStr::from_ptr(arg) }
         .to_str()
         .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+}
+
+/// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT
+/// in errors.
+///
+/// # Safety
+/// As for [`borrow_str`].
+pub(crate) unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<std::net::Ipv4Addr> {
+    // SAFETY: ARG is as `borrow_str` requires, by this function's contract.
+    let text = unsafe { borrow_str(arg, what) }?;
+    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
 }
 
 /// Copy TEXT, NUL-terminated, into BUF of LEN bytes if it fits, and return
@@ -121,8 +187,12 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
 /// BUF must be NULL or valid for writes of LEN bytes.
 pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize) -> Result<c_int> {
     if text.len() < len && !buf.is_null() {
-        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-        buf.add(text.len()).write(0);
+        // SAFETY: BUF holds LEN bytes, more than TEXT and its NUL, and
+        // cannot overlap TEXT, which Rust owns.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
     }
     Ok(c_int::try_from(text.len()).unwrap_or(c_int::MAX))
 }
@@ -142,13 +212,17 @@ pub unsafe extern "C" fn swh_last_error(buf: *mut c_char, len: usize) -> c_int {
             let bytes = last.as_bytes();
             if !buf.is_null() && len > 0 {
                 let n = bytes.len().min(len - 1);
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), n);
-                buf.add(n).write(0);
+                // SAFETY: BUF holds LEN > N bytes, by the contract, and
+                // cannot overlap the message, which Rust owns.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), n);
+                    buf.add(n).write(0);
+                }
             }
             Ok(c_int::try_from(bytes.len()).unwrap_or(c_int::MAX))
         })
     };
-    boundary("last error", copy)
+    guarded("last error", copy)
 }
 
 /// The library's version, a static NUL-terminated string (never freed).
@@ -157,14 +231,24 @@ pub extern "C" fn swh_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// The version of the C ABI this library implements, `SWH_ABI_VERSION` of
+/// the header it was built with: a caller written for another version must
+/// not call anything else.
+#[no_mangle]
+pub extern "C" fn swh_abi_version() -> u32 {
+    SWH_ABI_VERSION
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn last_error() -> String {
         let mut buf = [0 as c_char; 256];
+        // SAFETY: BUF holds its length in bytes.
         let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
         assert!(n >= 0);
+        // SAFETY: swh_last_error NUL-terminated what it wrote in BUF.
         unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
     }
 
@@ -178,16 +262,35 @@ mod tests {
     #[test]
     fn panic_is_caught_and_reported() {
         let rc = boundary("probe", || panic!("boom"));
-        assert_eq!(rc, -libc::EFAULT);
+        assert_eq!(rc, SWH_PANIC);
         assert!(last_error().contains("panic: boom"), "{}", last_error());
+    }
+
+    #[test]
+    fn errno_that_is_not_one_becomes_eio() {
+        for errno in [0, -2, 4096, SWH_PANIC.abs()] {
+            let rc = boundary("probe", || Err(Error::new("odd", errno)));
+            assert_eq!(rc, -libc::EIO, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn success_clears_the_last_error_but_reading_it_does_not() {
+        boundary("probe", || Err(Error::new("open", libc::ENOENT)));
+        assert_eq!(last_error(), "open: No such file or directory");
+        assert_eq!(last_error(), "open: No such file or directory", "read twice");
+        assert_eq!(boundary("probe", || Ok(3)), 3);
+        assert_eq!(last_error(), "");
     }
 
     #[test]
     fn last_error_reports_full_length_and_truncates() {
         set_last_error("0123456789".into());
         let mut buf = [0 as c_char; 4];
+        // SAFETY: BUF holds its length in bytes.
         let n = unsafe { swh_last_error(buf.as_mut_ptr(), buf.len()) };
         assert_eq!(n, 10);
+        // SAFETY: swh_last_error NUL-terminated what it wrote in BUF.
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "012");
     }
 
@@ -196,6 +299,7 @@ mod tests {
         let mut out: c_int = 42;
         let rc = boundary("probe", || {
             Err::<(), _>(Error::new("x", libc::EIO))?;
+            // SAFETY: OUT is a live c_int.
             unsafe { write_out(&mut out, 7) }
         });
         assert_eq!(rc, -libc::EIO);

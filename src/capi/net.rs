@@ -1,18 +1,11 @@
 //! Exports for [`crate::net`].
 
 use std::ffi::{c_char, c_int};
-use std::net::Ipv4Addr;
 use std::path::Path;
 
-use super::detached::hand_over;
-use super::{borrow_str, boundary, copy_text, require_out, write_out};
-use crate::error::{Error, Result};
+use super::detached::{hand_over, SwhPending};
+use super::{borrow_str, boundary, copy_text, ipv4, require_out, write_out};
 use crate::net::{link, netns};
-
-unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
-    let text = borrow_str(arg, what)?;
-    text.parse().map_err(|_| Error::new(what, libc::EINVAL).detail(format!("{text:?} is not an IPv4 address")))
-}
 
 /// Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
 ///
@@ -20,7 +13,8 @@ unsafe fn ipv4(arg: *const c_char, what: &'static str) -> Result<Ipv4Addr> {
 /// NAME and ADDRESS must be NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn swh_bridge_up(name: *const c_char, address: *const c_char, prefix: u8) -> c_int {
-    boundary("bridge up", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("bridge up", || unsafe {
         link::ensure_bridge(borrow_str(name, "bridge name")?, ipv4(address, "bridge address")?, prefix)?;
         Ok(0)
     })
@@ -32,7 +26,8 @@ pub unsafe extern "C" fn swh_bridge_up(name: *const c_char, address: *const c_ch
 /// NAME must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
-    boundary("delete link", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete link", || unsafe {
         link::delete_link(borrow_str(name, "link name")?)?;
         Ok(0)
     })
@@ -45,14 +40,16 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
 /// no link NAME or somebody else owns it.
 ///
 /// # Safety
-/// NAME and OWNER must be NUL-terminated strings, OUT valid for two `int`s.
+/// NAME and OWNER must be NUL-terminated strings, OUT valid for writing one
+/// `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_delete_owned_start(
     name: *const c_char,
     owner: *const c_char,
-    out: *mut [c_int; 2],
+    out: *mut SwhPending,
 ) -> c_int {
-    boundary("delete link", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("delete link", || unsafe {
         require_out(out, "delete link")?;
         match link::start_delete_owned(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)? {
             Some(pending) => hand_over(out, pending),
@@ -68,13 +65,16 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
 /// NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_owner(name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
-    boundary("link owner", || copy_text(&link::owner_of(borrow_str(name, "link name")?)?, buf, len))
+    // SAFETY: the arguments are as the contract above says.
+    boundary("link owner", || unsafe { copy_text(&link::owner_of(borrow_str(name, "link name")?)?, buf, len) })
 }
 
 /// Connect the container whose init is PID to BRIDGE through a veth pair
 /// whose host side is HOST and whose other side is `eth0` inside, with
 /// ADDRESS/PREFIX and a default route via GATEWAY.  HOST gets OWNER as its
 /// alias: only links with that alias are deleted as the container's.
+/// Before HOST is set up, it gets the filters of container ID (ISOLATED if
+/// non-zero) in the netdev table TABLE, which must exist.
 ///
 /// # Safety
 /// Every string must be NUL-terminated.
@@ -87,8 +87,12 @@ pub unsafe extern "C" fn swh_connect(
     address: *const c_char,
     prefix: u8,
     gateway: *const c_char,
+    table: *const c_char,
+    id: *const c_char,
+    isolated: c_int,
 ) -> c_int {
-    boundary("connect", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("connect", || unsafe {
         let conn = link::Connection {
             bridge: borrow_str(bridge, "bridge")?,
             host: borrow_str(host, "host interface")?,
@@ -96,22 +100,48 @@ pub unsafe extern "C" fn swh_connect(
             address: ipv4(address, "address")?,
             prefix,
             gateway: ipv4(gateway, "gateway")?,
+            filtering: Some(link::Filtering {
+                table: borrow_str(table, "table")?,
+                id: borrow_str(id, "id")?,
+                isolated: isolated != 0,
+            }),
         };
         link::connect(pid, &conn)?;
         Ok(0)
     })
 }
 
-/// Store in OUT the counters of link NAME: rx bytes, tx bytes, rx packets,
-/// tx packets, rx dropped, tx dropped.
+/// The counters of a network link, from `swh_link_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhLinkStats {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+}
+
+/// Store in OUT the counters of link NAME.
 ///
 /// # Safety
-/// NAME must be a NUL-terminated string, OUT valid for 6 `u64`.
+/// NAME must be a NUL-terminated string, OUT valid for writing one
+/// `SwhLinkStats`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut [u64; 6]) -> c_int {
-    boundary("link statistics", || {
+pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkStats) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("link statistics", || unsafe {
         let s = link::stats(borrow_str(name, "link name")?)?;
-        write_out(out, [s.rx_bytes, s.tx_bytes, s.rx_packets, s.tx_packets, s.rx_dropped, s.tx_dropped])
+        let stats = SwhLinkStats {
+            rx_bytes: s.rx_bytes,
+            tx_bytes: s.tx_bytes,
+            rx_packets: s.rx_packets,
+            tx_packets: s.tx_packets,
+            rx_dropped: s.rx_dropped,
+            tx_dropped: s.tx_dropped,
+        };
+        write_out(out, stats)
     })
 }
 
@@ -124,7 +154,8 @@ pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut [u64; 6])
 /// BUF must be valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
-    boundary("container addresses", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("container addresses", || unsafe {
         let text: String = link::container_addresses(pid)?
             .iter()
             .map(|(ip, prefix)| format!("{ip}/{prefix}\n"))
@@ -141,7 +172,8 @@ pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, l
 /// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
-    boundary("list links", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("list links", || unsafe {
         let text: String = link::links_owned_by(borrow_str(prefix, "prefix")?)?
             .iter()
             .filter(|(_, alias)| !alias.contains([' ', '\n']))
@@ -157,7 +189,8 @@ pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_c
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_netns_attach(pid: c_int, path: *const c_char) -> c_int {
-    boundary("attach network namespace", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("attach network namespace", || unsafe {
         netns::attach(pid, Path::new(borrow_str(path, "path")?))?;
         Ok(0)
     })
@@ -170,7 +203,8 @@ pub unsafe extern "C" fn swh_netns_attach(pid: c_int, path: *const c_char) -> c_
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_netns_detach(path: *const c_char) -> c_int {
-    boundary("detach network namespace", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("detach network namespace", || unsafe {
         netns::detach(Path::new(borrow_str(path, "path")?))?;
         Ok(0)
     })

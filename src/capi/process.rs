@@ -13,7 +13,8 @@ use crate::process;
 /// OUT must be valid for a write of one `int`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_container_init(root: c_int, hint: c_int, out: *mut c_int) -> c_int {
-    boundary("container init", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("container init", || unsafe {
         let pid = process::container_init(root, hint)?;
         write_out(out, pid)
     })

@@ -8,6 +8,8 @@ use std::ffi::c_int;
 use super::boundary;
 use crate::error::Error;
 
+/// Panic, when `SWINEHERD_SELFTEST=1`: return `SWH_PANIC`.  Otherwise fail
+/// with `-EPERM`.
 #[no_mangle]
 pub extern "C" fn swh_selftest_panic() -> c_int {
     boundary("self-test", || {

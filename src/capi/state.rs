@@ -13,7 +13,8 @@ use crate::state;
 /// PATH must be a NUL-terminated string, DATA valid for LEN bytes.
 #[no_mangle]
 pub unsafe extern "C" fn swh_write_atomically(path: *const c_char, data: *const u8, len: usize) -> c_int {
-    boundary("write record", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("write record", || unsafe {
         if data.is_null() && len > 0 {
             return Err(crate::Error::new("write record", libc::EINVAL).detail("NULL data"));
         }

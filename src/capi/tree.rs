@@ -14,7 +14,8 @@ use crate::tree;
 /// PATH must be a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn swh_remove_tree_step(path: *const c_char, budget: usize) -> c_int {
-    boundary("remove tree", || {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("remove tree", || unsafe {
         let path = borrow_str(path, "path")?;
         Ok(tree::remove_tree_step(Path::new(path), budget)? as c_int)
     })

@@ -13,18 +13,8 @@ use rtnetlink::{LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, Link
 
 use super::{netlink_error, netns, Netlink};
 use crate::error::{Error, Result};
-
-/// IFNAMSIZ - 1: the longest interface name the kernel takes.
-pub const MAX_IFNAME: usize = 15;
-
-fn check_ifname(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > MAX_IFNAME || name.contains(['/', ' ', '\0']) {
-        return Err(Error::new("check interface name", libc::EINVAL)
-            .path(name)
-            .detail(format!("interface names have 1 to {MAX_IFNAME} characters, no '/' or space")));
-    }
-    Ok(())
-}
+use crate::nft::guard::{self, Guard};
+use crate::sys::check_ifname;
 
 impl Netlink {
     /// The link named NAME, if there is one.
@@ -143,13 +133,44 @@ pub struct Connection<'a> {
     pub address: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Ipv4Addr,
+    /// The filters on the host side (see [`crate::nft::guard`]), made
+    /// before it is set up; `None` only in tests and benchmarks.
+    pub filtering: Option<Filtering<'a>>,
+}
+
+/// Which filters a container's veth gets: those of container ID, in
+/// Swineherd's netdev table TABLE, ISOLATED or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Filtering<'a> {
+    pub table: &'a str,
+    pub id: &'a str,
+    pub isolated: bool,
+}
+
+impl Connection<'_> {
+    /// The guard of this connection's host side, if it has filters.
+    pub fn guard(&self) -> Option<Guard<'_>> {
+        self.filtering.map(|f| Guard {
+            table: f.table,
+            id: f.id,
+            device: self.host,
+            mac: container_mac(self.address),
+            address: self.address,
+            gateway: self.gateway,
+            prefix: self.prefix,
+            isolated: f.isolated,
+        })
+    }
 }
 
 /// Connect the container whose init is PID: a veth pair whose host side is
-/// up on the bridge and whose other side is `eth0` in the container's
+/// on the bridge and whose other side is `eth0` in the container's
 /// namespace — made by one request, so that no device ever has to move
-/// between namespaces — then, inside, `lo` and `eth0` up, the address and a
-/// default route via the gateway.  On failure, what was made is removed.
+/// between namespaces — then its filters, then the host side up (so that
+/// nothing passes unfiltered), then, inside, `lo` and `eth0` up, the
+/// address and a default route via the gateway.  On failure, what was
+/// made is removed (the filters go with the device, and with
+/// [`crate::nft::guard::start_unguard`]).
 pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     check_ifname(conn.host)?;
     let netns = netns::of_pid(pid)?;
@@ -164,7 +185,6 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     let msg = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
         .name(conn.host.to_string())
         .controller(bridge)
-        .up()
         .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
         .build();
     host.run(host.handle.link().add(msg).execute())
@@ -173,6 +193,8 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
     let result = host
         .set_alias(conn.host, conn.owner)
         .and_then(|()| host.hairpin(conn.host))
+        .and_then(|()| conn.guard().map_or(Ok(()), |g| guard::guard(&g)))
+        .and_then(|()| host.up(conn.host))
         .and_then(|()| configure_inside(&netns, conn));
     if result.is_err() {
         let _ = host.delete(conn.host);

@@ -59,6 +59,7 @@ impl Netlink {
             .map_err(|e| Error::io("start netlink runtime", "tokio", &e))?;
         let handle = {
             let _context = runtime.enter();
+            // SAFETY: SOCKET's descriptor is handed over, owned by nothing else.
             let socket = unsafe { <TokioSocket as std::os::fd::FromRawFd>::from_raw_fd(socket.into_raw_fd()) };
             let (connection, handle, _) = rtnetlink::from_socket(socket);
             runtime.spawn(connection);

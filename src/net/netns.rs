@@ -1,12 +1,13 @@
 //! Network namespaces: a container's namespace by PID, netlink sockets
 //! opened inside one, and bind mounts under /run/netns for `ip netns`.
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::Path;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, CloneFlags};
 
 use crate::error::{Context, Error, Result};
 
@@ -18,12 +19,14 @@ pub fn of_pid(pid: i32) -> Result<OwnedFd> {
 
 /// A new NETLINK_ROUTE socket in the caller's network namespace.
 pub fn netlink_socket() -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) takes no pointers.
     let fd = unsafe {
         libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE)
     };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: FD was just opened and is owned by nothing else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
@@ -31,22 +34,18 @@ pub fn netlink_socket() -> io::Result<OwnedFd> {
 /// thread that joins the namespace, opens the socket and ends; it is joined
 /// before this returns, so no thread outlives the call.
 pub fn socket_in(netns: &OwnedFd) -> Result<OwnedFd> {
-    let ns = netns.as_raw_fd();
+    let ns = netns.as_fd();
     let opened = std::thread::scope(|scope| {
         scope
             .spawn(move || {
-                if unsafe { libc::setns(ns, libc::CLONE_NEWNET) } < 0 {
-                    return Err(Error::io("join network namespace", "setns", &io::Error::last_os_error()));
-                }
+                // It moves only this short-lived thread.
+                setns(ns, CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| Error::new("join network namespace", e as i32).path("setns"))?;
                 netlink_socket().map_err(|e| Error::io("open netlink socket", "NETLINK_ROUTE", &e))
             })
             .join()
     });
     opened.unwrap_or_else(|_| Err(Error::new("open netlink socket", libc::EFAULT).detail("thread panicked")))
-}
-
-fn c_path(op: &'static str, path: &Path) -> Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::new(op, libc::EINVAL).path(path))
 }
 
 /// Make the network namespace of PID visible at PATH (e.g.
@@ -62,15 +61,10 @@ pub fn attach(pid: i32, path: &Path) -> Result<()> {
         .create_new(true)
         .open(path)
         .at(OP, path)?;
-    let source = c_path(OP, Path::new(&format!("/proc/{pid}/ns/net")))?;
-    let target = c_path(OP, path)?;
-    let rc = unsafe {
-        libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null())
-    };
-    if rc < 0 {
-        let err = Error::io(OP, path, &io::Error::last_os_error());
+    let source = format!("/proc/{pid}/ns/net");
+    if let Err(errno) = mount(Some(source.as_str()), path, None::<&str>, MsFlags::MS_BIND, None::<&str>) {
         let _ = std::fs::remove_file(path);
-        return Err(err);
+        return Err(Error::new(OP, errno as i32).path(path));
     }
     Ok(())
 }
@@ -79,12 +73,10 @@ pub fn attach(pid: i32, path: &Path) -> Result<()> {
 /// (any more) is fine.
 pub fn detach(path: &Path) -> Result<()> {
     const OP: &str = "detach network namespace";
-    let target = c_path(OP, path)?;
-    if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) } < 0 {
-        let err = io::Error::last_os_error();
+    if let Err(errno) = umount2(path, MntFlags::MNT_DETACH) {
         // EINVAL: not a mount point (e.g. a half-made attach).
-        if !matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOENT)) {
-            return Err(Error::io(OP, path, &err));
+        if !matches!(errno, nix::Error::EINVAL | nix::Error::ENOENT) {
+            return Err(Error::new(OP, errno as i32).path(path));
         }
     }
     match std::fs::remove_file(path) {

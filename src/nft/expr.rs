@@ -34,6 +34,8 @@ pub enum Expr {
     Masquerade,
     /// `drop`.
     Drop,
+    /// `accept`.
+    Accept,
 }
 
 const IFNAMSIZ: usize = 16;
@@ -48,7 +50,7 @@ impl Expr {
             Expr::Mask { .. } => "bitwise",
             Expr::Ct { .. } => "ct",
             Expr::FibDaddrType { .. } => "fib",
-            Expr::Immediate { .. } | Expr::Drop => "immediate",
+            Expr::Immediate { .. } | Expr::Drop | Expr::Accept => "immediate",
             Expr::Dnat { .. } => "nat",
             Expr::Masquerade => "masq",
         }
@@ -102,11 +104,12 @@ impl Expr {
                     m.bytes(NFTA_DATA_VALUE, data);
                 });
             }
-            Expr::Drop => {
+            Expr::Drop | Expr::Accept => {
+                let code = if *self == Expr::Drop { NF_DROP } else { NF_ACCEPT };
                 m.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
                 m.nest(NFTA_IMMEDIATE_DATA, |m| {
                     m.nest(NFTA_DATA_VERDICT, |m| {
-                        m.u32(NFTA_VERDICT_CODE, NF_DROP);
+                        m.u32(NFTA_VERDICT_CODE, code);
                     });
                 });
             }
@@ -127,32 +130,112 @@ fn netmask(prefix: u8) -> [u8; 4] {
     bits.to_be_bytes()
 }
 
-fn address_in(offset: u32, network: Ipv4Addr, prefix: u8) -> Vec<Expr> {
+fn cmp_op(equal: bool) -> u32 {
+    if equal {
+        NFT_CMP_EQ
+    } else {
+        NFT_CMP_NEQ
+    }
+}
+
+/// The bytes at OFFSET of header BASE equal DATA (EQUAL) or differ from it.
+fn field(base: u32, offset: u32, equal: bool, data: &[u8]) -> Vec<Expr> {
+    vec![
+        Expr::Payload { base, offset, len: data.len() as u32, dreg: NFT_REG_1 },
+        Expr::Cmp { sreg: NFT_REG_1, op: cmp_op(equal), data: data.to_vec() },
+    ]
+}
+
+fn address_in(offset: u32, equal: bool, network: Ipv4Addr, prefix: u8) -> Vec<Expr> {
     let mask = netmask(prefix);
     let net: Vec<u8> = network.octets().iter().zip(mask).map(|(a, m)| a & m).collect();
     vec![
         Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset, len: 4, dreg: NFT_REG_1 },
         Expr::Mask { reg: NFT_REG_1, mask: mask.to_vec() },
-        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: net },
+        Expr::Cmp { sreg: NFT_REG_1, op: cmp_op(equal), data: net },
     ]
 }
 
 /// `ip saddr NETWORK/PREFIX`.
 pub fn saddr_in(network: Ipv4Addr, prefix: u8) -> Vec<Expr> {
-    address_in(12, network, prefix)
+    address_in(12, true, network, prefix)
 }
 
-/// `ip daddr NETWORK/PREFIX`.
-pub fn daddr_in(network: Ipv4Addr, prefix: u8) -> Vec<Expr> {
-    address_in(16, network, prefix)
+/// `ip daddr NETWORK/PREFIX` (EQUAL) or `ip daddr != NETWORK/PREFIX`.
+pub fn daddr_in(equal: bool, network: Ipv4Addr, prefix: u8) -> Vec<Expr> {
+    address_in(16, equal, network, prefix)
 }
 
 /// `ip daddr ADDRESS`.
 pub fn daddr_is(address: Ipv4Addr) -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 16, true, &address.octets())
+}
+
+/// `ip saddr ADDRESS` (EQUAL) or `ip saddr != ADDRESS`.
+pub fn saddr(equal: bool, address: Ipv4Addr) -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 12, equal, &address.octets())
+}
+
+/// `ether saddr MAC`.
+pub fn ether_saddr_is(mac: [u8; 6]) -> Vec<Expr> {
+    field(NFT_PAYLOAD_LL_HEADER, 6, true, &mac)
+}
+
+/// `ether type TYPE` (e.g. 0x0800 for IPv4, 0x0806 for ARP).
+pub fn ether_type_is(ethertype: u16) -> Vec<Expr> {
+    field(NFT_PAYLOAD_LL_HEADER, 12, true, &ethertype.to_be_bytes())
+}
+
+/// `ether daddr & 01:00:00:00:00:00 == 00:00:00:00:00:00`: a unicast
+/// frame (the group bit of the first byte is clear).
+pub fn ether_daddr_unicast() -> Vec<Expr> {
     vec![
-        Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: 16, len: 4, dreg: NFT_REG_1 },
-        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: address.octets().to_vec() },
+        Expr::Payload { base: NFT_PAYLOAD_LL_HEADER, offset: 0, len: 1, dreg: NFT_REG_1 },
+        Expr::Mask { reg: NFT_REG_1, mask: vec![1] },
+        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: vec![0] },
     ]
+}
+
+/// `arp htype 1 arp ptype ip arp hlen 6 arp plen 4`: ARP for IPv4 over
+/// Ethernet, whose address fields are where the matches below read them.
+pub fn arp_ipv4_over_ethernet() -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 0, true, &[0, 1, 8, 0, 6, 4])
+}
+
+/// `arp saddr ether MAC`.
+pub fn arp_sha_is(mac: [u8; 6]) -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 8, true, &mac)
+}
+
+/// `arp saddr ip ADDRESS` (EQUAL) or `arp saddr ip != ADDRESS`.
+pub fn arp_spa(equal: bool, address: Ipv4Addr) -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 14, equal, &address.octets())
+}
+
+/// `arp daddr ip ADDRESS`.
+pub fn arp_tpa_is(address: Ipv4Addr) -> Vec<Expr> {
+    field(NFT_PAYLOAD_NETWORK_HEADER, 24, true, &address.octets())
+}
+
+/// `ct state established,related`: a reply, or traffic that a known
+/// connection brings about (ICMP errors, FTP data…).
+pub fn ct_established_or_related() -> Vec<Expr> {
+    let bits = (1u32 << (IP_CT_ESTABLISHED + 1)) | (1u32 << (IP_CT_RELATED + 1));
+    vec![
+        Expr::Ct { key: NFT_CT_STATE, dreg: NFT_REG_1 },
+        Expr::Mask { reg: NFT_REG_1, mask: bits.to_ne_bytes().to_vec() },
+        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_NEQ, data: vec![0; 4] },
+    ]
+}
+
+/// `icmp type echo-request`.
+pub fn icmp_echo_request() -> Vec<Expr> {
+    let mut exprs = vec![
+        Expr::Meta { key: NFT_META_L4PROTO, dreg: NFT_REG_1 },
+        Expr::Cmp { sreg: NFT_REG_1, op: NFT_CMP_EQ, data: vec![libc::IPPROTO_ICMP as u8] },
+    ];
+    exprs.extend(field(NFT_PAYLOAD_TRANSPORT_HEADER, 0, true, &[8]));
+    exprs
 }
 
 fn ifname(key: u32, equal: bool, name: &str) -> Vec<Expr> {

@@ -28,7 +28,9 @@
 use std::net::Ipv4Addr;
 
 use super::expr::{self, Expr};
+use super::guard::{self, HostPort};
 use super::message::{Batch, Message};
+use super::objects::{self, Hook};
 use super::socket;
 use super::sys::*;
 use crate::error::{Context, Error, Result};
@@ -41,14 +43,23 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    fn number(self) -> u8 {
+    /// `tcp` or `udp`.
+    pub fn parse(name: &str) -> Option<Protocol> {
+        match name {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn number(self) -> u8 {
         match self {
             Protocol::Tcp => libc::IPPROTO_TCP as u8,
             Protocol::Udp => libc::IPPROTO_UDP as u8,
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
@@ -77,11 +88,7 @@ impl Port {
             [p, h, c, a] => (p, h, c, Some(a.parse().map_err(|_| bad())?)),
             _ => return Err(bad()),
         };
-        let protocol = match *protocol {
-            "tcp" => Protocol::Tcp,
-            "udp" => Protocol::Udp,
-            _ => return Err(bad()),
-        };
+        let protocol = Protocol::parse(protocol).ok_or_else(bad)?;
         let port = |text: &str| text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
         Ok(Port { protocol, host_address: address, host_port: port(host)?, container_port: port(container)? })
     }
@@ -93,49 +100,14 @@ const PRIORITY_RAW: i32 = -300;
 const PRIORITY_DSTNAT: i32 = -100;
 const PRIORITY_SRCNAT: i32 = 100;
 
-fn table_message(kind: u32, flags: u32, table: &str) -> Message {
-    let mut m = Message::nft(kind, flags, NFPROTO_IPV4);
-    m.string(NFTA_TABLE_NAME, table);
-    m
+const IPV4: u32 = NFPROTO_IPV4;
+
+fn hook(number: u32, priority: i32) -> Hook<'static> {
+    Hook { number, priority, device: None }
 }
 
-fn base_chain(table: &str, chain: &str, kind: &str, hook: u32, priority: i32) -> Message {
-    let mut m = Message::nft(NFT_MSG_NEWCHAIN, NLM_F_CREATE, NFPROTO_IPV4);
-    m.string(NFTA_CHAIN_TABLE, table).string(NFTA_CHAIN_NAME, chain);
-    m.nest(NFTA_CHAIN_HOOK, |m| {
-        m.u32(NFTA_HOOK_HOOKNUM, hook).u32(NFTA_HOOK_PRIORITY, priority as u32);
-    });
-    m.u32(NFTA_CHAIN_POLICY, NF_ACCEPT).string(NFTA_CHAIN_TYPE, kind);
-    m
-}
-
-fn chain_message(kind: u32, table: &str, chain: &str) -> Message {
-    let mut m = Message::nft(kind, 0, NFPROTO_IPV4);
-    if kind == NFT_MSG_DELRULE {
-        m.string(NFTA_RULE_TABLE, table).string(NFTA_RULE_CHAIN, chain);
-    } else {
-        m.string(NFTA_CHAIN_TABLE, table).string(NFTA_CHAIN_NAME, chain);
-    }
-    m
-}
-
-/// A rule appended to CHAIN, made of the expressions in PARTS, with
-/// COMMENT shown by `nft list ruleset`.
 fn rule(table: &str, chain: &str, parts: &[Vec<Expr>], comment: &str) -> Message {
-    let mut m = Message::nft(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, NFPROTO_IPV4);
-    m.string(NFTA_RULE_TABLE, table).string(NFTA_RULE_CHAIN, chain);
-    m.nest(NFTA_RULE_EXPRESSIONS, |m| {
-        for expr in parts.iter().flatten() {
-            expr.encode(m);
-        }
-    });
-    // libnftnl's user data: type 0 (NFTNL_UDATA_RULE_COMMENT), length, text.
-    let text = &comment.as_bytes()[..comment.len().min(250)];
-    let mut udata = vec![0, text.len() as u8 + 1];
-    udata.extend_from_slice(text);
-    udata.push(0);
-    m.bytes(NFTA_RULE_USERDATA, &udata);
-    m
+    objects::rule(IPV4, table, chain, parts, comment)
 }
 
 const LOOPBACK: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 0);
@@ -143,16 +115,15 @@ const LOOPBACK: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 0);
 /// The batch that replaces TABLE with a fresh one: masquerading for
 /// SUBNET/PREFIX leaving through other interfaces than BRIDGE, for
 /// connections to published ports from other containers (hairpin) and from
-/// the host's loopback, and the guard against packets from BRIDGE to the
-/// loopback network.
-pub fn setup_batch(table: &str, bridge: &str, subnet: Ipv4Addr, prefix: u8) -> Batch {
+/// the host's loopback, the guard against packets from BRIDGE to the
+/// loopback network, and the host's input from BRIDGE closed but for the
+/// OPEN ports; and that replaces the netdev table TABLE, which holds the
+/// containers' guards (see [`super::guard`]), with an empty one.
+pub fn setup_batch(table: &str, bridge: &str, subnet: Ipv4Addr, prefix: u8, open: &[HostPort]) -> Batch {
     let mut b = Batch::new();
-    // Creating it first makes the deletion succeed whether it existed or not.
-    b.push(table_message(NFT_MSG_NEWTABLE, NLM_F_CREATE, table), format!("create table ip {table}"));
-    b.push(table_message(NFT_MSG_DELTABLE, 0, table), format!("delete table ip {table}"));
-    b.push(table_message(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table), format!("create table ip {table}"));
+    objects::replace_table(&mut b, IPV4, table);
     b.push(
-        base_chain(table, POSTROUTING, "nat", NF_INET_POST_ROUTING, PRIORITY_SRCNAT),
+        objects::base_chain(IPV4, table, POSTROUTING, "nat", &hook(NF_INET_POST_ROUTING, PRIORITY_SRCNAT), NF_ACCEPT),
         format!("create chain {POSTROUTING}"),
     );
     let masquerade = vec![Expr::Masquerade];
@@ -167,9 +138,14 @@ pub fn setup_batch(table: &str, bridge: &str, subnet: Ipv4Addr, prefix: u8) -> B
     for (parts, comment) in rules {
         b.push(rule(table, POSTROUTING, &parts, comment), format!("add masquerading rule ({comment})"));
     }
-    b.push(base_chain(table, GUARD, "filter", NF_INET_PRE_ROUTING, PRIORITY_RAW), format!("create chain {GUARD}"));
-    let guard = [expr::iifname(bridge), expr::daddr_in(LOOPBACK, 8), vec![Expr::Drop]];
+    b.push(
+        objects::base_chain(IPV4, table, GUARD, "filter", &hook(NF_INET_PRE_ROUTING, PRIORITY_RAW), NF_ACCEPT),
+        format!("create chain {GUARD}"),
+    );
+    let guard = [expr::iifname(bridge), expr::daddr_in(true, LOOPBACK, 8), vec![Expr::Drop]];
     b.push(rule(table, GUARD, &guard, "no loopback from containers"), "add loopback guard rule");
+    guard::push_host_input(&mut b, table, bridge, open);
+    guard::push_netdev_table(&mut b, table);
     b
 }
 
@@ -182,9 +158,12 @@ pub fn container_chains(id: &str) -> [(String, u32); 2] {
 /// for PORTS, to the container's ADDRESS.
 pub fn publish_batch(table: &str, id: &str, address: Ipv4Addr, ports: &[Port]) -> Batch {
     let mut b = Batch::new();
-    for (chain, hook) in container_chains(id) {
-        b.push(base_chain(table, &chain, "nat", hook, PRIORITY_DSTNAT), format!("create chain {chain}"));
-        b.push(chain_message(NFT_MSG_DELRULE, table, &chain), format!("flush chain {chain}"));
+    for (chain, number) in container_chains(id) {
+        b.push(
+            objects::base_chain(IPV4, table, &chain, "nat", &hook(number, PRIORITY_DSTNAT), NF_ACCEPT),
+            format!("create chain {chain}"),
+        );
+        b.push(objects::chain(NFT_MSG_DELRULE, IPV4, table, &chain), format!("flush chain {chain}"));
         for port in ports {
             let destination = match port.host_address {
                 Some(host) => expr::daddr_is(host),
@@ -209,10 +188,8 @@ pub fn publish_batch(table: &str, id: &str, address: Ipv4Addr, ports: &[Port]) -
 /// missing are created first, so that it succeeds whether they exist or not.
 pub fn unpublish_batch(table: &str, id: &str) -> Batch {
     let mut b = Batch::new();
-    for (chain, hook) in container_chains(id) {
-        b.push(base_chain(table, &chain, "nat", hook, PRIORITY_DSTNAT), format!("create chain {chain}"));
-        b.push(chain_message(NFT_MSG_DELRULE, table, &chain), format!("flush chain {chain}"));
-        b.push(chain_message(NFT_MSG_DELCHAIN, table, &chain), format!("delete chain {chain}"));
+    for (chain, _) in container_chains(id) {
+        objects::delete_chain(&mut b, IPV4, table, &chain);
     }
     b
 }
@@ -232,29 +209,24 @@ pub fn enable_forwarding() -> Result<()> {
     Ok(())
 }
 
-fn check_interface_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() >= 16 || name.contains('/') || name == "." || name == ".." {
-        return Err(Error::new("check interface name", libc::EINVAL).detail(format!("invalid interface name {name:?}")));
-    }
-    Ok(())
-}
-
-/// Set up Swineherd's NAT for BRIDGE (which must exist) and SUBNET/PREFIX
-/// in the nftables table TABLE: forwarding on, the loopback network
-/// routable on BRIDGE (for connections from the host's 127.0.0.1 to
-/// published ports), and TABLE replaced by a fresh one.
-pub fn setup(table: &str, bridge: &str, subnet: Ipv4Addr, prefix: u8) -> Result<()> {
-    check_interface_name(bridge)?;
+/// Set up Swineherd's NAT and filters for BRIDGE (which must exist) and
+/// SUBNET/PREFIX in the nftables tables TABLE (ip and netdev): forwarding
+/// on, the loopback network routable on BRIDGE (for connections from the
+/// host's 127.0.0.1 to published ports), and both tables replaced by fresh
+/// ones, the host's input from BRIDGE open only on OPEN ports.
+pub fn setup(table: &str, bridge: &str, subnet: Ipv4Addr, prefix: u8, open: &[HostPort]) -> Result<()> {
+    crate::sys::check_ifname(bridge)?;
     enable_forwarding()?;
     write_sysctl(&format!("/proc/sys/net/ipv4/conf/{bridge}/route_localnet"), "1")?;
-    socket::apply(setup_batch(table, bridge, subnet, prefix))
+    socket::apply(setup_batch(table, bridge, subnet, prefix, open))
 }
 
-/// Delete TABLE and everything in it; a missing table is fine.
+/// Delete both tables TABLE (ip and netdev) and everything in them; a
+/// missing table is fine.
 pub fn teardown(table: &str) -> Result<()> {
     let mut b = Batch::new();
-    b.push(table_message(NFT_MSG_NEWTABLE, NLM_F_CREATE, table), format!("create table ip {table}"));
-    b.push(table_message(NFT_MSG_DELTABLE, 0, table), format!("delete table ip {table}"));
+    objects::delete_table(&mut b, IPV4, table);
+    guard::push_netdev_teardown(&mut b, table);
     socket::apply(b)
 }
 
@@ -317,7 +289,9 @@ mod tests {
 
     #[test]
     fn batches_have_one_message_per_step() {
-        assert_eq!(setup_batch("t", "br0", Ipv4Addr::new(10, 0, 0, 1), 16).len(), 9);
+        // The ip table (3), postrouting (1 + 3), guard (1 + 1), input (1 +
+        // 3, no open port), the netdev table (3).
+        assert_eq!(setup_batch("t", "br0", Ipv4Addr::new(10, 0, 0, 1), 16, &[]).len(), 16);
         let port = Port { protocol: Protocol::Tcp, host_address: None, host_port: 1, container_port: 2 };
         // Per chain: create, flush, one rule per port.
         assert_eq!(publish_batch("t", "a", Ipv4Addr::new(10, 0, 0, 2), &[port, port]).len(), 8);
@@ -325,10 +299,9 @@ mod tests {
     }
 
     #[test]
-    fn interface_names_are_checked_before_use_in_a_path() {
-        assert!(check_interface_name("swineherd0").is_ok());
-        for bad in ["", "..", "a/b", "x234567890123456"] {
-            assert!(check_interface_name(bad).is_err(), "{bad:?}");
-        }
+    fn the_bridge_name_is_checked_before_use_in_a_path() {
+        let err = setup("t", "../../x", Ipv4Addr::new(10, 0, 0, 0), 16, &[]).unwrap_err();
+        assert_eq!(err.errno, libc::EINVAL);
+        assert!(err.to_string().contains("interface names"), "{err}");
     }
 }

@@ -7,58 +7,35 @@
 //! is closed when the transaction is over.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::sys::socket::{recv, MsgFlags};
 
 use super::message::{acks, Batch};
 use super::sys::NETLINK_NETFILTER;
 use crate::error::{Error, Result};
+use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 
 /// How long to wait for the kernel's answers.
-const TIMEOUT_MS: i64 = 2000;
-
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
+const TIMEOUT: Duration = Duration::from_millis(2000);
 
 fn open() -> Result<OwnedFd> {
+    // (Raw: nix's SockProtocol has no NETLINK_NETFILTER.)
+    // SAFETY: socket(2) takes no pointers.
     let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, NETLINK_NETFILTER as i32) };
     if fd < 0 {
-        return Err(Error::new("open netlink socket", last_errno()).path("NETLINK_NETFILTER"));
+        return Err(Error::new("open netlink socket", errno()).path("NETLINK_NETFILTER"));
     }
+    // SAFETY: FD was just opened and is owned by nothing else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let timeout = libc::timeval { tv_sec: TIMEOUT_MS / 1000, tv_usec: (TIMEOUT_MS % 1000) * 1000 };
-    for option in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
-        let rc = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                option,
-                (&timeout as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(Error::new("set netlink socket timeout", last_errno()).path("NETLINK_NETFILTER"));
-        }
-    }
+    set_socket_timeouts(&fd, TIMEOUT, true).map_err(|e| e.path("NETLINK_NETFILTER"))?;
     Ok(fd)
 }
 
 fn send(fd: &OwnedFd, bytes: &[u8]) -> Result<()> {
-    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    let sent = unsafe {
-        libc::sendto(
-            fd.as_raw_fd(),
-            bytes.as_ptr().cast(),
-            bytes.len(),
-            0,
-            (&kernel as *const libc::sockaddr_nl).cast(),
-            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
+    let sent = send_to_kernel(fd.as_raw_fd(), bytes);
     if sent < 0 {
-        return Err(Error::new("send nf_tables batch", last_errno()));
+        return Err(Error::new("send nf_tables batch", errno()));
     }
     if sent as usize != bytes.len() {
         return Err(Error::new("send nf_tables batch", libc::EMSGSIZE).detail("the kernel took part of the batch"));
@@ -68,17 +45,14 @@ fn send(fd: &OwnedFd, bytes: &[u8]) -> Result<()> {
 
 fn receive(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize> {
     loop {
-        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        match last_errno() {
-            libc::EINTR => continue,
-            libc::EAGAIN => {
+        match recv(fd.as_raw_fd(), buf, MsgFlags::empty()) {
+            Ok(n) => return Ok(n),
+            Err(nix::Error::EINTR) => continue,
+            Err(nix::Error::EAGAIN) => {
                 return Err(Error::new("read nf_tables replies", libc::ETIMEDOUT)
-                    .detail(format!("no answer from the kernel within {TIMEOUT_MS} ms")))
+                    .detail(format!("no answer from the kernel within {} ms", TIMEOUT.as_millis())))
             }
-            errno => return Err(Error::new("read nf_tables replies", errno)),
+            Err(errno) => return Err(Error::new("read nf_tables replies", errno as i32)),
         }
     }
 }

@@ -3,5 +3,8 @@
 //! build.rs), named as in the headers.
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
 #![allow(clippy::all)]
+// bindgen's code has unsafe blocks without SAFETY comments (its accessors and
+// layout tests); this module has none of its own.
+#![allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 include!(concat!(env!("OUT_DIR"), "/nft_sys.rs"));

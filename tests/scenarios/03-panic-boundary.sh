@@ -19,4 +19,18 @@ check "the library still answers" output_has "0.1.0" \
 check "a second panic is caught too" fails_with "panic" herd eval root "$(printf "$selftest" 1)"
 check "Shepherd is still alive after it" output_has "swineherd" herd status
 
+# A library of another C ABI is refused at load, naming both versions and
+# the file: here a library that has no swh_abi_version at all.
+other=$(ldd "$(command -v guile)" | awk '$1 ~ /^libc\.so/ { print $3 }')
+check "a library of another ABI is refused, naming the file and both versions" \
+  fails_with "$other implements version 0 (it has no swh_abi_version) of libswineherd's C ABI, but (swineherd ffi) needs version 1" \
+  env SWINEHERD_LIBRARY="$other" guile --no-auto-compile -L "$top"/scheme \
+    -c '(use-modules (swineherd ffi)) (library-version)'
+check "a missing library is named, with dlopen's reason" \
+  fails_with "cannot load /nonexistent/libswineherd.so (" \
+  env SWINEHERD_LIBRARY=/nonexistent/libswineherd.so guile --no-auto-compile -L "$top"/scheme \
+    -c '(use-modules (swineherd ffi)) (library-version)'
+check "the checkout's library is accepted" output_has "0.1.0" \
+  guile --no-auto-compile -L "$top"/scheme -c '(use-modules (swineherd ffi)) (display (library-version))'
+
 finish

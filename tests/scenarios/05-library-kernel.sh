@@ -33,5 +33,5 @@ umount "$work"/mnt
 
 run_ignored net 3
 run_ignored cgroup 3
-run_ignored nft 4
+run_ignored nft 5
 finish

@@ -116,7 +116,7 @@ check "…and the command's output arrives" test "$out" = "$(printf 'before\naft
 baseline=$(for i in 1 2 3 4 5; do ms herd status swineherd; done | median)
 herd exec swine:c sleep 5 >/dev/null 2>&1 &
 exec_client=$!
-sleep 0.5
+wait_until 5 pgrep -x -f "sleep 5" >/dev/null
 serves_while "exec sleep 5 runs" "exec sleep 5 was still running" "$exec_client"
 echo "  (idle median ${baseline} ms)"
 wait "$exec_client"; status=$?
@@ -154,9 +154,9 @@ herd exec swine:c -- sh -c '{ echo only-at-the-start; for i in 1 2 3 4; do cat /
 start=$(date +%s%N)
 herd peek swine:c /root/huge '^only-at-the-start$' >/dev/null 2>&1 &
 peek_client=$!
-sleep 0.3
-# (The scan runs in swineherd-peek, not in Shepherd; scenario 14 holds one
-# for seconds and times herd status meanwhile.)
+# Until swineherd-peek, the scan's own process, runs (Shepherd never opens
+# the file; scenario 14 holds a scan for seconds and times Shepherd).
+wait_until 5 bash -c "pgrep -f '^[^ ]*/swineherd-peek .* /root/huge ' >/dev/null"
 check "herd status answers 5 times while peek reads 90 MB" \
   bash -c "for i in 1 2 3 4 5; do herd -s $socket status swineherd >/dev/null || exit 1; done"
 wait "$peek_client"; status=$?

@@ -58,7 +58,7 @@ check "outside → 192.168.77.1:8081 (published on that address) too" echoes out
 check "outside → an unpublished port is refused" refused outside 192.168.77.1 8082
 ip netns exec swineherd-web timeout 10 socat -u UDP-RECV:53 OPEN:"$work/udp.out",creat 2>/dev/null &
 udp=$!
-sleep 0.3
+wait_until 5 bash -c "ip netns exec swineherd-web ss -lun | grep -q ':53 '"
 echo udp-hello | ip netns exec outside socat -u - UDP-SENDTO:192.168.77.1:5353
 check "outside → 192.168.77.1:5353/udp reaches web's port 53" wait_until 5 grep -q udp-hello "$work/udp.out"
 kill "$udp" 2>/dev/null

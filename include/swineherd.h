@@ -1,0 +1,596 @@
+/* libswineherd: the primitives of Swineherd, GNU Shepherd's manager of
+ * Guix System containers.  SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every function returns a non-negative value on success and -errno on
+ * failure (SWH_PANIC if it panicked: a bug), writes its out-parameters only
+ * on success, and leaves a message for swh_last_error (cleared by a
+ * success).  Strings are NUL-terminated UTF-8.  Check swh_abi_version()
+ * against SWH_ABI_VERSION before calling anything else. */
+
+#ifndef SWINEHERD_H
+#define SWINEHERD_H
+
+/* Generated from the Rust sources by tools/gen-header/run (cbindgen): do not edit. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ The version of the C ABI described by `include/swineherd.h`: raised with
+ every incompatible change (a function's arguments, a struct's fields).
+ */
+#define SWH_ABI_VERSION 1
+
+/*
+ What an exported function returns when it panicked: below every
+ `-errno` (errnos are below 4096), so that a bug is never taken for a
+ kernel's answer.  The message, from `swh_last_error`, says where.
+ */
+#define SWH_PANIC -4096
+
+/*
+ A subvolume, from `swh_subvolume_info`.
+ */
+typedef struct SwhSubvolumeInfo {
+  uint64_t id;
+  uint64_t parent_id;
+  /*
+   1 if it is read-only, else 0.
+   */
+  uint32_t read_only;
+  /*
+   1 if it was made as a snapshot, else 0.
+   */
+  uint32_t snapshot;
+} SwhSubvolumeInfo;
+
+/*
+ The disk usage of a subvolume, from `swh_qgroup_usage`.
+ */
+typedef struct SwhQgroupUsage {
+  /*
+   Bytes it references.
+   */
+  uint64_t referenced;
+  /*
+   Bytes only it references.
+   */
+  uint64_t exclusive;
+  /*
+   Its limit of referenced bytes; `UINT64_MAX`: none.
+   */
+  uint64_t limit;
+} SwhQgroupUsage;
+
+/*
+ The limits of a cgroup, for `swh_cgroup_create`; `UINT64_MAX` for none.
+ */
+typedef struct SwhCgroupLimits {
+  /*
+   Memory, in bytes.
+   */
+  uint64_t memory;
+  /*
+   Swap, in bytes (v1: memory + swap is limited to memory + this).
+   */
+  uint64_t swap;
+  /*
+   CPU time per period, in µs; only with `cpu_period_us`.
+   */
+  uint64_t cpu_quota_us;
+  /*
+   The period of `cpu_quota_us`, in µs.
+   */
+  uint64_t cpu_period_us;
+  /*
+   CPU weight, 1 to 10000 (v1: shares scaled from it).
+   */
+  uint64_t cpu_weight;
+  /*
+   Processes and threads.
+   */
+  uint64_t pids;
+} SwhCgroupLimits;
+
+/*
+ The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
+ */
+typedef struct SwhCgroupStats {
+  uint64_t cpu_total_ns;
+  uint64_t cpu_user_ns;
+  uint64_t cpu_system_ns;
+  uint64_t memory_current;
+  uint64_t memory_peak;
+  /*
+   `UINT64_MAX`: none.
+   */
+  uint64_t memory_limit;
+  uint64_t pids_current;
+  /*
+   `UINT64_MAX`: none.
+   */
+  uint64_t pids_limit;
+  uint64_t oom_kills;
+} SwhCgroupStats;
+
+/*
+ The descriptors of a command started by `swh_exec_spawn`, all
+ close-on-exec, which the caller owns.
+ */
+typedef struct SwhExecFds {
+  /*
+   A pidfd of the relay, readable once the command has ended; then
+   call `swh_exec_reap`, or the relay stays a zombie.
+   */
+  int pidfd;
+  /*
+   The non-blocking read end of the command's standard output.
+   */
+  int stdout_fd;
+  /*
+   The non-blocking read end of the command's standard error.
+   */
+  int stderr_fd;
+  /*
+   The non-blocking read end of the relay's report pipe.
+   */
+  int report_fd;
+} SwhExecFds;
+
+/*
+ How a command ended, from `swh_exec_reap`.
+ */
+typedef struct SwhExecOutcome {
+  /*
+   Its wait status, as `waitpid` makes it.
+   */
+  int status;
+  /*
+   The errno of its failed `execve`; 0 if a program ran (the status is
+   then an exit with 127).
+   */
+  int exec_errno;
+  /*
+   1 if it was killed at its deadline, else 0.
+   */
+  int timed_out;
+} SwhExecOutcome;
+
+/*
+ A request handed to a child process by a `swh_*_start` function: two
+ descriptors, close-on-exec, which the caller owns and passes to
+ `swh_detached_finish`.
+ */
+typedef struct SwhPending {
+  /*
+   A pidfd of the child, readable once it is done.
+   */
+  int pidfd;
+  /*
+   The descriptor the child leaves its result in.
+   */
+  int result;
+} SwhPending;
+
+/*
+ The counters of a network link, from `swh_link_stats`.
+ */
+typedef struct SwhLinkStats {
+  uint64_t rx_bytes;
+  uint64_t tx_bytes;
+  uint64_t rx_packets;
+  uint64_t tx_packets;
+  uint64_t rx_dropped;
+  uint64_t tx_dropped;
+} SwhLinkStats;
+
+/*
+ Copy the message of the last failed call on this thread into BUF, which
+ holds LEN bytes, truncated and always NUL-terminated when LEN > 0.
+ Return the message's full length in bytes (without the NUL), so that a
+ caller whose buffer was too small can call again with a larger one.
+
+ # Safety
+ BUF must be NULL (with LEN 0) or valid for writes of LEN bytes.
+ */
+int swh_last_error(char *buf, size_t len);
+
+/*
+ The library's version, a static NUL-terminated string (never freed).
+ */
+const char *swh_version(void);
+
+/*
+ The version of the C ABI this library implements, `SWH_ABI_VERSION` of
+ the header it was built with: a caller written for another version must
+ not call anything else.
+ */
+uint32_t swh_abi_version(void);
+
+/*
+ Return 1 if PATH is on btrfs, 0 if not.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_is_btrfs(const char *path_);
+
+/*
+ Create an empty subvolume at PATH.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_subvolume_create(const char *path_);
+
+/*
+ Make DEST a snapshot of subvolume SOURCE, read-only if READONLY is
+ non-zero.
+
+ # Safety
+ SOURCE and DEST must be NUL-terminated strings.
+ */
+int swh_subvolume_snapshot(const char *source, const char *dest, int readonly);
+
+/*
+ Delete the subvolume at PATH and the subvolumes nested in it.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_subvolume_delete(const char *path_);
+
+/*
+ Store in OUT what the subvolume at PATH is.  `-EINVAL` if PATH is not a
+ subvolume.
+
+ # Safety
+ PATH must be a NUL-terminated string, OUT valid for writing one
+ `SwhSubvolumeInfo`.
+ */
+int swh_subvolume_info(const char *path_, struct SwhSubvolumeInfo *out);
+
+/*
+ Limit the bytes the subvolume at PATH references to LIMIT; `u64::MAX`
+ removes the limit.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_qgroup_limit(const char *path_, uint64_t limit);
+
+/*
+ Store in OUT the disk usage of the subvolume at PATH, from its qgroup.
+
+ # Safety
+ PATH must be a NUL-terminated string, OUT valid for writing one
+ `SwhQgroupUsage`.
+ */
+int swh_qgroup_usage(const char *path_, struct SwhQgroupUsage *out);
+
+/*
+ Return the cgroup layout: 0 unified (v2), 1 hybrid, 2 legacy (v1).
+ */
+int swh_cgroup_layout(void);
+
+/*
+ Create the cgroup RELATIVE (e.g. "swineherd/web") in every hierarchy
+ and apply LIMITS (quota and period go together).
+
+ # Safety
+ RELATIVE must be a NUL-terminated string, LIMITS NULL or valid for
+ reading one `SwhCgroupLimits`.
+ */
+int swh_cgroup_create(const char *relative, const struct SwhCgroupLimits *limits);
+
+/*
+ Remove the cgroup RELATIVE.  Return 1 once it is gone, 0 if processes
+ were left in it (they were sent SIGKILL: call again shortly).
+
+ # Safety
+ RELATIVE must be a NUL-terminated string.
+ */
+int swh_cgroup_remove(const char *relative);
+
+/*
+ Store the accounting of the cgroup RELATIVE in OUT.
+
+ # Safety
+ RELATIVE must be a NUL-terminated string, OUT valid for writing one
+ `SwhCgroupStats`.
+ */
+int swh_cgroup_stats(const char *relative, struct SwhCgroupStats *out);
+
+/*
+ Finish a request started by a `swh_*_start` function, given its PIDFD
+ and RESULT descriptor, without blocking: reap its process and return 0
+ if the kernel accepted the request, `-EAGAIN` if it is still under way
+ (wait for PIDFD to become readable), or the kernel's `-errno`.  The
+ descriptors stay open: close them once this has returned anything but
+ `-EAGAIN`.
+
+ # Safety
+ PIDFD and RESULT must be the open descriptors of one `SwhPending`.
+ */
+int swh_detached_finish(int pidfd, int result);
+
+/*
+ Start a command and return its host PID.  ARGV (ARGV_LEN bytes) and
+ ENVP (ENVP_LEN bytes) are argz buffers: NUL-terminated strings one after
+ the other; ARGV's first string is the program, searched in ENVP's PATH.
+ With INIT_PID > 0 the command runs in every namespace and the root of
+ that process (a container's init) as its uid/gid 0; with 0, on the host.
+ Its working directory is `/`, its standard input `/dev/null`, and it
+ leads a session of its own; with TIMEOUT_MS > 0 it is killed, with its
+ process group, after that many milliseconds.
+
+ With CGROUP not NULL (relative to each hierarchy's root, e.g.
+ `swineherd/web`), it starts in that cgroup, so that the container's
+ limits and accounting cover it and removing the cgroup ends it.
+
+ The command is the child of a relay process that Shepherd's reaper
+ never sees (exit signal 0, no exec).  On success OUT receives its
+ descriptors, which the caller must close.
+
+ # Safety
+ ARGV and ENVP must be valid for reads of their lengths, CGROUP NULL or
+ a NUL-terminated string; OUT must be valid for writing one `SwhExecFds`.
+ */
+int swh_exec_spawn(int init_pid,
+                   const char *argv,
+                   size_t argv_len,
+                   const char *envp,
+                   size_t envp_len,
+                   uint64_t timeout_ms,
+                   const char *cgroup,
+                   struct SwhExecFds *out);
+
+/*
+ Reap the relay behind PIDFD without blocking, and tell how its command
+ ended, read from REPORT_FD, in OUT.  Return 0, or `-EAGAIN` if it is
+ still running.  The descriptors stay open.
+
+ # Safety
+ PIDFD and REPORT_FD must be the open descriptors of one `SwhExecFds`;
+ OUT must be valid for writing one `SwhExecOutcome`.
+ */
+int swh_exec_reap(int pidfd, int report_fd, struct SwhExecOutcome *out);
+
+/*
+ Give up on the command behind PIDFD: SIGKILL its relay, which takes the
+ command with it.  A command that has ended is fine.  Reap it afterwards
+ as usual.
+
+ # Safety
+ PIDFD must be the open pidfd of one `SwhExecFds`.
+ */
+int swh_exec_kill(int pidfd);
+
+/*
+ Open PATH, a file name inside the container whose init has host PID
+ INIT_PID, for reading; symlinks and `..` are resolved inside the
+ container's root, magic links (`/proc/PID/root`…) are refused, and PATH
+ must name a regular file.  Store the descriptor (close-on-exec; the
+ caller closes it) in *FD.
+
+ # Safety
+ PATH must be a NUL-terminated string; FD valid for a write of one `int`.
+ */
+int swh_open_in_root(int init_pid, const char *path, int *fd);
+
+/*
+ Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
+
+ # Safety
+ NAME and ADDRESS must be NUL-terminated strings.
+ */
+int swh_bridge_up(const char *name, const char *address, uint8_t prefix);
+
+/*
+ Delete the link NAME; a missing link is fine.
+
+ # Safety
+ NAME must be a NUL-terminated string.
+ */
+int swh_link_delete(const char *name);
+
+/*
+ Start deleting the link NAME if its alias is OWNER, from a child process
+ that waits for the kernel in Shepherd's stead (see `swh_detached_finish`):
+ return 1 and store in OUT its pidfd, readable once it is done, and the
+ descriptor to pass on with it.  Return 0, leaving OUT alone, if there is
+ no link NAME or somebody else owns it.
+
+ # Safety
+ NAME and OWNER must be NUL-terminated strings, OUT valid for writing one
+ `SwhPending`.
+ */
+int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhPending *out);
+
+/*
+ Write the alias of link NAME, which names its owner (empty if none), to
+ BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+
+ # Safety
+ NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+ */
+int swh_link_owner(const char *name, char *buf, size_t len);
+
+/*
+ Connect the container whose init is PID to BRIDGE through a veth pair
+ whose host side is HOST and whose other side is `eth0` inside, with
+ ADDRESS/PREFIX and a default route via GATEWAY.  HOST gets OWNER as its
+ alias: only links with that alias are deleted as the container's.
+ Before HOST is set up, it gets the filters of container ID (ISOLATED if
+ non-zero) in the netdev table TABLE, which must exist.
+
+ # Safety
+ Every string must be NUL-terminated.
+ */
+int swh_connect(int pid,
+                const char *bridge,
+                const char *host,
+                const char *owner,
+                const char *address,
+                uint8_t prefix,
+                const char *gateway,
+                const char *table,
+                const char *id,
+                int isolated);
+
+/*
+ Store in OUT the counters of link NAME.
+
+ # Safety
+ NAME must be a NUL-terminated string, OUT valid for writing one
+ `SwhLinkStats`.
+ */
+int swh_link_stats(const char *name, struct SwhLinkStats *out);
+
+/*
+ Write the addresses of the container whose init is PID (loopback
+ excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
+ in LEN bytes.  Return the length of the text (without the NUL): if it
+ is LEN or more, BUF was left alone; call again with a larger buffer.
+
+ # Safety
+ BUF must be valid for writes of LEN bytes.
+ */
+int swh_container_addresses(int pid, char *buf, size_t len);
+
+/*
+ Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
+ lines, as `swh_container_addresses` does.  Aliases with a space or a
+ newline are left out.
+
+ # Safety
+ PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+ */
+int swh_links_owned_by(const char *prefix, char *buf, size_t len);
+
+/*
+ Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_netns_attach(int pid, const char *path);
+
+/*
+ Unmount and remove PATH, made by `swh_netns_attach`; a missing PATH is
+ fine.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_netns_detach(const char *path);
+
+/*
+ Turn IPv4 forwarding on and replace the nftables tables `ip TABLE` and
+ `netdev TABLE` with Swineherd's NAT and filters for BRIDGE (which must
+ exist) and SUBNET/PREFIX.  OPEN holds the host ports that containers
+ may reach, one per line: `PROTOCOL PORT`.
+
+ # Safety
+ TABLE, BRIDGE, SUBNET and OPEN must be NUL-terminated strings.
+ */
+int swh_nat_setup(const char *table,
+                  const char *bridge,
+                  const char *subnet,
+                  uint8_t prefix,
+                  const char *open);
+
+/*
+ Give the host side DEVICE of the veth of container ID, whose address is
+ ADDRESS in GATEWAY/PREFIX, its filters (ISOLATED if non-zero) in the
+ netdev table TABLE, replacing those it had.
+
+ # Safety
+ Every string must be NUL-terminated.
+ */
+int swh_guard(const char *table,
+              const char *id,
+              const char *device,
+              const char *address,
+              const char *gateway,
+              uint8_t prefix,
+              int isolated);
+
+/*
+ Start removing the filters of container ID from the netdev table TABLE,
+ as `swh_nat_unpublish_start` does; `-ENOENT` from
+ `swh_detached_finish` means that the table is gone, and they with it.
+
+ # Safety
+ TABLE and ID must be NUL-terminated strings, OUT valid for writing one
+ `SwhPending`.
+ */
+int swh_guard_remove_start(const char *table, const char *id, struct SwhPending *out);
+
+/*
+ Delete the nftables table `ip TABLE`; a missing one is fine.
+
+ # Safety
+ TABLE must be a NUL-terminated string.
+ */
+int swh_nat_teardown(const char *table);
+
+/*
+ Publish the PORTS of container ID, whose address is ADDRESS, in table
+ `ip TABLE`, replacing what it published before.  PORTS holds one port
+ per line: `PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]`.
+
+ # Safety
+ Every argument must be a NUL-terminated string.
+ */
+int swh_nat_publish(const char *table, const char *id, const char *address, const char *ports);
+
+/*
+ Start removing what container ID published in the table TABLE, from a
+ child process that waits for the kernel in Shepherd's stead: return 1
+ and store in OUT its pidfd and the descriptor to pass on with it to
+ `swh_detached_finish`, whose `-ENOENT` means that the table is gone
+ (and the ports with it).
+
+ # Safety
+ TABLE and ID must be NUL-terminated strings, OUT valid for writing one
+ `SwhPending`.
+ */
+int swh_nat_unpublish_start(const char *table, const char *id, struct SwhPending *out);
+
+/*
+ Store in *OUT the host PID of the init of the container whose script runs
+ as ROOT; HINT (0 for none) is a candidate PID, e.g. from a `--pid-file`.
+ Return 0, or `-ESRCH` when there is no such init (yet).
+
+ # Safety
+ OUT must be valid for a write of one `int`.
+ */
+int swh_container_init(int root, int hint, int *out);
+
+/*
+ Panic, when `SWINEHERD_SELFTEST=1`: return `SWH_PANIC`.  Otherwise fail
+ with `-EPERM`.
+ */
+int swh_selftest_panic(void);
+
+/*
+ Replace the file PATH with the LEN bytes at DATA, atomically and
+ durably (temporary file, fsync, rename, fsync of the directory).
+
+ # Safety
+ PATH must be a NUL-terminated string, DATA valid for LEN bytes.
+ */
+int swh_write_atomically(const char *path, const uint8_t *data, size_t len);
+
+/*
+ Remove at most BUDGET entries of the tree at PATH, never following
+ symlinks nor crossing mount points.  Return 1 once PATH is gone, 0 if
+ entries remain (call again), or -errno.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_remove_tree_step(const char *path, size_t budget);
+
+#endif  /* SWINEHERD_H */

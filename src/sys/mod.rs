@@ -1,0 +1,113 @@
+//! One home for what the primitives share at the system-call level: the
+//! errno, socket options, a netlink send that is safe after `clone`, and the
+//! kernel's rule for interface names.  `nix` is used where it has the call;
+//! a raw `libc` call remains only where `nix` has none, or where the code
+//! runs in a clone child and must stay async-signal-safe.
+
+use std::ffi::c_int;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::sys::socket::{setsockopt, sockopt};
+use nix::sys::time::TimeVal;
+
+use crate::error::{Error, Result};
+
+/// The calling thread's errno, `EIO` if there is none.  Async-signal-safe.
+pub fn errno() -> c_int {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Give SOCKET a receive timeout of TIMEOUT, and a send timeout too if
+/// SEND, so that a kernel that does not answer never holds the caller.
+pub fn set_socket_timeouts(socket: &impl AsFd, timeout: Duration, send: bool) -> Result<()> {
+    let tv = TimeVal::new(timeout.as_secs() as _, timeout.subsec_micros() as _);
+    let fail = |e: nix::Error| Error::new("set socket timeout", e as i32);
+    setsockopt(socket, sockopt::ReceiveTimeout, &tv).map_err(fail)?;
+    if send {
+        setsockopt(socket, sockopt::SendTimeout, &tv).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Send BYTES on the netlink socket SOCKET to the kernel: `sendto`'s
+/// result, the bytes sent or -1 with errno set.  Raw and allocation-free,
+/// as it runs in clone children too (see `crate::detached`).
+pub fn send_to_kernel(socket: c_int, bytes: &[u8]) -> isize {
+    // SAFETY: an all-zero sockaddr_nl is valid (port 0: the kernel).
+    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    // SAFETY: BYTES is valid for reads of its length, KERNEL for its size;
+    // an invalid SOCKET makes the call fail with EBADF, nothing worse.
+    unsafe {
+        libc::sendto(
+            socket,
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            0,
+            (&kernel as *const libc::sockaddr_nl).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    }
+}
+
+/// IFNAMSIZ - 1: the longest interface name the kernel takes.
+pub const MAX_IFNAME: usize = 15;
+
+/// Check NAME against the kernel's rule for interface names
+/// (`dev_valid_name`): 1 to 15 bytes, not `.` or `..`, no `/`, `:`, white
+/// space or NUL.
+pub fn check_ifname(name: &str) -> Result<()> {
+    let bad = |c: char| c == '/' || c == ':' || c == '\0' || c.is_whitespace();
+    if name.is_empty()
+        || name.len() > MAX_IFNAME
+        || name == "."
+        || name == ".."
+        || name.contains(bad)
+    {
+        return Err(Error::new("check interface name", libc::EINVAL).path(name).detail(format!(
+            "interface names have 1 to {MAX_IFNAME} bytes, are not '.' or '..', and have no '/', ':' or white space"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_names_follow_the_kernels_rule() {
+        for good in ["swineherd0", "vh-0123456789ab", "a", "eth0.1"] {
+            assert!(check_ifname(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a:b",
+            "a b",
+            "a\tb",
+            "a\0b",
+            "sixteen-bytes-xx",
+        ] {
+            let err = check_ifname(bad).unwrap_err();
+            assert_eq!(err.errno, libc::EINVAL, "{bad:?}");
+            assert!(err.to_string().contains("1 to 15 bytes"), "{err}");
+        }
+    }
+
+    #[test]
+    fn socket_timeouts_are_set() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        set_socket_timeouts(&a, Duration::from_millis(2500), true).unwrap();
+        assert_eq!(a.read_timeout().unwrap(), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            a.write_timeout().unwrap(),
+            Some(Duration::from_millis(2500))
+        );
+    }
+}
