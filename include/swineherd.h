@@ -569,6 +569,27 @@ int swh_nat_unpublish_start(const char *table, const char *id, struct SwhPending
 int swh_container_init(int root, int hint, int *out);
 
 /*
+ Store in *OUT a pidfd (close-on-exec) of process PID, which the caller
+ owns and closes; it is readable once PID has exited.  For watching a
+ process that is not the caller's child (a container adopted after a
+ Shepherd restart). Return 0, or `-ESRCH` when PID is gone.
+
+ # Safety
+ OUT must be valid for a write of one `int`.
+ */
+int swh_pidfd_open(int pid, int *out);
+
+/*
+ Send SIGNAL (0: only check that it is alive) to the process behind
+ PIDFD, which cannot be another process that reused its PID. Return 0,
+ or `-ESRCH` when it has exited.
+
+ # Safety
+ PIDFD must be negative (refused) or an open descriptor for the call.
+ */
+int swh_pidfd_signal(int pidfd, int signal);
+
+/*
  Panic, when `SWINEHERD_SELFTEST=1`: return `SWH_PANIC`.  Otherwise fail
  with `-EPERM`.
  */

@@ -14,6 +14,7 @@
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
+  #:use-module (swineherd recovery)
   #:use-module (swineherd network)
   #:use-module (swineherd registry)
   #:use-module (swineherd resources)
@@ -26,6 +27,7 @@
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-111)
   #:re-export (swineherd-configuration
                valid-container-id?)
@@ -50,14 +52,6 @@
 (define (container-service-name id)
   "Return the name of the service of container ID, a symbol."
   (string->symbol (string-append "swine:" id)))
-
-(define (pid-file-pid file)
-  "Return the PID written to FILE, or #f if there is none (yet)."
-  (catch 'system-error
-    (lambda ()
-      (let ((pid (call-with-input-file file read)))
-        (and (exact-integer? pid) (positive? pid) pid)))
-    (const #f)))
 
 (define (container-init config id process)
   "Return the host PID of the init of container ID, whose script runs as
@@ -157,7 +151,12 @@ others: --isolated, or the configuration's default unless --isolated=no."
 (define (connect-container config id address isolated process)
   "Connect container ID, whose script runs as PROCESS, with ADDRESS,
 ISOLATED or not."
-  (connect-network (container-init config id process)
+  (connect-init config id address isolated (container-init config id process)))
+
+(define (connect-init config id address isolated init)
+  "Connect container ID, whose init has host PID INIT, with ADDRESS,
+ISOLATED or not; what is connected already is kept."
+  (connect-network init
                    #:bridge (swineherd-configuration-bridge config)
                    #:subnet (swineherd-configuration-subnet config)
                    #:address address
@@ -209,11 +208,96 @@ DEFAULT-MEMORY (bytes) when it is true."
         `((memory . ,default-memory) ,@limits)
         limits)))
 
+;;;
+;;; Adopted containers: survivors of a Shepherd restart (see `(swineherd
+;;; recovery)'), running without being Shepherd's children.
+;;;
+
+(define %adoptions
+  ;; Container ID -> survivor found when `swineherd' started, to adopt when
+  ;; its service starts.
+  (make-hash-table))
+
+(define %adopted
+  ;; Container ID -> survivor that its service runs as, until it exits or
+  ;; is stopped.
+  (make-hash-table))
+
+(define handle-service-termination
+  ;; Tell a service that its process terminated, as Shepherd's process
+  ;; monitor does for its own children: the service's termination handler
+  ;; runs (release, respawn).  Internal to (shepherd service) in 1.0.3 and
+  ;; 1.0.9 alike, with the same arguments (SERVICE PID STATUS).
+  (@@ (shepherd service) handle-service-termination))
+
+(define (adopted-exited id s service)
+  "Survivor S of container ID, adopted as SERVICE, has exited: unless it
+is being stopped, run SERVICE's termination path, with an exit status of 0
+since none is known to a process that is not its parent.  No suspension
+between the check and the message: a `kill' stops (and so forgets S)
+before it unregisters SERVICE, so SERVICE's controller is there."
+  (when (eq? s (hash-ref %adopted id))
+    (hash-remove! %adopted id)
+    (handle-service-termination service (survivor-main s) 0)
+    (log-line "swineherd: adopted container ~a: process ~a exited" id
+              (survivor-main s))))
+
+(define (adopt-container config id address isolated ports s)
+  "Adopt survivor S of container ID: repair its network (veth, network
+namespace mount: kept if there; its filters, ISOLATED or not, and its
+published PORTS, in the tables made afresh), watch it and return its main
+PID, the running value.  It is
+watched first: if a repair fails, `stop-adopted' can wait for it."
+  (let ((service (current-service)))              ;set by `start-service'
+    (hash-set! %adopted id s)
+    (watch-survivor s (lambda () (adopted-exited id s service))))
+  (when address
+    (connect-init config id address isolated (survivor-init s))
+    (guard-network #:subnet (swineherd-configuration-subnet config)
+                   #:address address
+                   #:owner (container-link-owner config id)
+                   #:table (nat-table config)
+                   #:id id
+                   #:isolated? isolated)
+    (publish-container-ports (nat-table config) id address ports))
+  (format #t "swineherd: adopted container ~a: script ~a, init ~a, kept \
+running~%" id (survivor-main s) (survivor-init s))
+  (survivor-main s))
+
+(define (stop-adopted id s)
+  "Stop survivor S, the adopted container ID (the caller releases its
+runtime resources, which kills what is left in its cgroup)."
+  (hash-remove! %adopted id)
+  (unless (terminate-survivor s (default-process-termination-grace-period))
+    (format #t "container ~a: process ~a still there after the grace \
+period; emptying its cgroup~%" id (survivor-main s))))
+
 (define (container-start config id script args address isolated ports
                          limits)
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network), ISOLATED or not, which publishes PORTS and whose cgroup
-gets LIMITS."
+for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets LIMITS.  A
+survivor of a Shepherd restart found for ID is adopted instead; if its
+network cannot be repaired, it is stopped and ID started afresh."
+  (define fresh (container-fresh-start config id script args address
+                                       isolated ports limits))
+  (lambda start-args
+    (let ((s (hash-ref %adoptions id)))
+      (hash-remove! %adoptions id)
+      (or (and s
+               (catch #t
+                 (lambda () (adopt-container config id address isolated ports s))
+                 (lambda (key . args)
+                   (format #t "swineherd: container ~a not adopted: ~a; \
+starting it afresh~%" id (exception-text key args))
+                   (stop-adopted id s)
+                   (release-runtime config id address ports)
+                   #f)))
+          (apply fresh start-args)))))
+
+(define (container-fresh-start config id script args address isolated
+                               ports limits)
+  "Return the procedure that starts container ID afresh, from its script
+(see `container-start')."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -271,7 +355,10 @@ then make sure nothing of it is left: the cgroup is emptied and removed."
   (lambda (process . args)
     (when address
       (disconnect-container config id address))
-    (apply (make-kill-destructor) process args)
+    (let ((s (hash-ref %adopted id)))
+      (if (and s (= (process-id process) (survivor-main s)))
+          (stop-adopted id s)
+          (apply (make-kill-destructor) process args)))
     (release-runtime config id address ports)
     #f))
 
@@ -395,13 +482,20 @@ opposed to a container being stopped on its own."
   (save-container (swineherd-configuration-state-directory config)
                   (set-container-wanted c wanted)))
 
-(define (container-service config c)
+(define* (container-service config c #:key recorded?)
   "Return the service `swine:ID' that runs the container C: its script
 and arguments, as `guix system container' scripts expect them, connected to
 the bridge with its address (#f: no network), in a cgroup with its limits.
 Starting it records it as wanted running; stopping it by hand, as wanted
 stopped (not when Shepherd or swineherd stops: then it comes back with
-them)."
+them).  RECORDED? says that C is recorded as it is: a record is only
+written when the wanted state changes (an fsync'd write each, which
+restoring hundreds of containers would wait for)."
+  (define recorded (and recorded? (container-wanted c)))
+  (define (want! wanted)
+    (unless (eq? wanted recorded)
+      (record-wanted config c wanted)
+      (set! recorded wanted)))
   (define id (container-id c))
   (define address (container-address c))
   (define options (container-options c))
@@ -420,11 +514,11 @@ them)."
     #:requirement '(swineherd)
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
-              (record-wanted config c 'running)
+              (want! 'running)
               (apply start args))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
-               (record-wanted config c 'stopped))
+               (want! 'stopped))
              (apply stop process args))
     #:termination-handler (container-termination-handler config id address
                                                          ports)
@@ -771,18 +865,6 @@ table."
 ;;; Restoring containers, and cleaning up after crashes.
 ;;;
 
-(define (in-cgroup? pid relative)
-  "Return true if process PID is in the cgroup RELATIVE."
-  (catch 'system-error
-    (lambda ()
-      (call-with-input-file (format #f "/proc/~a/cgroup" pid)
-        (lambda (port)
-          (let loop ((line (read-line port)))
-            (and (not (eof-object? line))
-                 (or (string-suffix? (string-append ":/" relative) line)
-                     (loop (read-line port))))))))
-    (const #f)))
-
 (define (stop-survivors config id address)
   "Stop what is left of container ID from before a Shepherd crash or
 restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
@@ -803,19 +885,66 @@ before.)"
           (loop (- tries 1)))))
     (release-runtime config id address '())))
 
-(define (restore-containers config records)
-  "Register a service for each container of RECORDS that has none yet,
-after stopping what survives of it."
-  (for-each (lambda (c)
-              (unless (lookup-service (container-service-name (container-id c)))
-                (stop-survivors config (container-id c) (container-address c))
-                (register-services (list (container-service config c)))))
-            records))
+(define (restore-container config c)
+  "Register the service of container C, unless it has one already: a
+survivor of it is kept for adoption if C is wanted running and can start,
+else stopped.  Return #f, or a text saying why C, wanted running, cannot be
+started."
+  (let* ((id (container-id c))
+         (problem (and (eq? 'running (container-wanted c))
+                       (container-start-problem config c))))
+    (unless (lookup-service (container-service-name id))
+      (let ((found (and (eq? 'running (container-wanted c)) (not problem)
+                        (find-survivor config id))))
+        (if (survivor? found)
+            (hash-set! %adoptions id found)
+            (begin
+              (when found
+                (format #t "swineherd: container ~a not adopted: ~a~%"
+                        id found))
+              (stop-survivors config id (container-address c)))))
+      (register-services (list (container-service config c
+                                                  #:recorded? #t))))
+    problem))
 
-(define (start-wanted-containers records)
+(define (restore-containers config records)
+  "Restore each container of RECORDS (see `restore-container'), all
+concurrently, each failing alone.  Return the (ID . REASON) pairs of those
+that failed or cannot start, after reporting them in the log."
+  (let ((failures
+         (filter-map (lambda (c result)
+                       (match result
+                         (('ok . #f) #f)
+                         (('ok . problem) (cons (container-id c) problem))
+                         (('failed . text) (cons (container-id c) text))))
+                     records
+                     (map-concurrently (cut restore-container config <>)
+                                       records))))
+    (for-each (match-lambda
+                ((id . reason)
+                 (format #t "swineherd: container ~a not started: ~a~%"
+                         id reason)))
+              failures)
+    failures))
+
+(define (start-container service)
+  "Start SERVICE, a container's; report in the log if it fails."
+  (catch #t
+    (lambda ()
+      (unless (start-service service)
+        (format #t "swineherd: ~a failed to start; see its log~%"
+                (service-canonical-name service))))
+    (lambda (key . args)
+      (format #t "swineherd: ~a failed to start: ~a~%"
+              (service-canonical-name service) (exception-text key args)))))
+
+(define (start-wanted-containers records failures begun)
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
-that are wanted running.  (Not from swineherd's own start procedure: the
-containers require swineherd, which is still starting then.)"
+that are wanted running and not among FAILURES (from `restore-containers'),
+all concurrently, each failing alone; then log how many were adopted and
+started, and the time since BEGUN (internal time units), when swineherd
+began to start.  (Not from swineherd's own start procedure: the containers
+require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
      (let loop ((tries 1200))
@@ -823,13 +952,23 @@ containers require swineherd, which is still starting then.)"
                    (service-running? (lookup-service 'swineherd)))
          (fiber-sleep 0.05)
          (loop (- tries 1))))
-     (for-each (lambda (c)
-                 (when (eq? 'running (container-wanted c))
-                   (let ((service (lookup-service
-                                   (container-service-name (container-id c)))))
-                     (unless (service-running? service)
-                       (start-service service)))))
-               records))))
+     (let* ((wanted (filter (lambda (c)
+                              (and (eq? 'running (container-wanted c))
+                                   (not (assoc (container-id c) failures))))
+                            records))
+            (adopted (count (lambda (c) (hash-ref %adoptions (container-id c)))
+                            wanted)))
+       (map-concurrently
+        (lambda (c)
+          (let ((service (lookup-service
+                          (container-service-name (container-id c)))))
+            (when (and service (not (service-running? service)))
+              (start-container service))))
+        wanted)
+       (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
+adopt, ~a to start afresh, ~a not started" (length records)
+                 (milliseconds-since begun) adopted (- (length wanted) adopted)
+                 (length failures))))))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every
@@ -901,7 +1040,9 @@ kept (data is only deleted by `kill')~%"
   "Return \"; WARNING: WHAT: ITEMS\", or \"\" if there are no ITEMS."
   (if (null? items)
       ""
-      (format #f "; WARNING: ~a: ~{~a~^, ~}" what items)))
+      (format #f "; WARNING: ~a: ~a" what
+              (string-join (map (lambda (item) (format #f "~a" item)) items)
+                           ", "))))
 
 (define (swineherd-stop config lock)
   "Return the stop procedure of the `swineherd' service.  The containers,
@@ -926,7 +1067,8 @@ ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
 is not on btrfs or holds data of no container, or when NAT is missing."
   (lambda _
-    (let* ((root (swineherd-configuration-container-root config))
+    (let* ((begun (get-internal-real-time))
+           (root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
       (unless (unbox lock)
         (set-box! lock (lock-state-directory
@@ -936,12 +1078,10 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                     ((records broken)
                      (load-containers
                       (swineherd-configuration-state-directory config)))
-                    ((orphans)
-                     (begin
-                       (restore-containers config records)
-                       (clean-orphans config records)))
+                    ((failures) (restore-containers config records))
+                    ((orphans) (clean-orphans config records))
                     ((description)
-                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a~a"
+                     (format #f "~a; bridge ~a, ~a/~a; ~a containers~a~a~a~a"
                              (storage-description root)
                              (swineherd-configuration-bridge config)
                              (subnet-gateway subnet) (subnet-prefix subnet)
@@ -950,9 +1090,14 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                                  (format #f "; WARNING: ~a" nat-warning)
                                  "")
                              (warning "unreadable records kept" broken)
+                             (warning "containers not started"
+                                      (if (null? failures)
+                                          '()
+                                          (list (failures-text failures))))
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
-        (start-wanted-containers records)
+        (format #t "swineherd: running on ~a~%" (runtime-versions))
+        (start-wanted-containers records failures begun)
         description))))
 
 (define* (swineherd-service #:optional

@@ -45,8 +45,8 @@
 ;;; host (`fs'), and reading their files (`peek'), without ever blocking
 ;;; Shepherd: the library starts the command and hands back file
 ;;; descriptors, and the calling fiber waits for them with Fibers while
-;;; Shepherd serves its other clients.  See `herd exec', `herd peek' and
-;;; `herd fs' in section 2 of doc/manual.md for the design.
+;;; Shepherd serves its other clients.  See the nodes "Running Commands"
+;;; and "Reading Files" of the manual (doc/swineherd.texi) for the design.
 ;;;
 ;;; Code:
 

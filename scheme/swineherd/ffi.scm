@@ -20,6 +20,8 @@
   #:export (libswineherd-file-name
             library-version
             container-init-pid
+            pidfd-open
+            pidfd-signal
             remove-tree-step
             btrfs?
             create-subvolume
@@ -72,11 +74,19 @@
 ;;;
 ;;; Code:
 
+(define %installed-library #f)
+(define %installed-cgexec #f)
+(define %installed-peek #f)
+;; The absolute file names of the installed libswineherd.so,
+;; swineherd-cgexec and swineherd-peek: `make install' writes them into the
+;; lines above, in the copy of this module it installs.  #f in a checkout.
+
 (define (libswineherd-file-name)
   "Return the file name of libswineherd to load: $SWINEHERD_LIBRARY when
-set (pre-inst-env sets it), else the library built in the checkout this
-module comes from, else plain \"libswineherd\" for the dynamic loader to
-find in its usual places."
+set (pre-inst-env sets it), else the installed library's absolute file name
+when this module is an installed copy, else the library built in the
+checkout this module comes from, else plain \"libswineherd\" for the dynamic
+loader to find in its usual places."
   (define (built-in-checkout)
     (let ((here (search-path %load-path "swineherd/ffi.scm")))
       (and here
@@ -84,6 +94,7 @@ find in its usual places."
                                            "/target/release/libswineherd.so")))
              (and (file-exists? candidate) candidate)))))
   (or (getenv "SWINEHERD_LIBRARY")
+      %installed-library
       (built-in-checkout)
       "libswineherd"))
 
@@ -243,6 +254,28 @@ result and the fields it stored, as an alist."
 
 (define %container-init
   (library-function "swh_container_init" int (list int int '*)))
+
+(define %pidfd-open
+  (library-function "swh_pidfd_open" int (list int '*)))
+
+(define (pidfd-open pid)
+  "Return a pidfd of process PID (close-on-exec, the caller's to close),
+readable once PID has exited, even if PID is not a child of ours.  Throw a
+`system-error' with ESRCH if PID is gone."
+  (let ((out (int-out)))
+    (check 'pidfd-open (%pidfd-open pid (bytevector->pointer out)))
+    (int-out-ref out)))
+
+(define %pidfd-signal
+  (library-function "swh_pidfd_signal" int (list int int)))
+
+(define (pidfd-signal pidfd signal)
+  "Send SIGNAL (0: none, only check) to the process behind PIDFD, which
+cannot be another process that reused its PID.  Return #t, or #f if it has
+exited."
+  (let ((rc (%pidfd-signal pidfd signal)))
+    (and (not (= rc (- ESRCH)))
+         (begin (check 'pidfd-signal rc) #t))))
 
 (define %selftest-panic
   (library-function "swh_selftest_panic" int '()))
@@ -632,11 +665,13 @@ none), `oom-kills'."
        (c-struct-out 'cgroup-statistics %cgroup-stats-struct
                      (lambda (out) (%cgroup-stats (c-string relative) out)))))
 
-(define (helper-file-name name variable)
+(define (helper-file-name name variable installed)
   "Return the file name of NAME, one of the library's helper programs: the
-value of the environment VARIABLE, else next to the library when it is a
-file name, else NAME from $PATH."
+value of the environment VARIABLE, else INSTALLED (its absolute file name
+in an installed copy of this module, else #f), else next to the library
+when it is a file name, else NAME from $PATH."
   (or (getenv variable)
+      installed
       (let ((library (libswineherd-file-name)))
         (and (string-index library #\/)
              (let ((candidate (string-append (dirname library) "/" name)))
@@ -645,15 +680,17 @@ file name, else NAME from $PATH."
 
 (define (cgexec-file-name)
   "Return the file name of swineherd-cgexec, the wrapper that runs container
-scripts in their cgroup: $SWINEHERD_CGEXEC, else next to the library when
-it is a file name, else \"swineherd-cgexec\" from $PATH."
-  (helper-file-name "swineherd-cgexec" "SWINEHERD_CGEXEC"))
+scripts in their cgroup: $SWINEHERD_CGEXEC (pre-inst-env sets it), else the
+installed one's absolute file name when this module is an installed copy,
+else next to the library when it is a file name, else \"swineherd-cgexec\"
+from $PATH."
+  (helper-file-name "swineherd-cgexec" "SWINEHERD_CGEXEC" %installed-cgexec))
 
 (define (peek-file-name)
   "Return the file name of swineherd-peek, the program that does `peek''s
-scan: $SWINEHERD_PEEK, else next to the library when it is a file name,
-else \"swineherd-peek\" from $PATH."
-  (helper-file-name "swineherd-peek" "SWINEHERD_PEEK"))
+scan, found as `cgexec-file-name' finds swineherd-cgexec, with
+$SWINEHERD_PEEK."
+  (helper-file-name "swineherd-peek" "SWINEHERD_PEEK" %installed-peek))
 
 (define %write-atomically
   (library-function "swh_write_atomically" int (list '* '* size_t)))

@@ -15,8 +15,8 @@
 
 ;;; Commentary:
 ;;;
-;;; Shepherd 1.0.3 ends the controller fiber of a service when the service
-;;; is unregistered.  A fiber that took hold of that service earlier and
+;;; Shepherd ends the controller fiber of a service when the service is
+;;; unregistered (1.0.3; 1.0.9 too, through `terminate-service-controller').  A fiber that took hold of that service earlier and
 ;;; sends it a message afterwards waits forever; once it is garbage, its
 ;;; client's socket is closed and `herd' says "premature end-of-file".
 ;;; `stop-service' is such a fiber: it walks over every registered service
@@ -32,6 +32,13 @@
 ;;; condition that every change of the state signals.  Walks that Shepherd
 ;;; makes on its own, such as `herd status', are beyond Swineherd's reach.
 ;;; The report for Shepherd is doc/upstream/shepherd-unregister-race.md.
+;;;
+;;; Needed with Shepherd 1.0.3 and 1.0.9, the versions tested: both keep the
+;;; controller's channel in the service and let a fiber block forever in
+;;; `put-message' on the channel of a controller that has ended, and both
+;;; `stop-service's walk every registered service (`fold-services', asking
+;;; each whether it is running).  Drop it for a Shepherd whose controller
+;;; answers, or fails, after unregistration.
 ;;;
 ;;; Code:
 

@@ -9,12 +9,14 @@
 (define-module (swineherd state)
   #:use-module (swineherd arguments)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd record-check)
   #:use-module (swineherd utils)
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 pretty-print)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
+  #:use-module (srfi srfi-11)
   #:export (container
             container?
             container-id
@@ -72,17 +74,13 @@
     (wanted ,(container-wanted c))))
 
 (define (sexp->container sexp)
-  "Return the container SEXP describes, or #f if it is not a record."
+  "Return the container SEXP describes, a record that
+`container-record-problem' found valid."
   (match sexp
-    (('swineherd-container ('version 1)
-                           ('id (? string? id))
-                           ('script (? string? script))
-                           ('arguments (arguments ...))
-                           ('options (options ...))
-                           ('address address)
-                           ('wanted (and wanted (or 'running 'stopped))))
-     (container id script arguments options address wanted))
-    (_ #f)))
+    (('swineherd-container _ ('id id) ('script script)
+                           ('arguments arguments) ('options options)
+                           ('address address) ('wanted wanted))
+     (container id script arguments options address wanted))))
 
 (define (save-container state-directory c)
   "Record container C in STATE-DIRECTORY, atomically and durably."
@@ -99,19 +97,23 @@
   (delete-file-if-exists (record-file state-directory id)))
 
 (define (read-record file)
-  "Return the container recorded in FILE, or #f if FILE cannot be read, is
-not a record, or records a container whose ID is invalid or does not match
-the file's name."
-  (let ((c (false-if-exception
-            (sexp->container (call-with-input-file file read)))))
-    (and c
-         (valid-container-id? (container-id c))
-         (string=? (basename file) (string-append (container-id c) ".scm"))
-         c)))
+  "Return two values: the container recorded in FILE, or #f, and #f, or a
+text saying why FILE holds no valid record (it cannot be read, is not an
+S-expression, or a field is wrong: see `container-record-problem')."
+  (catch #t
+    (lambda ()
+      (let* ((sexp (call-with-input-file file read))
+             (problem (container-record-problem sexp (basename file))))
+        (if problem
+            (values #f problem)
+            (values (sexp->container sexp) #f))))
+    (lambda (key . args)
+      (values #f (format #f "cannot be read: ~a" (exception-text key args))))))
 
 (define (load-container state-directory id)
-  "Return the recorded container ID, or #f if it has no readable record."
-  (read-record (record-file state-directory id)))
+  "Return the recorded container ID, or #f if it has no valid record."
+  (let-values (((c problem) (read-record (record-file state-directory id))))
+    c))
 
 (define (load-containers state-directory)
   "Return two values: the containers recorded in STATE-DIRECTORY, sorted by
@@ -127,11 +129,11 @@ at."
       (()
        (values (reverse records) (reverse broken)))
       ((file . rest)
-       (let* ((path (string-append directory "/" file))
-              (c (read-record path)))
+       (let*-values (((path) (string-append directory "/" file))
+                     ((c problem) (read-record path)))
          (unless c
-           (format #t "swineherd: ignoring unreadable container record ~a~%"
-                   path))
+           (format #t "swineherd: ignoring container record ~a: ~a~%"
+                   path problem))
          (if c
              (loop rest (cons c records) broken)
              (loop rest records (cons file broken))))))))

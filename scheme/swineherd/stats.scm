@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd stats)
+  #:use-module (ice-9 format)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:export (statistics-alist

@@ -11,6 +11,7 @@
   #:use-module (swineherd utils)
   #:use-module (shepherd service)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
+  #:use-module (ice-9 format)
   #:use-module (ice-9 match)
   #:use-module (ice-9 regex)
   #:use-module (srfi srfi-1)

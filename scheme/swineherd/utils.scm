@@ -11,6 +11,7 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
   #:use-module ((shepherd comm) #:select (log-output-port))
+  #:use-module ((shepherd config) #:select ((Version . shepherd-version)))
   #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:export (fail
@@ -23,6 +24,7 @@
             milliseconds-between
             milliseconds-since
             log-line
+            runtime-versions))
             escape-control-characters))
 
 ;;; Commentary:
@@ -128,5 +130,22 @@ fibers now and then when there are many to escape."
                (when (zero? (modulo n 4096))
                  (yield-current-task))
                (loop (+ index 1) (+ n 1)))))))))
+
+;;;
+;;; The versions Swineherd runs on, for the log.
+;;;
+
+(define (fibers-version)
+  "Return the version of Fibers as a string, or \"< 1.4\" for a Fibers that
+does not say it (1.3.1 has no `%fibers-version')."
+  (let ((variable (module-variable (resolve-interface '(fibers config))
+                                   '%fibers-version)))
+    (if variable (variable-ref variable) "< 1.4")))
+
+(define (runtime-versions)
+  "Return the versions of Shepherd, Guile and Fibers that this Shepherd
+runs, as \"Shepherd 1.0.9, Guile 3.0.11, Fibers 1.4.3\"."
+  (format #f "Shepherd ~a, Guile ~a, Fibers ~a"
+          shepherd-version (version) (fibers-version)))
 
 ;;; utils.scm ends here

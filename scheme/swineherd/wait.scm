@@ -29,7 +29,8 @@ first check, which calls select(2): glibc aborts the whole process (Shepherd)
 when select is given a descriptor above 1023, and Shepherd holds two per
 container (bench/swineherd-suite crashed it with `exec' at 500 containers).
 This one goes straight to the scheduler's epoll, which has no such limit; a
-port that is readable already is reported at once."
+port that is readable already is reported at once.  Needed with Fibers 1.3.1
+and 1.4.3, the versions tested: both check with `select' first."
   (make-base-operation
    #f
    (const #f)

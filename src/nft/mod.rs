@@ -2,7 +2,7 @@
 //! protocol itself (no `nft` command, no libnftnl, no crate): a batch of
 //! messages on a `NETLINK_NETFILTER` socket, applied by the kernel as one
 //! transaction, and the few expressions that outbound NAT and published
-//! ports need.  See [`nat`] for the rule set, doc/manual.md for why.
+//! ports need.  See [`nat`] for the rule set, doc/swineherd.texi ("NAT and Ports") for why.
 //!
 //! Why by hand: the `nft` command is not to be forked from Shepherd, and
 //! libnftnl would be a C dependency for a few hundred lines of messages.
