@@ -24,7 +24,7 @@
             milliseconds-between
             milliseconds-since
             log-line
-            runtime-versions))
+            runtime-versions
             escape-control-characters))
 
 ;;; Commentary:
