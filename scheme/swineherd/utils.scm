@@ -110,6 +110,11 @@ the herd client of the current action)."
                                        (char-set #\newline #\tab))
                   (ucs-range->char-set 127 160)))
 
+(define (char->escape char)
+  "Return \\xHH for CHAR, a character below U+0100."
+  (let ((hex (number->string (char->integer char) 16)))
+    (string-append "\\x" (if (< (char->integer char) 16) "0" "") hex)))
+
 (define (escape-control-characters text)
   "Return TEXT, which comes from a container and may be hostile, with each
 control character that a terminal could obey (escape sequences, carriage
@@ -125,8 +130,7 @@ fibers now and then when there are many to escape."
               (#f (put-string port text start))
               (index
                (put-string port text start (- index start))
-               (put-string port (format #f "\\x~2,'0x"
-                                        (char->integer (string-ref text index))))
+               (put-string port (char->escape (string-ref text index)))
                (when (zero? (modulo n 4096))
                  (yield-current-task))
                (loop (+ index 1) (+ n 1)))))))))
