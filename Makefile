@@ -41,6 +41,7 @@ guile_site_ccache_dir = $(call guile_query,(%site-ccache-dir))
 
 LIBRARY = target/release/libswineherd.so
 CGEXEC = target/release/swineherd-cgexec
+PEEK = target/release/swineherd-peek
 RUST_SOURCES = $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 MODULES = swineherd $(patsubst scheme/%.scm,%,$(wildcard scheme/swineherd/*.scm))
 SCM_SOURCES = $(MODULES:%=scheme/%.scm)
@@ -52,16 +53,17 @@ INFO = doc/swineherd.info
 # Present when this make run compiled (or found up to date) every .go file.
 GO_STAMP = build/go/.up-to-date
 
-all: $(LIBRARY) $(CGEXEC) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
+all: $(LIBRARY) $(CGEXEC) $(PEEK) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
 
-$(LIBRARY) $(CGEXEC) &: $(RUST_SOURCES)
+$(LIBRARY) $(CGEXEC) $(PEEK) &: $(RUST_SOURCES)
 	$(CARGO) build --release
-	touch $(LIBRARY) $(CGEXEC)
+	touch $(LIBRARY) $(CGEXEC) $(PEEK)
 
 pre-inst-env: pre-inst-env.in Makefile
 	sed -e 's|@abs_top_srcdir@|$(CURDIR)|g' \
 	    -e 's|@libswineherd@|$(CURDIR)/$(LIBRARY)|g' \
-	    -e 's|@cgexec@|$(CURDIR)/$(CGEXEC)|g' $< > $@.tmp
+	    -e 's|@cgexec@|$(CURDIR)/$(CGEXEC)|g' \
+	    -e 's|@peek@|$(CURDIR)/$(PEEK)|g' $< > $@.tmp
 	chmod +x $@.tmp
 	mv $@.tmp $@
 
@@ -98,9 +100,10 @@ $(FFI_INSTALLED): scheme/swineherd/ffi.scm build/dirs
 	@mkdir -p $(@D)
 	sed -e 's|^(define %installed-library #f)$$|(define %installed-library "$(libdir)/libswineherd.so")|' \
 	    -e 's|^(define %installed-cgexec #f)$$|(define %installed-cgexec "$(libexecdir)/swineherd/swineherd-cgexec")|' \
+	    -e 's|^(define %installed-peek #f)$$|(define %installed-peek "$(libexecdir)/swineherd/swineherd-peek")|' \
 	    $< > $@.tmp
-	@test $$(grep -c '^(define %installed-[a-z]* "' $@.tmp) = 2 || { \
-	  echo "make: $<: the %installed-library and %installed-cgexec lines were not found" >&2; exit 1; }
+	@test $$(grep -c '^(define %installed-[a-z]* "' $@.tmp) = 3 || { \
+	  echo "make: $<: the %installed-library, -cgexec and -peek lines were not found" >&2; exit 1; }
 	mv $@.tmp $@
 
 # compile_go SOURCE: compile SOURCE into $@ with every warning fatal.  Each
@@ -129,6 +132,7 @@ install: all
 	  $(DESTDIR)$(guilemoduledir)/swineherd $(DESTDIR)$(infodir)
 	$(INSTALL_PROGRAM) $(LIBRARY) $(DESTDIR)$(libdir)/libswineherd.so
 	$(INSTALL_PROGRAM) $(CGEXEC) $(DESTDIR)$(libexecdir)/swineherd/swineherd-cgexec
+	$(INSTALL_PROGRAM) $(PEEK) $(DESTDIR)$(libexecdir)/swineherd/swineherd-peek
 	$(INSTALL_DATA) scheme/swineherd.scm $(DESTDIR)$(guilemoduledir)/swineherd.scm
 	$(INSTALL_DATA) $(filter-out scheme/swineherd.scm scheme/swineherd/ffi.scm,$(SCM_SOURCES)) \
 	  $(FFI_INSTALLED) $(DESTDIR)$(guilemoduledir)/swineherd/
@@ -156,6 +160,7 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(libdir)/libswineherd.so \
 	  $(DESTDIR)$(libexecdir)/swineherd/swineherd-cgexec \
+	  $(DESTDIR)$(libexecdir)/swineherd/swineherd-peek \
 	  $(MODULES:%=$(DESTDIR)$(guilemoduledir)/%.scm) \
 	  $(MODULES:%=$(DESTDIR)$(guileobjectdir)/%.go) \
 	  $(DESTDIR)$(infodir)/swineherd.info

@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
+  #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
   #:use-module (swineherd recovery)
@@ -27,6 +28,7 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
+  #:use-module (srfi srfi-111)
   #:re-export (swineherd-configuration
                valid-container-id?)
   #:export (swineherd-service
@@ -65,10 +67,27 @@ PROCESS, or raise a clear error when it is not running."
       (fail "container ~a has no init process: ~a" id
             (apply format #f (third args) (fourth args))))))
 
-(define (wait-for-container-init config id process)
+(define (limits-sentence limits)
+  "Return a sentence naming the memory and process LIMITS (as
+`create-cgroup' takes them) of a container that failed to start, as likely
+causes, or \"\" if it had none."
+  (let ((memory (assq-ref limits 'memory))
+        (pids (assq-ref limits 'pids)))
+    (if (or memory pids)
+        (format #f ".  It ran with ~a: too small a limit kills a container \
+as it boots; give it more"
+                (string-join
+                 (append (if memory
+                             (list (format #f "--memory=~a" (format-size memory)))
+                             '())
+                         (if pids (list (format #f "--pids=~a" pids)) '()))
+                 " and "))
+        "")))
+
+(define* (wait-for-container-init config id process #:optional (limits '()))
   "Wait, without blocking Shepherd, until the script running as PROCESS has
-started the init of container ID.  Return #t, or #f if the script exited
-first or the init did not show up within the configured timeout (the script
+started the init of container ID, whose cgroup has LIMITS.  Return #t, or #f
+if the script exited first (naming a limit that may have killed it) or the init did not show up within the configured timeout (the script
 is then killed).  It looks after 1 ms, then a quarter longer each time, up
 to every 50 ms: an init is seen at most a quarter of its start time late (a
 small init starts in about 10 ms, a Guix script's in about 0.1 s), for a
@@ -81,7 +100,8 @@ dozen cheap looks at /proc in the first 50 ms."
   (let loop ((pause 0.001))
     (cond ((not (false-if-exception (kill pid 0)))
            (format #t "container ~a: its script exited before starting the \
-container; see ~a~%" id (container-log-file config id))
+container; see ~a~a~%" id (container-log-file config id)
+                   (limits-sentence limits))
            #f)
           ((false-if-exception (container-init config id process))
            #t)
@@ -172,18 +192,22 @@ rest)."
           ((make-kill-destructor) process)
           #f))))
 
-(define (limit-options options)
+(define* (limit-options options #:optional default-memory)
   "Return the resource limits among OPTIONS, the options of `new', as the
-alist `create-cgroup' takes."
-  (filter-map (match-lambda
-                (('memory . n) `(memory . ,n))
-                (('swap . n) `(swap . ,n))
-                (('cpus . quota) `(cpu-quota . ,quota))
-                (('cpu-weight . n) `(cpu-weight . ,n))
-                (('pids . n) `(pids . ,n))
-                (('io-weight . n) `(io-weight . ,n))
-                (_ #f))
-              options))
+alist `create-cgroup' takes; a container given no --memory gets
+DEFAULT-MEMORY (bytes) when it is true."
+  (let ((limits (filter-map (match-lambda
+                              (('memory . n) `(memory . ,n))
+                              (('swap . n) `(swap . ,n))
+                              (('cpus . quota) `(cpu-quota . ,quota))
+                              (('cpu-weight . n) `(cpu-weight . ,n))
+                              (('pids . n) `(pids . ,n))
+                              (('io-weight . n) `(io-weight . ,n))
+                              (_ #f))
+                            options)))
+    (if (and default-memory (not (assq 'memory limits)))
+        `((memory . ,default-memory) ,@limits)
+        limits)))
 
 ;;;
 ;;; Adopted containers: survivors of a Shepherd restart (see `(swineherd
@@ -289,10 +313,13 @@ swineherd ~a' removes the container" id data id))
              (process ((make-forkexec-constructor
                         (cgroup-command (container-cgroup config id)
                                         (container-command config id script
-                                                           args))
-                        #:log-file (container-log-file config id)
+                                                           args)
+                                        #:log-file (container-log-file config id)
+                                        #:log-size
+                                        (swineherd-configuration-log-size
+                                         config))
                         #:directory data)))
-             (init? (wait-for-container-init config id process))
+             (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
              (network? (and init? (start-network config id address isolated ports
                                                 process))))
@@ -477,7 +504,9 @@ restoring hundreds of containers would wait for)."
   (define start
     (container-start config id (container-script c) (container-arguments c)
                      address (isolated? config options) ports
-                     (limit-options options)))
+                     (limit-options options
+                                    (swineherd-configuration-default-memory
+                                     config))))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
@@ -543,23 +572,33 @@ cgroup (its limits apply; stopping the container ends it):
 herd exec swine:ID -- [--timeout=SECONDS] COMMAND [ARG...].  Its standard
 output, then its standard error, are printed; herd exits 0 if it exits 0,
 else 1 with its status.  --timeout=SECONDS kills it (and its process group)
-after that long.  The `--' keeps herd from taking options of COMMAND (or
---timeout) for its own."
+after that long (default: the configuration's exec-timeout, an hour), and
+it is killed if herd goes away.  The `--' keeps herd from taking options of
+COMMAND (or --timeout) for its own."
       (action:exec (lambda (process) (container-init config id process))
-                   (container-cgroup config id)))
+                   (container-cgroup config id)
+                   #:default-timeout
+                   (swineherd-configuration-exec-timeout config)))
      (peek
       "Print the last line of FILE, a file name inside the container, that
-matches REGEX, a POSIX extended regular expression: herd peek swine:ID FILE
-REGEX.  FILE is resolved inside the container's root (symbolic links
-included) and read up to the size it had when `peek' started."
-      (action:peek (lambda (process) (container-init config id process))))
+matches REGEX (the syntax of Rust's regex crate, matched in linear time: no
+backreferences): herd peek swine:ID FILE REGEX.  FILE is resolved inside the
+container's root (symbolic links included) and read up to the size it had
+when `peek' started.  The scan runs in a process of its own, bounded in
+time and bytes read (see the configuration's peek-timeout and
+peek-budget), and stops if herd goes away."
+      (action:peek (lambda (process) (container-init config id process))
+                   #:timeout (swineherd-configuration-peek-timeout config)
+                   #:budget (swineherd-configuration-peek-budget config)))
      (fs
       "Run the host command COMMAND with ARGs followed by the container's
 root file system (/proc/PID/root): herd fs swine:ID -- [--timeout=SECONDS]
 COMMAND [ARG...].  COMMAND must be an absolute file name under the
 configured permitted-host-command-prefix; without one, `fs' is disabled."
       (action:fs (swineherd-configuration-permitted-host-command-prefix config)
-                 (lambda (process) (container-init config id process)))))))
+                 (lambda (process) (container-init config id process))
+                 #:default-timeout
+                 (swineherd-configuration-exec-timeout config))))))
 
 
 ;;;
@@ -597,7 +636,7 @@ with whether it is running."
 
 (define (source-directory config from)
   "Return the directory that --from=FROM designates, checking that it
-exists."
+exists and, on a btrfs container root, that it is a subvolume."
   (define root (swineherd-configuration-container-root config))
   (let ((directory
          (match from
@@ -611,6 +650,11 @@ exists."
     (unless (and (false-if-exception (lstat directory))
                  (eq? 'directory (stat:type (lstat directory))))
       (fail "--from: ~a is not a directory" directory))
+    (when (and (eq? 'btrfs (storage-kind root))
+               (not (subvolume? directory)))
+      (fail "--from: ~a is not a btrfs subvolume; on a btrfs container root \
+a template must be one (btrfs subvolume create, then fill it), so that \
+containers start from a snapshot of it" directory))
     directory))
 
 (define (create-container config id options script script-args)
@@ -654,7 +698,12 @@ or pick another ID" data id))
            (service (container-service config c))
            (registered (get-internal-real-time)))
       (register-services (list service))
-      (unless (start-service service)
+      (unless (catch #t
+                (lambda () (start-service service))
+                (lambda (key . args)
+                  (log-line "swineherd: new ~a: start raised ~a" id
+                            (exception-text key args))
+                  #f))
         (unregister-container-service service)
         (delete-container-record (swineherd-configuration-state-directory
                                   config)
@@ -662,7 +711,11 @@ or pick another ID" data id))
         (delete-data data)
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
-Shepherd's log" id (container-log-file config id)))
+Shepherd's log~a" id (container-log-file config id)
+              (limits-sentence
+               (limit-options options
+                              (swineherd-configuration-default-memory
+                               config)))))
       (log-line "swineherd: new ~a: address and storage ~,2f ms, service and \
 start ~,2f ms" id (milliseconds-between begun registered)
                 (milliseconds-since registered)))))
@@ -1006,10 +1059,24 @@ stop it short of 500 containers."
       (when (and hard soft (< soft hard))
         (setrlimit 'nofile hard hard)))))
 
-(define (swineherd-start config)
-  "Return the start procedure of the `swineherd' service: bring the bridge
-up (an existing one is reused), check the container root, restore the
-recorded containers and clean up what belongs to none.  The NAT table is
+(define (swineherd-stop config lock)
+  "Return the stop procedure of the `swineherd' service.  The containers,
+which require swineherd, are stopped by then, and their chains removed; the
+NAT table goes too, and the state directory's lock, held in the box LOCK,
+is released."
+  (lambda _
+    (false-if-exception (stop-nat (nat-table config)))
+    (when (unbox lock)
+      (unlock-state-directory (unbox lock))
+      (set-box! lock #f))
+    #f))
+
+(define (swineherd-start config lock)
+  "Return the start procedure of the `swineherd' service: take the state
+directory's lock into the box LOCK unless it holds it already (refusing to
+start if another Shepherd holds it), bring the bridge up (an existing one
+is reused), check the container root, restore the recorded containers and
+clean up what belongs to none.  The NAT table is
 made afresh, which also removes the published ports of containers that
 ran before a crash.  Its running value is a line describing storage and
 network, which `herd status swineherd' shows, with warnings when the root
@@ -1019,6 +1086,9 @@ is not on btrfs or holds data of no container, or when NAT is missing."
     (let* ((begun (get-internal-real-time))
            (root (swineherd-configuration-container-root config))
            (subnet (swineherd-configuration-subnet config)))
+      (unless (unbox lock)
+        (set-box! lock (lock-state-directory
+                        (swineherd-configuration-state-directory config))))
       (mkdir-p root)
       (let*-values (((nat-warning) (network-up! config))
                     ((records broken)
@@ -1050,14 +1120,11 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                             (config (swineherd-configuration)))
   "Return the `swineherd' service, the manager of Guix System containers,
 configured with CONFIG (see `swineherd-configuration')."
+  (define lock (box #f))                  ;the state directory's lock
   (service '(swineherd)
     #:documentation "Manage Guix System containers as `swine:ID' services."
-    #:start (swineherd-start config)
-    #:stop (lambda _
-             ;; The containers, which require swineherd, are stopped by
-             ;; now, and their chains removed; the table goes too.
-             (false-if-exception (stop-nat (nat-table config)))
-             #f)
+    #:start (swineherd-start config lock)
+    #:stop (swineherd-stop config lock)
     #:actions
     (actions
      (new

@@ -19,13 +19,16 @@
 pub mod btrfs;
 pub mod capi;
 pub mod cgroup;
+pub mod console;
 pub mod detached;
 pub mod error;
 pub mod exec;
 pub mod inroot;
 pub mod net;
 pub mod nft;
+pub mod peek;
 pub mod process;
+pub mod seccomp;
 pub mod state;
 pub mod sys;
 pub mod tree;

@@ -72,24 +72,36 @@ what `guix system container' printed" script)))
 ;;; Options of `new'.
 ;;;
 
+(define %max-size
+  ;; The largest size any option accepts: 1 EiB, past any real disk or
+  ;; memory, and far from the kernel's 64-bit limits.
+  (expt 2 60))
+
+(define* (parse-size-option value option example #:key zero-ok?)
+  "Parse VALUE, the argument of --OPTION, a size from 1 MiB to %MAX-SIZE
+(or 0 when ZERO-OK?), or raise an error naming OPTION, its bounds and
+EXAMPLE."
+  (let ((bytes (cond ((and zero-ok? (equal? value "0")) 0)
+                     (value (parse-size value))
+                     (else #f))))
+    (unless (and bytes (or (zero? bytes) (<= (expt 2 20) bytes %max-size)))
+      (fail "invalid --~a ~s: give a size from 1M to ~aT~a, such as ~a \
+(bytes, or K, M, G, T for KiB, MiB, GiB, TiB)" option value
+            (/ %max-size (expt 2 40)) (if zero-ok? ", or 0" "") example))
+    bytes))
+
 (define (parse-disk-limit value)
-  "Parse VALUE, the argument of --disk-limit."
-  (or (and value (parse-size value))
-      (fail "invalid --disk-limit ~s: give a size such as 512M or 2G \
-(bytes, or K, M, G, T for KiB, MiB, GiB, TiB)" value)))
+  "Parse VALUE, the argument of --disk-limit: at least 1 MiB."
+  (parse-size-option value "disk-limit" "512M or 2G"))
 
 (define (parse-memory value)
-  "Parse VALUE, the argument of --memory."
-  (or (and value (parse-size value))
-      (fail "invalid --memory ~s: give a size such as 64M or 2G (bytes, or \
-K, M, G, T for KiB, MiB, GiB, TiB)" value)))
+  "Parse VALUE, the argument of --memory: at least 1 MiB (a Guix System
+needs tens of MiB to boot; less is refused by the kernel or kills it)."
+  (parse-size-option value "memory" "64M or 2G"))
 
 (define (parse-swap value)
   "Parse VALUE, the argument of --swap: a size, or 0 for no swap."
-  (if (equal? value "0")
-      0
-      (or (and value (parse-size value))
-          (fail "invalid --swap ~s: give a size such as 512M, or 0" value))))
+  (parse-size-option value "swap" "512M" #:zero-ok? #t))
 
 (define (parse-respawn value)
   "Parse the value of --respawn, a flag: there must be none."

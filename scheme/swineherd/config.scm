@@ -24,6 +24,11 @@
             swineherd-configuration-nat-table
             swineherd-configuration-open-host-ports
             swineherd-configuration-isolated?
+            swineherd-configuration-exec-timeout
+            swineherd-configuration-peek-timeout
+            swineherd-configuration-peek-budget
+            swineherd-configuration-log-size
+            swineherd-configuration-default-memory
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -42,7 +47,9 @@
                             start-timeout state-directory bridge subnet
                             netns-directory cgroup-parent
                             permitted-host-command-prefix nat-table
-                            open-host-ports isolated?)
+                            open-host-ports isolated?
+                            exec-timeout peek-timeout peek-budget log-size
+                            default-memory)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -57,7 +64,12 @@
    swineherd-configuration-permitted-host-command-prefix)
   (nat-table       swineherd-configuration-nat-table)       ;nftables table
   (open-host-ports swineherd-configuration-open-host-ports) ;((udp 53) …)
-  (isolated?       swineherd-configuration-isolated?))      ;default of new
+  (isolated?       swineherd-configuration-isolated?)       ;default of new
+  (exec-timeout    swineherd-configuration-exec-timeout)    ;seconds
+  (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
+  (peek-budget     swineherd-configuration-peek-budget)     ;bytes
+  (log-size        swineherd-configuration-log-size)        ;bytes
+  (default-memory  swineherd-configuration-default-memory)) ;bytes or #f
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -89,7 +101,12 @@ from a checkout, else /var/lib/swineherd."
                                   (permitted-host-command-prefix #f)
                                   (nat-table "swineherd")
                                   (open-host-ports '())
-                                  (isolated? #f))
+                                  (isolated? #f)
+                                  (exec-timeout 3600)
+                                  (peek-timeout 10)
+                                  (peek-budget (* 256 1024 1024))
+                                  (log-size (* 16 1024 1024))
+                                  (default-memory #f))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -107,13 +124,19 @@ filters in `netdev NAT-TABLE'.  Containers reach none of the host's own
 services but the OPEN-HOST-PORTS, a list of strings such as \"53/udp\"
 (PORT, or PORT/tcp or PORT/udp).  When ISOLATED? is true, containers
 created without --isolated=no exchange no traffic with each other but
-through published ports."
+through published ports.  An `exec' or `fs' command given no --timeout is
+killed after EXEC-TIMEOUT seconds; a `peek' gives up after PEEK-TIMEOUT
+seconds or PEEK-BUDGET bytes read.  A console log is rotated (ID.log
+becomes ID.log.1) when it reaches LOG-SIZE bytes.  A container given no
+--memory is limited to DEFAULT-MEMORY bytes when it is true (what a
+container writes to its tmpfs root counts as its memory)."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
                             nat-table (map parse-host-port open-host-ports)
-                            isolated?))
+                            isolated? exec-timeout peek-timeout peek-budget
+                            log-size default-memory))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

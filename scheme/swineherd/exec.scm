@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd exec)
+  #:use-module (swineherd client)
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
   #:use-module (swineherd wait)
@@ -18,7 +19,6 @@
   #:use-module (ice-9 control)
   #:use-module (ice-9 iconv)
   #:use-module (ice-9 match)
-  #:use-module (ice-9 regex)
   #:use-module (ice-9 suspendable-ports)
   #:use-module (rnrs bytevectors)
   #:use-module (srfi srfi-1)
@@ -29,7 +29,10 @@
             container-exec
             status->message
             parse-exec-arguments
-            last-matching-line
+            %default-exec-timeout
+            %max-timeout
+            %peek-timeout
+            %peek-budget
             peek-in-container
             permitted-host-command
             action:exec
@@ -69,33 +72,31 @@
 
 (define %chunk-size 65536)
 
-(define (read-available port)
-  "Return what PORT, a non-blocking input port, has to offer right now: a
-bytevector, the EOF object, or #f if reading would block.  Never suspends."
+(define (read-available! port buffer)
+  "Read into BUFFER, a bytevector, what PORT (a non-blocking input port) has
+to offer right now: return the number of bytes read, the EOF object, or #f
+if reading would block.  Never suspends, and allocates nothing: a command
+that floods its output costs Shepherd no memory past its sinks' limits."
   (let/ec return
     (parameterize ((current-read-waiter (lambda (port) (return #f))))
-      (get-bytevector-some port))))
+      (get-bytevector-some! port buffer 0 (bytevector-length buffer)))))
 
 ;; The output of a command so far: chunks (newest first), bytes kept, bytes
 ;; dropped past the limit.
 (define (make-sink) (vector '() 0 0))
 
-(define (sink-add! sink bv limit)
-  "Add BV to SINK, keeping at most LIMIT bytes in all."
+(define (sink-add! sink buffer count limit)
+  "Add the first COUNT bytes of BUFFER to SINK, keeping at most LIMIT bytes
+in all; only what is kept is copied."
   (match sink
     (#(chunks kept dropped)
-     (let* ((room (max 0 (- limit kept)))
-            (n (min room (bytevector-length bv))))
+     (let ((n (min (max 0 (- limit kept)) count)))
        (unless (zero? n)
-         (vector-set! sink 0
-                      (cons (if (= n (bytevector-length bv))
-                                bv
-                                (let ((part (make-bytevector n)))
-                                  (bytevector-copy! bv 0 part 0 n)
-                                  part))
-                            chunks))
-         (vector-set! sink 1 (+ kept n)))
-       (vector-set! sink 2 (+ dropped (- (bytevector-length bv) n)))))))
+         (let ((part (make-bytevector n)))
+           (bytevector-copy! buffer 0 part 0 n)
+           (vector-set! sink 0 (cons part chunks))
+           (vector-set! sink 1 (+ kept n))))
+       (vector-set! sink 2 (+ dropped (- count n)))))))
 
 (define (sink-contents sink what)
   "Return the bytes kept by SINK, followed by a line saying how many bytes
@@ -119,21 +120,19 @@ were dropped]~%" dropped what))
                size chunks)
          bv)))))
 
-(define (pump! port sink limit)
-  "Move what PORT has now into SINK, a few chunks at most.  Return #f at
-end of file, else #t."
+(define* (pump! port sink limit buffer #:optional (max-reads 16))
+  "Move what PORT has now into SINK through BUFFER, MAX-READS reads at most.
+Return #f at end of file, else #t."
   (let loop ((n 0))
-    (match (and (< n 16) (read-available port))
+    (match (and (< n max-reads) (read-available! port buffer))
       (#f #t)
       ((? eof-object?) #f)
-      (bv (sink-add! sink bv limit) (loop (+ n 1))))))
+      (count (sink-add! sink buffer count limit) (loop (+ n 1))))))
 
-(define (drain! port sink limit)
-  "Move everything PORT has now into SINK, until it would block or ends."
-  (let loop ()
-    (match (read-available port)
-      ((? bytevector? bv) (sink-add! sink bv limit) (loop))
-      (_ #t))))
+(define (drain! port sink limit buffer)
+  "Move what PORT has now into SINK: what a command wrote before it ended
+(a pipe holds 64 KiB), not what a process it left behind keeps writing."
+  (pump! port sink limit buffer 64))
 
 (define (nonblocking-input-port fd)
   "Return an input port for FD, a non-blocking descriptor; closing the port
@@ -148,7 +147,7 @@ closes FD (and tells Fibers to forget it)."
       0))
 
 (define* (container-exec init-pid command
-                         #:key timeout cgroup
+                         #:key timeout cgroup client
                          (environment %exec-environment)
                          (output-limit %output-limit))
   "Run COMMAND, a list of strings (the program, looked up in ENVIRONMENT's
@@ -157,7 +156,9 @@ whose init has host PID INIT-PID, as its root user, in /, with standard
 input from /dev/null and ENVIRONMENT as its whole environment; on the host
 when INIT-PID is #f.  When TIMEOUT (seconds) is true, kill it and its
 process group once it has run that long.  When CGROUP is true, the command
-starts in that cgroup (relative to each hierarchy's root).
+starts in that cgroup (relative to each hierarchy's root).  When CLIENT, the
+socket of a herd client (see `current-client-socket'), is true, kill the
+command as soon as that client goes away, and raise an error saying so.
 
 Suspend the calling fiber only, until the command has ended.  Return four
 values: its wait status, its standard output and its standard error (two
@@ -173,8 +174,10 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
   (define err (nonblocking-input-port err-fd))
   (define out-sink (make-sink))
   (define err-sink (make-sink))
+  (define buffer (make-bytevector %chunk-size))
   (define reaped #f)                   ;(status exec-errno timed-out?)
   (define gave-up? #f)
+  (define client-gone? #f)
   ;; The relay kills the command at its deadline; this one, a little later,
   ;; is in case the relay itself cannot finish.
   (define deadline
@@ -188,13 +191,15 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
   (define (wait-loop)
     ;; Until the relay exits (after the command), move output into the
     ;; sinks; yield after each wakeup so that a chatty command cannot keep
-    ;; Shepherd from its other clients.
-    (let loop ((out-open? #t) (err-open? #t))
+    ;; Shepherd from its other clients.  CLIENT: the herd client's socket,
+    ;; while it is watched.
+    (let loop ((out-open? #t) (err-open? #t) (client client))
       (match (perform-operation
               (apply choice-operation
                      (readable relay 'ended)
                      `(,@(if out-open? (list (readable out 'out)) '())
                        ,@(if err-open? (list (readable err 'err)) '())
+                       ,@(if client (list (client-gone-operation client)) '())
                        ,@(if deadline
                              (list (wrap-operation
                                     (sleep-operation
@@ -205,22 +210,28 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
                              '()))))
         ('ended #t)
         ('out
-         (let ((open? (pump! out out-sink output-limit)))
+         (let ((open? (pump! out out-sink output-limit buffer)))
            (yield-current-task)
-           (loop open? err-open?)))
+           (loop open? err-open? client)))
         ('err
-         (let ((open? (pump! err err-sink output-limit)))
+         (let ((open? (pump! err err-sink output-limit buffer)))
            (yield-current-task)
-           (loop out-open? open?)))
+           (loop out-open? open? client)))
+        ('gone
+         (exec-kill pidfd)
+         (set! client-gone? #t)
+         (loop out-open? err-open? #f))
+        ('data
+         (loop out-open? err-open? #f))
         ('deadline
          (exec-kill pidfd)
          (set! gave-up? #t)
          (set! deadline #f)
-         (loop out-open? err-open?))))
+         (loop out-open? err-open? client))))
     ;; What the command wrote before it ended is in the pipes now; what
     ;; processes it left behind may write later is not waited for.
-    (drain! out out-sink output-limit)
-    (drain! err err-sink output-limit)
+    (drain! out out-sink output-limit buffer)
+    (drain! err err-sink output-limit buffer)
     (let loop ()
       (call-with-values (lambda () (exec-reap pidfd report))
         (match-lambda*
@@ -255,6 +266,9 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
        (throw 'system-error 'container-exec "cannot run ~A: ~A"
               (list (first command) (strerror exec-errno))
               (list exec-errno)))
+     (when client-gone?
+       (fail "~a: herd's client went away; the command was killed"
+             (first command)))
      (values status
              (sink-contents out-sink "standard output")
              (sink-contents err-sink "standard error")
@@ -283,17 +297,28 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
 ;;; Actions.
 ;;;
 
+(define %max-timeout
+  ;; The longest --timeout accepted: a week, in seconds.
+  (* 7 24 3600))
+
+(define %default-exec-timeout
+  ;; Seconds an `exec' or `fs' command without --timeout may run.
+  3600)
+
 (define (parse-timeout value)
-  "Parse VALUE, the argument of --timeout: a positive number of seconds."
+  "Parse VALUE, the argument of --timeout: a number of seconds, positive
+and at most %MAX-TIMEOUT."
   (match (and value (string->number value))
-    ((? (lambda (n) (and (real? n) (positive? n))) n) n)
-    (_ (fail "invalid --timeout ~s: give a positive number of seconds, \
-e.g. --timeout=5 or --timeout=0.5" value))))
+    ((? (lambda (n) (and (rational? n) (positive? n) (<= n %max-timeout))) n)
+     n)
+    (_ (fail "invalid --timeout ~s: give a number of seconds above 0 and at \
+most ~a (a week), e.g. --timeout=5 or --timeout=0.5" value %max-timeout))))
 
 (define (parse-exec-arguments action args)
   "Parse ARGS, the arguments of ACTION (`exec' or `fs'), of the form
 [--timeout=SECONDS...] [--] COMMAND [ARG...].  Return two values: the
-timeout (#f for none) and the command, a non-empty list of strings."
+timeout (#f when none is given) and the command, a non-empty list of
+strings."
   (define usage
     (format #f "usage: herd ~a swine:ID -- [--timeout=SECONDS] COMMAND [ARG...]"
             action))
@@ -315,46 +340,93 @@ so that the command and its options reach it intact; ~a"
       (command
        (values timeout command)))))
 
-(define (show-output bv)
-  "Print BV, bytes of a command's output, on the current output port (herd
-receives it), decoded as UTF-8 with invalid bytes replaced."
-  (unless (zero? (bytevector-length bv))
-    (display (decode bv))))
+(define %output-line-limit
+  ;; Lines of standard output, and of standard error, shown per command.
+  ;; Shepherd copies each line of an action's output to its log, with a
+  ;; timestamp (about 20 µs a line), and splits the reply into lines: a
+  ;; megabyte of "y" lines held it for 9 s.
+  5000)
 
-(define* (run-for-herd init-pid command timeout #:optional cgroup)
+(define (nth-newline text n)
+  "Return the index of the Nth newline of TEXT, or #f if it has fewer."
+  (let loop ((start 0) (n n))
+    (match (string-index text #\newline start)
+      (#f #f)
+      (index (if (= n 1) index (loop (+ index 1) (- n 1)))))))
+
+(define* (display-in-slices text #:optional (lines 256))
+  "Display TEXT on the current output port LINES lines at a time, yielding
+to other fibers between slices: Shepherd logs each line as it is written."
+  (let loop ((start 0))
+    (match (nth-newline (substring/shared text start) lines)
+      (#f (display (substring/shared text start)))
+      (index
+       (display (substring/shared text start (+ start index 1)))
+       (yield-current-task)
+       (loop (+ start index 1))))))
+
+(define (show-output bv what)
+  "Print BV, bytes of a command's output (WHAT: \"standard output\"...), on
+the current output port (herd receives it), decoded as UTF-8 with invalid
+bytes replaced and control characters escaped; at most %OUTPUT-LINE-LIMIT
+lines, and a last line says how many more were dropped."
+  (unless (zero? (bytevector-length bv))
+    (let* ((text (escape-control-characters (decode bv)))
+           (cut (nth-newline text %output-line-limit)))
+      (display-in-slices (if cut (substring/shared text 0 (+ cut 1)) text))
+      (when cut
+        (format #t "[swineherd: ~a more lines of ~a were dropped]~%"
+                (string-count text #\newline (+ cut 1)) what)))))
+
+(define (decode bv)
+  "Decode BV as UTF-8, replacing invalid bytes."
+  (catch 'decoding-error
+    (lambda () (utf8->string bv))
+    (lambda _ (bytevector->string bv "UTF-8" 'substitute))))
+
+(define* (run-for-herd init-pid command timeout #:key cgroup
+                       (default-timeout %default-exec-timeout))
   "Run COMMAND with `container-exec' (on the host if INIT-PID is #f, in
-CGROUP if it is true), print its standard output then its standard error
-for herd, and return #t if it succeeded; otherwise raise an error saying
-how it ended."
+CGROUP if it is true) for at most TIMEOUT seconds (DEFAULT-TIMEOUT if #f),
+print its standard output then its standard error for herd, and return #t
+if it succeeded; otherwise raise an error saying how it ended.  The command
+is killed if herd's client goes away."
+  (define limit (or timeout default-timeout))
   (let-values (((status stdout stderr timed-out?)
                 (catch 'system-error
                   (lambda ()
-                    (container-exec init-pid command #:timeout timeout
-                                    #:cgroup cgroup))
+                    (container-exec init-pid command #:timeout limit
+                                    #:cgroup cgroup
+                                    #:client (current-client-socket)))
                   (lambda (key . args)
                     (fail "~a" (exception-text key args))))))
-    (show-output stdout)
+    (show-output stdout "standard output")
     ;; Keep standard error off the last line of an unfinished output.
     (unless (or (zero? (bytevector-length stdout))
                 (zero? (bytevector-length stderr))
                 (= 10 (bytevector-u8-ref stdout
                                          (- (bytevector-length stdout) 1))))
       (newline))
-    (show-output stderr)
+    (show-output stderr "standard error")
     (cond (timed-out?
-           (fail "command timed out after ~a s and was ~a" timeout
+           (fail "command timed out after ~a s~a and was ~a" limit
+                 (if timeout "" " (the default limit; give --timeout=SECONDS \
+for more)")
                  (status->message status)))
           ((zero? status) #t)
           (else
            (fail "command ~a" (status->message status))))))
 
-(define (action:exec init-pid cgroup)
+(define* (action:exec init-pid cgroup
+                      #:key (default-timeout %default-exec-timeout))
   "Return the `exec' action of a container whose cgroup is CGROUP; INIT-PID
 is a procedure of the service's running value that returns the host PID of
-its init (or raises a clear error)."
+its init (or raises a clear error).  Commands without --timeout are killed
+after DEFAULT-TIMEOUT seconds."
   (lambda (running . args)
     (let-values (((timeout command) (parse-exec-arguments "exec" args)))
-      (run-for-herd (init-pid running) command timeout cgroup))))
+      (run-for-herd (init-pid running) command timeout #:cgroup cgroup
+                    #:default-timeout default-timeout))))
 
 
 ;;;
@@ -363,162 +435,81 @@ its init (or raises a clear error)."
 
 (define %max-line-length
   ;; Longer lines are skipped: a hostile file with one huge line must not
-  ;; fill Shepherd's memory.
+  ;; fill anybody's memory.
   65536)
 
-(define (newline-index bv end)
-  "Return the position of the first newline of BV in [0, END), or #f."
-  ;; Latin-1 maps bytes to characters one to one: `string-index' (in C)
-  ;; finds the byte.  Lines are usually short: look at the start first.
-  (define (search end)
-    (string-index (bytevector->string (if (= end (bytevector-length bv))
-                                          bv
-                                          (sub-bytevector bv 0 end))
-                                      "ISO-8859-1")
-                  #\newline))
-  (or (search (min end 512))
-      (and (> end 512) (search end))))
+(define %peek-timeout
+  ;; Seconds a `peek' may take.
+  10)
 
-(define (sub-bytevector bv start end)
-  (let ((result (make-bytevector (- end start))))
-    (bytevector-copy! bv start result 0 (- end start))
-    result))
+(define %peek-budget
+  ;; Bytes a `peek' may read.
+  (* 256 1024 1024))
 
-(define (bytevector-append a b)
-  (let ((result (make-bytevector (+ (bytevector-length a)
-                                    (bytevector-length b)))))
-    (bytevector-copy! a 0 result 0 (bytevector-length a))
-    (bytevector-copy! b 0 result (bytevector-length a) (bytevector-length b))
-    result))
+(define (check-peek-argument what text)
+  "Raise a clear error if TEXT, peek's argument WHAT, contains a NUL."
+  (when (string-index text #\nul)
+    (fail "peek: the ~a ~s contains a NUL character, which no ~a can hold"
+          what text what)))
 
-(define (decode bv)
-  "Decode BV as UTF-8, replacing invalid bytes."
-  (catch 'decoding-error
-    (lambda () (utf8->string bv))
-    (lambda _ (bytevector->string bv "UTF-8" 'substitute))))
-
-(define* (last-matching-line port size matches?
-                             #:key (block-may-match? (const #t))
-                             (chunk-size %chunk-size)
-                             (max-line-length %max-line-length))
-  "Return the last line (a string, without its newline) among the first SIZE
-bytes of PORT, a seekable input port, for which MATCHES? returns true, or
-#f.  Lines are decoded as UTF-8, invalid bytes replaced.  BLOCK-MAY-MATCH?
-is given complete lines joined by newlines and may return #f only if none
-of them matches: a fast filter that spares checking lines one by one.
-
-Read backwards from SIZE, CHUNK-SIZE bytes at a time, yielding to other
-fibers between chunks: the last lines are found first, and a file that
-grows meanwhile is read only up to SIZE.  Lines longer than MAX-LINE-LENGTH
-are skipped, so that a hostile file cannot fill Shepherd's memory."
-  (define (line-ok? line first? skip? end)
-    ;; LINE is the last complete line of a block when FIRST? is true.
-    (and (not (and first? skip?))          ;the head of a skipped line
-         ;; What follows the file's last newline is not a line.
-         (not (and first? (= end size) (string-null? line)))
-         (<= (string-length line) max-line-length)
-         (matches? line)))
-
-  (define (check-block text skip? end)
-    ;; TEXT: complete lines joined by newlines; return the last that
-    ;; matches, or #f.
-    (and (block-may-match? text)
-         (let check ((line-end (string-length text)) (first? #t) (n 1))
-           (let* ((newline (string-rindex text #\newline 0 line-end))
-                  (line (substring text (if newline (+ newline 1) 0) line-end)))
-             (cond ((line-ok? line first? skip? end) line)
-                   (newline
-                    (when (zero? (modulo n 512))
-                      (yield-current-task))
-                    (check newline #f (+ n 1)))
-                   (else #f))))))
-
-  ;; TAIL: the bytes from END up to the first newline after END (or up to
-  ;; SIZE): a line whose beginning is not read yet.  SKIP?: that line is
-  ;; too long and is being skipped.
-  (let loop ((end size) (tail #vu8()) (skip? #f))
-    (let* ((start (max 0 (- end chunk-size)))
-           (chunk (if (= start end)
-                      #vu8()
-                      (begin
-                        (seek port start SEEK_SET)
-                        (get-bytevector-n port (- end start)))))
-           (chunk (if (eof-object? chunk) #vu8() chunk)))
-      (unless (= (bytevector-length chunk) (- end start))
-        (fail "the file shrank while it was read"))
-      (let* ((data (bytevector-append chunk tail))
-             (newline (newline-index data (bytevector-length chunk)))
-             (found (and newline
-                         (check-block (decode (sub-bytevector
-                                               data (+ newline 1)
-                                               (bytevector-length data)))
-                                      skip? end))))
-        ;; HEAD: the line that begins before START, or at 0.
-        (define head (if newline (sub-bytevector data 0 newline) data))
-        (define head-skip? (and (not newline) skip?))
-        (cond (found found)
-              ((zero? start)
-               (let ((line (decode head)))
-                 (and (line-ok? line (not newline) head-skip? end)
-                      line)))
-              ((or head-skip? (> (bytevector-length head) max-line-length))
-               (yield-current-task)
-               (loop start #vu8() #t))
-              (else
-               (yield-current-task)
-               (loop start head #f)))))))
-
-(define (peek-in-container init-pid file regex)
+(define* (peek-in-container init-pid file regex
+                            #:key (timeout %peek-timeout)
+                            (budget %peek-budget))
   "Return the last line, a string, of FILE (a file name inside the container
-whose init has host PID INIT-PID) that matches REGEX (a POSIX extended
-regular expression string), reading only the bytes FILE had when the read
-started; #f if no line matches.  Raise a clear error for a bad REGEX or a
-FILE that cannot be opened."
-  (define (compile . flags)
-    (catch 'regular-expression-syntax
-      (lambda () (apply make-regexp regex regexp/extended flags))
-      (lambda (key who message . _)
-        (fail "invalid regular expression ~s: ~a" regex message))))
-  (define rx (compile))
-  ;; With regexp/newline, `^' and `$' match at line boundaries and `.' does
-  ;; not match a newline: a block with a matching line matches.
-  (define block-rx (compile regexp/newline))
-  (let ((port (fdopen (catch 'system-error
-                        (lambda () (open-in-container init-pid file))
-                        (lambda (key . args)
-                          (fail "cannot read ~a in the container: ~a" file
-                                (exception-text key args))))
-                      "r")))
-    ;; Not `dynamic-wind': the scan suspends the fiber, which would run its
-    ;; exit thunk and close PORT under the scan's feet.
-    (let ((line (catch #t
-                  (lambda ()
-                    (last-matching-line
-                     port (stat:size (stat port))
-                     (lambda (line)
-                       (false-if-exception (regexp-exec rx line)))
-                     #:block-may-match?
-                     (lambda (text)
-                       (or (false-if-exception (regexp-exec block-rx text))
-                           ;; An encoding error: check line by line.
-                           (not (false-if-exception
-                                 (begin (regexp-exec block-rx text) #t)))))))
-                  (lambda (key . args)
-                    (close-port port)
-                    (apply throw key args)))))
-      (close-port port)
-      line)))
+whose init has host PID INIT-PID) that matches REGEX (the syntax of Rust's
+regex crate: linear-time matching, no backreferences); #f if no line
+matches.  Raise a clear error for a bad REGEX, for a FILE that cannot be
+opened, after reading BUDGET bytes or TIMEOUT seconds without an answer,
+and if herd's client goes away.
 
-(define (action:peek init-pid)
+The scan runs in swineherd-peek, a process of its own started as `exec'
+starts commands: this fiber only waits for it.  FILE is read backwards from
+the size it had when opened (forwards for /proc and /sys files), and lines
+longer than %MAX-LINE-LENGTH bytes are skipped."
+  (check-peek-argument "file name" file)
+  (check-peek-argument "regular expression" regex)
+  (let-values (((status stdout stderr timed-out?)
+                (catch 'system-error
+                  (lambda ()
+                    (container-exec
+                     #f (list (peek-file-name)
+                              (format #f "--budget=~a" budget)
+                              (format #f "--max-line=~a" %max-line-length)
+                              (number->string init-pid) file regex)
+                     #:timeout timeout
+                     #:output-limit (+ 2 %max-line-length)
+                     #:client (current-client-socket)))
+                  (lambda (key . args)
+                    (fail "peek: ~a" (exception-text key args))))))
+    (define (error-text)
+      (escape-control-characters (string-trim-right (decode stderr))))
+    (cond (timed-out?
+           (fail "peek gave up on ~a after ~a s (its time limit) without \
+finding a matching line; name a smaller file" file timeout))
+          ((status:exit-val status)
+           => (match-lambda
+                (0 (string-trim-right (decode stdout) #\newline))
+                (1 #f)
+                (3 (fail "peek gave up on ~a after reading ~a MiB (its \
+budget) without finding a matching line; is it sparse or endless?" file
+                         (quotient budget (* 1024 1024))))
+                (_ (fail "~a" (error-text)))))
+          (else
+           (fail "peek's scan ~a: ~a" (status->message status) (error-text))))))
+
+(define* (action:peek init-pid #:key (timeout %peek-timeout)
+                      (budget %peek-budget))
   "Return the `peek' action of a container; INIT-PID is as for
-`action:exec'."
+`action:exec'.  A peek takes at most TIMEOUT seconds and reads at most
+BUDGET bytes."
   (lambda (running . args)
     (match args
       (((? string? file) (? string? regex))
        (let ((pid (init-pid running)))
-         (match (peek-in-container pid file regex)
+         (match (peek-in-container pid file regex
+                                   #:timeout timeout #:budget budget)
            (#f (fail "no line of ~a matches ~s" file regex))
-           (line (format #t "~a~%" line) #t))))
+           (line (format #t "~a~%" (escape-control-characters line)) #t))))
       (_
        (fail "peek: expected FILE and REGEX; usage: herd peek swine:ID FILE \
 REGEX (FILE is a file name inside the container)")))))
@@ -551,10 +542,11 @@ command prefix ~a" command* prefix*))
       (fail "fs: ~a is not an executable file" command*))
     command*))
 
-(define (action:fs prefix init-pid)
+(define* (action:fs prefix init-pid
+                    #:key (default-timeout %default-exec-timeout))
   "Return the `fs' action of a container: run a host command under PREFIX (a
 directory, or #f when `fs' is disabled) with the container's root file
-system appended; INIT-PID is as for `action:exec'."
+system appended; INIT-PID and DEFAULT-TIMEOUT are as for `action:exec'."
   (lambda (running . args)
     (unless prefix
       (fail "fs is disabled: no host command is permitted.  To enable it, \
@@ -563,6 +555,7 @@ holding the only commands `fs' may run"))
     (let-values (((timeout command) (parse-exec-arguments "fs" args)))
       (let* ((program (permitted-host-command (first command) prefix))
              (root (format #f "/proc/~a/root" (init-pid running))))
-        (run-for-herd #f `(,program ,@(cdr command) ,root) timeout)))))
+        (run-for-herd #f `(,program ,@(cdr command) ,root) timeout
+                      #:default-timeout default-timeout)))))
 
 ;;; exec.scm ends here

@@ -51,6 +51,7 @@
             remove-cgroup-step
             cgroup-statistics
             cgexec-file-name
+            peek-file-name
             write-file-atomically
             selftest-panic
             exec-spawn
@@ -75,9 +76,10 @@
 
 (define %installed-library #f)
 (define %installed-cgexec #f)
-;; The absolute file names of the installed libswineherd.so and
-;; swineherd-cgexec: `make install' writes them into the lines above, in the
-;; copy of this module it installs.  #f in a checkout.
+(define %installed-peek #f)
+;; The absolute file names of the installed libswineherd.so,
+;; swineherd-cgexec and swineherd-peek: `make install' writes them into the
+;; lines above, in the copy of this module it installs.  #f in a checkout.
 
 (define (libswineherd-file-name)
   "Return the file name of libswineherd to load: $SWINEHERD_LIBRARY when
@@ -667,20 +669,32 @@ as on cgroup v1)."
        (c-struct-out 'cgroup-statistics %cgroup-stats-struct
                      (lambda (out) (%cgroup-stats (c-string relative) out)))))
 
+(define (helper-file-name name variable installed)
+  "Return the file name of NAME, one of the library's helper programs: the
+value of the environment VARIABLE, else INSTALLED (its absolute file name
+in an installed copy of this module, else #f), else next to the library
+when it is a file name, else NAME from $PATH."
+  (or (getenv variable)
+      installed
+      (let ((library (libswineherd-file-name)))
+        (and (string-index library #\/)
+             (let ((candidate (string-append (dirname library) "/" name)))
+               (and (file-exists? candidate) candidate))))
+      name))
+
 (define (cgexec-file-name)
   "Return the file name of swineherd-cgexec, the wrapper that runs container
 scripts in their cgroup: $SWINEHERD_CGEXEC (pre-inst-env sets it), else the
 installed one's absolute file name when this module is an installed copy,
 else next to the library when it is a file name, else \"swineherd-cgexec\"
 from $PATH."
-  (or (getenv "SWINEHERD_CGEXEC")
-      %installed-cgexec
-      (let ((library (libswineherd-file-name)))
-        (and (string-index library #\/)
-             (let ((candidate (string-append (dirname library)
-                                             "/swineherd-cgexec")))
-               (and (file-exists? candidate) candidate))))
-      "swineherd-cgexec"))
+  (helper-file-name "swineherd-cgexec" "SWINEHERD_CGEXEC" %installed-cgexec))
+
+(define (peek-file-name)
+  "Return the file name of swineherd-peek, the program that does `peek''s
+scan, found as `cgexec-file-name' finds swineherd-cgexec, with
+$SWINEHERD_PEEK."
+  (helper-file-name "swineherd-peek" "SWINEHERD_PEEK" %installed-peek))
 
 (define %write-atomically
   (library-function "swh_write_atomically" int (list '* '* size_t)))

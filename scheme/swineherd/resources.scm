@@ -29,15 +29,19 @@
 ;;;
 ;;; Code:
 
+(define %max-cpus
+  ;; The most CPUs --cpus accepts: more than any host has.
+  4096)
+
 (define (parse-cpus value)
   "Parse VALUE, the argument of --cpus: a positive decimal number of CPUs
 such as 0.5 or 2.  Return a (QUOTA . PERIOD) pair of microseconds, with a
 period of 100 ms, or raise a clear error."
   (let ((n (and value (string-match "^[0-9]+(\\.[0-9]+)?$" value)
                 (string->number value))))
-    (unless (and n (positive? n) (>= (* n 100000) 1000))
-      (fail "invalid --cpus ~s: give a number of CPUs, at least 0.01, such \
-as 0.5 or 2" value))
+    (unless (and n (>= (* n 100000) 1000) (<= n %max-cpus))
+      (fail "invalid --cpus ~s: give a number of CPUs from 0.01 to ~a, such \
+as 0.5 or 2" value %max-cpus))
     (cons (inexact->exact (round (* n 100000))) 100000)))
 
 (define (parse-integer value option low high)
@@ -60,10 +64,17 @@ as 0.5 or 2" value))
   "Parse VALUE, the argument of --io-weight: 1 to 10000 (default 100)."
   (parse-integer value "io-weight" 1 10000))
 
-(define (cgroup-command relative command)
+(define* (cgroup-command relative command #:key log-file log-size)
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup
-RELATIVE from its first instruction."
-  `(,(cgexec-file-name) ,relative "--" ,@command))
+RELATIVE from its first instruction.  With LOG-FILE, the wrapper also sends
+COMMAND's output to LOG-FILE through a logger process in that cgroup,
+rotating it at LOG-SIZE bytes."
+  `(,(cgexec-file-name)
+    ,@(if log-file
+          (list (string-append "--log=" log-file)
+                (format #f "--log-size=~a" log-size))
+          '())
+    ,relative "--" ,@command))
 
 (define* (remove-cgroup relative #:key (timeout 10))
   "Remove the cgroup RELATIVE, killing what is left in it and waiting (for

@@ -16,6 +16,7 @@
   #:use-module (ice-9 regex)
   #:use-module (srfi srfi-1)
   #:export (storage-kind
+            subvolume?
             storage-description
             parse-size
             format-size

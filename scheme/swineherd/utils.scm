@@ -13,6 +13,7 @@
   #:use-module ((shepherd comm) #:select (log-output-port))
   #:use-module ((shepherd config) #:select ((Version . shepherd-version)))
   #:use-module ((ice-9 textual-ports) #:select (put-string))
+  #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:export (fail
             mkdir-p
             delete-file-if-exists
@@ -23,7 +24,8 @@
             milliseconds-between
             milliseconds-since
             log-line
-            runtime-versions))
+            runtime-versions
+            escape-control-characters))
 
 ;;; Commentary:
 ;;;
@@ -100,6 +102,38 @@ O_EXCL: atomic, so two concurrent callers never both get it.  Return #t, or
   "Write a line, formatted from FMT and ARGS, to Shepherd's log only (not to
 the herd client of the current action)."
   (put-string (log-output-port) (string-append (apply format #f fmt args) "\n")))
+
+(define %control-characters
+  ;; What a terminal may take for a command: C0 controls but newline and
+  ;; tab, DEL, and C1 controls (U+0080-U+009F, which some terminals obey).
+  (char-set-union (char-set-difference (ucs-range->char-set 0 32)
+                                       (char-set #\newline #\tab))
+                  (ucs-range->char-set 127 160)))
+
+(define (char->escape char)
+  "Return \\xHH for CHAR, a character below U+0100."
+  (let ((hex (number->string (char->integer char) 16)))
+    (string-append "\\x" (if (< (char->integer char) 16) "0" "") hex)))
+
+(define (escape-control-characters text)
+  "Return TEXT, which comes from a container and may be hostile, with each
+control character that a terminal could obey (escape sequences, carriage
+returns, bells...) replaced by \\xHH, so that it can be shown to an
+administrator as it is.  Newlines and tabs are kept.  Yields to other
+fibers now and then when there are many to escape."
+  (if (not (string-index text %control-characters))
+      text
+      (call-with-output-string
+        (lambda (port)
+          (let loop ((start 0) (n 1))
+            (match (string-index text %control-characters start)
+              (#f (put-string port text start))
+              (index
+               (put-string port text start (- index start))
+               (put-string port (char->escape (string-ref text index)))
+               (when (zero? (modulo n 4096))
+                 (yield-current-task))
+               (loop (+ index 1) (+ n 1)))))))))
 
 ;;;
 ;;; The versions Swineherd runs on, for the log.

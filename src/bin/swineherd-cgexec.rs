@@ -1,10 +1,9 @@
-//! swineherd-cgexec CGROUP -- COMMAND [ARG...]
-//!
 //! Run COMMAND in the cgroup CGROUP (relative, e.g. `swineherd/web`) from
-//! its first instruction.  Shepherd spawns containers through it, so a
-//! container's script — and everything it starts — runs in the
-//! container's cgroup: no window in which a process could escape, as
-//! moving a PID after the fact would leave.
+//! its first instruction, under the containers' seccomp filter (see
+//! `src/seccomp.rs`).  Shepherd spawns containers through it, so a
+//! container's script — and everything it starts — runs in the container's
+//! cgroup: no window in which a process could escape, as moving a PID after
+//! the fact would leave.
 //!
 //! - cgroup v2: COMMAND is cloned straight into the cgroup
 //!   (`clone3(CLONE_INTO_CGROUP)`), so its start waits for no migration;
@@ -16,67 +15,157 @@
 //!   and so it does when SWINEHERD_CGEXEC_MIGRATE is set (for
 //!   bench/cgroup-start, which compares the two).
 //! - cgroup v1: join the cgroup in every hierarchy, then exec COMMAND.
+//!
+//! With `--log=FILE`, COMMAND's standard output and error go to a logger
+//! process forked here, in the cgroup, which appends them to FILE and
+//! rotates it at BYTES (see `src/console.rs`): Shepherd never reads a
+//! container's console.
 
 use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{exit, Command};
 
 use swineherd::cgroup::{self, Manager};
+use swineherd::console::{self, RotatingLog};
 use swineherd::exec::fork_into_cgroup;
 
-fn fail(message: String) -> ! {
+fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("swineherd-cgexec: {message}");
     exit(127)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (cgroup, command) = match args.as_slice() {
-        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
-            (cgroup, command)
-        }
-        _ => fail("usage: swineherd-cgexec CGROUP -- COMMAND [ARG...]".into()),
-    };
-    let manager = cgroup::detect_here()
-        .and_then(|layout| Manager::new(&layout, cgroup))
-        .unwrap_or_else(|err| fail(err.to_string()));
-    // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
-    // bench/cgroup-start, which compares the two.
-    if let (Some(dir), None) = (
-        manager.unified_directory(),
-        std::env::var_os("SWINEHERD_CGEXEC_MIGRATE"),
-    ) {
-        spawn_into(dir, &manager, command);
-    }
-    join_and_exec(&manager, command)
+const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES] CGROUP -- COMMAND [ARG...]";
+
+/// The console of a container: the read end of the pipe that is now our
+/// standard output and error, and the log it goes to.
+struct Console {
+    read: OwnedFd,
+    log: RotatingLog,
 }
 
-/// Join the cgroup, then become COMMAND.
-fn join_and_exec(manager: &Manager, command: &[String]) -> ! {
+/// Make a new pipe our standard output and error, for LOG.
+fn redirect_to(log: RotatingLog) -> Console {
+    let mut fds = [0; 2];
+    // SAFETY: FDS has room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        fail(format!("pipe: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors were just made and are owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for target in [1, 2] {
+        // SAFETY: WRITE is open; 1 and 2 are ours to replace.
+        if unsafe { libc::dup2(write.as_raw_fd(), target) } < 0 {
+            fail(format!("dup2: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Console { read, log }
+}
+
+/// Start the logger: a child, in our cgroup, that copies the console's pipe
+/// into its log until every writer has closed it.
+fn start_logger(console: Console) {
+    let Console { read, mut log } = console;
+    // SAFETY: this program is single-threaded; the child only runs the copy.
+    match unsafe { libc::fork() } {
+        -1 => fail(format!("fork: {}", std::io::Error::last_os_error())),
+        0 => {
+            // Not a writer of its own pipe: standard output and error to
+            // /dev/null, so that it sees the end when the command is gone.
+            if let Ok(null) = File::options().write(true).open("/dev/null") {
+                for target in [1, 2] {
+                    // SAFETY: NULL is open; 1 and 2 are ours to replace.
+                    unsafe { libc::dup2(null.as_raw_fd(), target) };
+                }
+            }
+            // Stopping the container signals its process group: outlive
+            // that, to log its last words; EOF ends us, SIGKILL at cgroup
+            // removal at the latest.
+            for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+                // SAFETY: ignoring a signal installs no handler.
+                unsafe { libc::signal(sig, libc::SIG_IGN) };
+            }
+            let _ = console::copy(&mut File::from(read), &mut log);
+            exit(0)
+        }
+        _ => drop(read),
+    }
+}
+
+/// Parse the command line: the log file and its size, CGROUP and COMMAND.
+fn parse(mut args: Vec<String>) -> (Option<String>, u64, String, Vec<String>) {
+    let mut log_file = None;
+    let mut log_size: u64 = 16 << 20;
+    while let Some(arg) = args.first().cloned() {
+        if let Some(file) = arg.strip_prefix("--log=") {
+            log_file = Some(file.to_string());
+        } else if let Some(size) = arg.strip_prefix("--log-size=") {
+            log_size = size.parse().unwrap_or_else(|_| fail(format!("invalid --log-size {size:?}; {USAGE}")));
+        } else {
+            break;
+        }
+        args.remove(0);
+    }
+    match args.as_slice() {
+        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
+            (log_file, log_size, cgroup.clone(), command.to_vec())
+        }
+        _ => fail(USAGE),
+    }
+}
+
+fn main() {
+    let (log_file, log_size, cgroup, command) = parse(std::env::args().skip(1).collect());
+    let manager = cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
+    let mut console = log_file
+        .map(|file| redirect_to(RotatingLog::open(Path::new(&file), log_size).unwrap_or_else(|err| fail(err))));
+    // No btrfs subvolumes inside: they would escape --disk-limit.
+    let filter = swineherd::seccomp::container_filter();
+    // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
+    // bench/cgroup-start, which compares the two.
+    if let (Some(dir), None) = (manager.unified_directory(), std::env::var_os("SWINEHERD_CGEXEC_MIGRATE")) {
+        spawn_into(dir, &manager, &command, &filter, &mut console);
+    }
+    join_and_exec(&manager, &command, &filter, console)
+}
+
+/// Join the cgroup, start the logger, install FILTER, then become COMMAND.
+fn join_and_exec(manager: &Manager, command: &[String], filter: &[libc::sock_filter], console: Option<Console>) -> ! {
     if let Err(err) = manager.join(std::process::id() as i32) {
-        fail(err.to_string());
+        fail(err);
+    }
+    if let Some(console) = console {
+        start_logger(console);
+    }
+    if let Err(err) = swineherd::seccomp::install(filter) {
+        fail(err);
     }
     let err = Command::new(&command[0]).args(&command[1..]).exec();
     fail(format!("cannot run {}: {err}", command[0]))
 }
 
-/// Clone COMMAND into the v2 cgroup DIR, join it, wait for COMMAND and exit
-/// as it did.  Returns only if the kernel has no `CLONE_INTO_CGROUP`.
-fn spawn_into(dir: &Path, manager: &Manager, command: &[String]) {
-    let cgroup =
-        File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
-    let argv: Vec<CString> = command
-        .iter()
-        .map(|a| CString::new(a.as_str()).unwrap_or_else(|_| fail(format!("NUL in {a:?}"))))
-        .collect();
+/// Clone COMMAND, under FILTER, into the v2 cgroup DIR, join it, start the
+/// logger of CONSOLE, wait for COMMAND and exit as it did.  Returns only
+/// if the kernel has no `CLONE_INTO_CGROUP`.
+fn spawn_into(
+    dir: &Path,
+    manager: &Manager,
+    command: &[String],
+    filter: &[libc::sock_filter],
+    console: &mut Option<Console>,
+) {
+    let cgroup = File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
+    let argv: Vec<CString> =
+        command.iter().map(|a| CString::new(a.as_str()).unwrap_or_else(|_| fail(format!("NUL in {a:?}")))).collect();
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
     // SAFETY: the sets are plain stack values, initialised by sigfillset.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: ALL and OLD are valid sets for the calls.
     unsafe {
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_BLOCK, &all, &mut old);
@@ -84,17 +173,16 @@ fn spawn_into(dir: &Path, manager: &Manager, command: &[String]) {
     // SAFETY: this program has a single thread: the child may do anything.
     let pid = unsafe { fork_into_cgroup(cgroup.as_fd()) };
     if pid == 0 {
+        if let Err(err) = swineherd::seccomp::install(filter) {
+            fail(err);
+        }
         // SAFETY: OLD is the mask saved above; ARGV_PTRS is NULL-terminated
         // and its strings live in ARGV, both alive until exec.
         unsafe {
             libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
             libc::execvp(argv_ptrs[0], argv_ptrs.as_ptr());
         }
-        fail(format!(
-            "cannot run {}: {}",
-            command[0],
-            std::io::Error::last_os_error()
-        ));
+        fail(format!("cannot run {}: {}", command[0], std::io::Error::last_os_error()));
     }
     if pid < 0 {
         let err = std::io::Error::last_os_error();
@@ -106,9 +194,13 @@ fn spawn_into(dir: &Path, manager: &Manager, command: &[String]) {
         }
     }
     drop(cgroup);
-    // Every process of the container in its cgroup, this one too.
+    // Every process of the container in its cgroup, this one (and so the
+    // logger) too.
     if let Err(err) = manager.join(std::process::id() as i32) {
         eprintln!("swineherd-cgexec: {err}");
+    }
+    if let Some(console) = console.take() {
+        start_logger(console);
     }
     exit_as(wait(pid as libc::pid_t))
 }

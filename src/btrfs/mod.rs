@@ -26,6 +26,16 @@ use crate::error::{Error, Result};
 pub use qgroup::{set_limit, usage, Usage};
 pub use subvolume::{create_subvolume, delete_subvolume, snapshot, subvolume_info, SubvolumeInfo};
 
+/// The ioctl requests that create a subvolume or a snapshot.  A subvolume
+/// is a qgroup of its own, outside its parent's limit: containers are
+/// denied these (see [`crate::seccomp`]).
+pub const SUBVOLUME_CREATING_IOCTLS: [u64; 4] = [
+    sys::BTRFS_IOC_SNAP_CREATE.code,
+    sys::BTRFS_IOC_SUBVOL_CREATE.code,
+    sys::BTRFS_IOC_SNAP_CREATE_V2.code,
+    sys::BTRFS_IOC_SUBVOL_CREATE_V2.code,
+];
+
 use crate::sys::errno;
 
 fn c_path(op: &'static str, path: &Path) -> Result<CString> {

@@ -33,6 +33,8 @@ const MAGIC: u8 = BTRFS_IOCTL_MAGIC as u8;
 
 // `_IO`, `_IOW`, `_IOR`, `_IOWR` of linux/btrfs.h.  (QGROUP_LIMIT is `_IOR`
 // in the header though the kernel reads its argument.)
+pub const BTRFS_IOC_SNAP_CREATE: Request<btrfs_ioctl_vol_args> =
+    Request::new(request_code_write!(MAGIC, 1, size_of::<btrfs_ioctl_vol_args>()));
 pub const BTRFS_IOC_SYNC: Request<()> = Request::new(request_code_none!(MAGIC, 8));
 pub const BTRFS_IOC_SUBVOL_CREATE: Request<btrfs_ioctl_vol_args> =
     Request::new(request_code_write!(MAGIC, 14, size_of::<btrfs_ioctl_vol_args>()));
@@ -40,6 +42,8 @@ pub const BTRFS_IOC_TREE_SEARCH: Request<btrfs_ioctl_search_args> =
     Request::new(request_code_readwrite!(MAGIC, 17, size_of::<btrfs_ioctl_search_args>()));
 pub const BTRFS_IOC_SNAP_CREATE_V2: Request<btrfs_ioctl_vol_args_v2> =
     Request::new(request_code_write!(MAGIC, 23, size_of::<btrfs_ioctl_vol_args_v2>()));
+pub const BTRFS_IOC_SUBVOL_CREATE_V2: Request<btrfs_ioctl_vol_args_v2> =
+    Request::new(request_code_write!(MAGIC, 24, size_of::<btrfs_ioctl_vol_args_v2>()));
 pub const BTRFS_IOC_QGROUP_LIMIT: Request<btrfs_ioctl_qgroup_limit_args> =
     Request::new(request_code_read!(MAGIC, 43, size_of::<btrfs_ioctl_qgroup_limit_args>()));
 pub const BTRFS_IOC_GET_SUBVOL_INFO: Request<btrfs_ioctl_get_subvol_info_args> =
@@ -60,6 +64,8 @@ mod tests {
         assert_eq!(size_of::<btrfs_ioctl_search_args>(), 4096);
         assert_eq!(size_of::<btrfs_ioctl_qgroup_limit_args>(), 48);
         assert_eq!(BTRFS_IOC_SUBVOL_CREATE.code, 0x5000_940e);
+        assert_eq!(BTRFS_IOC_SUBVOL_CREATE_V2.code, 0x5000_9418);
+        assert_eq!(BTRFS_IOC_SNAP_CREATE.code, 0x5000_9401);
         assert_eq!(BTRFS_IOC_SNAP_CREATE_V2.code, 0x5000_9417);
         assert_eq!(BTRFS_IOC_SNAP_DESTROY_V2.code, 0x5000_943f);
         assert_eq!(BTRFS_IOC_TREE_SEARCH.code, 0xd000_9411);

@@ -155,6 +155,12 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
                 fail(plan, report::IDS);
             }
         }
+        // The container's seccomp filter, for the command to have exactly
+        // the container's (we hold every capability of its user namespace
+        // now).
+        if !plan.filter.is_empty() && crate::seccomp::install_raw(&plan.filter) < 0 {
+            fail(plan, report::SECCOMP);
+        }
         // The command: in the PID namespace we joined (setns(pid) applies to
         // our children only), our child, watched through a pidfd.
         let mut pidfd: c_int = -1;

@@ -122,6 +122,7 @@ pub(crate) mod report {
     pub const DUMPABLE: i32 = 5;
     pub const FDS: i32 = 6;
     pub const CGROUP: i32 = 7;
+    pub const SECCOMP: i32 = 8;
     /// `SETNS + i`: joining `NAMESPACE_ORDER[i]`.
     pub const SETNS: i32 = 16;
 }
@@ -158,6 +159,9 @@ pub(crate) struct Plan {
     pub programs: Vec<*const c_char>,
     pub argv: Vec<*const c_char>,
     pub envp: Vec<*const c_char>,
+    /// The container's seccomp filter (see [`crate::seccomp`]), installed
+    /// on the command; empty on the host.
+    pub filter: Vec<libc::sock_filter>,
 }
 
 /// Parse an argz buffer ("a\0b\0c\0"): NUL-terminated strings one after
@@ -457,6 +461,10 @@ pub fn spawn_in(
         programs: nul(&candidates),
         argv: nul(argv),
         envp: nul(envp),
+        filter: match target {
+            Target::Container(_) => crate::seccomp::container_filter(),
+            Target::Host => Vec::new(),
+        },
     };
     plan.keep = plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
     plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
@@ -511,6 +519,7 @@ fn step_error(code: i32, errno: i32, target: Target) -> Error {
         report::DUMPABLE => "protect the relay process",
         report::FDS => "close Shepherd's descriptors in the relay",
         report::CGROUP => "join the container's cgroup",
+        report::SECCOMP => "install the container's seccomp filter",
         c if c >= report::SETNS => "join namespace",
         _ => "run command",
     };

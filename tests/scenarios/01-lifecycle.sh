@@ -37,8 +37,10 @@ check "a file written to /home inside is in the data directory" \
   grep -qx written-inside "$work"/container-root/test/probe
 
 
-check "console output shows under Recent messages while it runs" \
-  output_has "making '$work/script/os' the current system" herd status swine:test
+# (The console is written by a logger in the container's cgroup, never read
+# by Shepherd: it is not among herd status's Recent messages; see #14.)
+check "console output is in the log file while it runs" \
+  wait_until 10 grep -q "making '$work/script/os' the current system" /var/log/swineherd/test.log
 ln -s /etc "$work"/container-root/test/host-etc   # hostile: must not be followed
 check "stop keeps the data" bash -c "herd -s $socket stop swine:test >/dev/null && test -f $work/container-root/test/probe"
 # Guix's script writes its "running as PID" notice to a block-buffered
