@@ -61,9 +61,8 @@ fn main() {
         gateway: Ipv4Addr::new(10, 77, 0, 1),
         filtering: None,
     };
-    let (lib, lib_del) = run("library", rounds, || link::connect(pid, &conn).unwrap(), || {
-        link::delete_link("benchh").unwrap()
-    });
+    let (lib, lib_del) =
+        run("library", rounds, || link::connect(pid, &conn).unwrap(), || link::delete_link("benchh").unwrap());
     let (cli, cli_del) = run(
         "ip",
         rounds,
@@ -79,8 +78,11 @@ fn main() {
         },
         || ip(&["link", "del", "benchh"]),
     );
-    println!("ratio ip/library (medians): connect {:.1}x, delete {:.1}x",
-             cli.as_secs_f64() / lib.as_secs_f64(), cli_del.as_secs_f64() / lib_del.as_secs_f64());
+    println!(
+        "ratio ip/library (medians): connect {:.1}x, delete {:.1}x",
+        cli.as_secs_f64() / lib.as_secs_f64(),
+        cli_del.as_secs_f64() / lib_del.as_secs_f64()
+    );
     ip(&["netns", "delete", "benchns"]);
     link::delete_link("benchbr0").unwrap();
     holder.kill().unwrap();

@@ -69,10 +69,12 @@ fn main() {
         nat::publish(TABLE, &format!("other{i}"), Ipv4Addr::new(10, 77, 1, i), &others).unwrap();
     }
     let address = Ipv4Addr::new(10, 77, 0, 2);
-    let (lib_up, lib_down) =
-        alternate("library", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap(), || {
-            nat::unpublish(TABLE, "web").unwrap()
-        });
+    let (lib_up, lib_down) = alternate(
+        "library",
+        rounds,
+        || nat::publish(TABLE, "web", address, &ports).unwrap(),
+        || nat::unpublish(TABLE, "web").unwrap(),
+    );
     nat::publish(TABLE, "web", address, &ports).unwrap();
     timed("publish again (library)", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap());
     nat::unpublish(TABLE, "web").unwrap();

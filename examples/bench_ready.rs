@@ -81,9 +81,14 @@ fn wait_ping(start: Instant, address: Ipv4Addr) -> Option<f64> {
         while result.is_none() && start.elapsed() < TIMEOUT {
             seq = seq.wrapping_add(1);
             let packet = echo_request(id, seq);
-            let sent = libc::sendto(fd, packet.as_ptr().cast(), packet.len(), 0,
-                                    (&to as *const libc::sockaddr_in).cast(),
-                                    size_of::<libc::sockaddr_in>() as libc::socklen_t);
+            let sent = libc::sendto(
+                fd,
+                packet.as_ptr().cast(),
+                packet.len(),
+                0,
+                (&to as *const libc::sockaddr_in).cast(),
+                size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            );
             if sent < 0 {
                 thread::sleep(PAUSE);
                 continue;
@@ -131,12 +136,20 @@ fn main() {
         let start = *start;
         thread::spawn(move || wait_ping(start, address))
     };
-    let output = Command::new(&command[0]).args(&command[1..]).stdin(Stdio::null()).output()
+    let output = Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(Stdio::null())
+        .output()
         .unwrap_or_else(|e| panic!("{}: {e}", command[0]));
     let command_ms = millis(start.elapsed());
     if !output.status.success() {
-        eprintln!("bench_ready: {:?} failed ({}): {}{}", command, output.status,
-                  String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "bench_ready: {:?} failed ({}): {}{}",
+            command,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         std::process::exit(1);
     }
     let (tcp, ping) = (tcp.join().unwrap(), ping.join().unwrap());

@@ -40,12 +40,7 @@ impl RotatingLog {
     pub fn open(path: &Path, limit: u64) -> Result<Self> {
         let file = open_append(path)?;
         let size = file.metadata().at("open console log", path)?.len();
-        Ok(RotatingLog {
-            path: path.to_path_buf(),
-            file,
-            size,
-            limit: limit.max(1),
-        })
+        Ok(RotatingLog { path: path.to_path_buf(), file, size, limit: limit.max(1) })
     }
 
     /// The name of the previous generation: PATH.1.
@@ -56,8 +51,7 @@ impl RotatingLog {
     }
 
     fn rotate(&mut self) -> Result<()> {
-        std::fs::rename(&self.path, Self::previous(&self.path))
-            .at("rotate console log", &self.path)?;
+        std::fs::rename(&self.path, Self::previous(&self.path)).at("rotate console log", &self.path)?;
         self.file = open_append(&self.path)?;
         self.size = 0;
         Ok(())
@@ -68,9 +62,7 @@ impl RotatingLog {
         if self.size >= self.limit {
             self.rotate()?;
         }
-        self.file
-            .write_all(data)
-            .at("write console log", &self.path)?;
+        self.file.write_all(data).at("write console log", &self.path)?;
         self.size += data.len() as u64;
         Ok(())
     }
@@ -119,12 +111,7 @@ mod tests {
             log.write(b"0123456789\n").unwrap();
         }
         assert!(std::fs::metadata(&path).unwrap().len() <= 1000);
-        assert!(
-            std::fs::metadata(RotatingLog::previous(&path))
-                .unwrap()
-                .len()
-                <= 1011
-        );
+        assert!(std::fs::metadata(RotatingLog::previous(&path)).unwrap().len() <= 1011);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -50,7 +50,8 @@ impl Iterator for Acks<'_> {
         let bytes = self.bytes;
         while self.at + NLMSG_HDRLEN <= bytes.len() {
             let at = self.at;
-            let word = |i: usize| u32::from_ne_bytes([bytes[at + i], bytes[at + i + 1], bytes[at + i + 2], bytes[at + i + 3]]);
+            let word =
+                |i: usize| u32::from_ne_bytes([bytes[at + i], bytes[at + i + 1], bytes[at + i + 2], bytes[at + i + 3]]);
             let len = word(0) as usize;
             if len < NLMSG_HDRLEN || at + len > bytes.len() {
                 self.at = bytes.len();
@@ -73,7 +74,6 @@ pub struct Pending {
     pub pidfd: OwnedFd,
     pub result: OwnedFd,
 }
-
 
 /// Send REQUEST — netlink messages of which EXPECTED ask for an
 /// acknowledgement — on SOCKET, from a child; return at once.

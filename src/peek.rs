@@ -43,11 +43,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_line: 65536,
-            budget: 256 << 20,
-            chunk: 65536,
-        }
+        Limits { max_line: 65536, budget: 256 << 20, chunk: 65536 }
     }
 }
 
@@ -64,28 +60,24 @@ pub enum Outcome {
 
 /// Compile PATTERN, or explain why it is refused.
 pub fn compile(pattern: &str) -> Result<Regex> {
-    RegexBuilder::new(pattern)
-        .size_limit(COMPILED_LIMIT)
-        .dfa_size_limit(DFA_LIMIT)
-        .build()
-        .map_err(|err| {
-            let text = match err {
-                // The crate's text shows the pattern with a caret under the
-                // fault, then "error: WHAT": keep WHAT, one line for herd.
-                regex::Error::Syntax(text) => match text.rsplit_once("error: ") {
-                    Some((_, what)) => format!(
-                        "{what}; peek uses the syntax of Rust's regex crate, which matches in linear time: \
+    RegexBuilder::new(pattern).size_limit(COMPILED_LIMIT).dfa_size_limit(DFA_LIMIT).build().map_err(|err| {
+        let text = match err {
+            // The crate's text shows the pattern with a caret under the
+            // fault, then "error: WHAT": keep WHAT, one line for herd.
+            regex::Error::Syntax(text) => match text.rsplit_once("error: ") {
+                Some((_, what)) => format!(
+                    "{what}; peek uses the syntax of Rust's regex crate, which matches in linear time: \
 no backreferences, no look-around"
-                    ),
-                    None => text,
-                },
-                regex::Error::CompiledTooBig(limit) => {
-                    format!("the compiled pattern would exceed {limit} bytes; use a simpler one")
-                }
-                other => other.to_string(),
-            };
-            Error::new("compile regular expression", libc::EINVAL).detail(text)
-        })
+                ),
+                None => text,
+            },
+            regex::Error::CompiledTooBig(limit) => {
+                format!("the compiled pattern would exceed {limit} bytes; use a simpler one")
+            }
+            other => other.to_string(),
+        };
+        Error::new("compile regular expression", libc::EINVAL).detail(text)
+    })
 }
 
 /// The state of a scan: the pattern, the limits, what was read.
@@ -122,11 +114,7 @@ pub fn last_match_backward<F: Read + Seek>(
     limits: Limits,
     check: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Outcome> {
-    let mut scan = Scan {
-        regex,
-        limits,
-        read: 0,
-    };
+    let mut scan = Scan { regex, limits, read: 0 };
     // CARRY: the start of the file's part after the current chunk, up to
     // its first newline: a line whose beginning is still unread.  SKIP: that
     // line is already too long, and its bytes are not kept.
@@ -184,9 +172,7 @@ pub fn last_match_backward<F: Read + Seek>(
 
 fn read_exact_or_shrank<F: Read>(file: &mut F, buf: &mut [u8]) -> Result<()> {
     file.read_exact(buf).map_err(|err| match err.kind() {
-        io::ErrorKind::UnexpectedEof => {
-            Error::new("read", libc::EIO).detail("the file shrank while it was read")
-        }
+        io::ErrorKind::UnexpectedEof => Error::new("read", libc::EIO).detail("the file shrank while it was read"),
         _ => io_error(err),
     })
 }
@@ -200,11 +186,7 @@ pub fn last_match_forward<F: Read>(
     limits: Limits,
     check: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Outcome> {
-    let mut scan = Scan {
-        regex,
-        limits,
-        read: 0,
-    };
+    let mut scan = Scan { regex, limits, read: 0 };
     let mut found: Option<Vec<u8>> = None;
     // LINE: the current line's bytes so far, unless SKIP (it is too long).
     let mut line: Vec<u8> = Vec::new();
@@ -262,23 +244,12 @@ mod tests {
     use std::io::Cursor;
 
     fn limits(max_line: usize, chunk: usize) -> Limits {
-        Limits {
-            max_line,
-            budget: u64::MAX,
-            chunk,
-        }
+        Limits { max_line, budget: u64::MAX, chunk }
     }
 
     fn backward(text: &[u8], pattern: &str, l: Limits) -> Outcome {
         let re = compile(pattern).unwrap();
-        last_match_backward(
-            &mut Cursor::new(text),
-            text.len() as u64,
-            &re,
-            l,
-            &mut || Ok(()),
-        )
-        .unwrap()
+        last_match_backward(&mut Cursor::new(text), text.len() as u64, &re, l, &mut || Ok(())).unwrap()
     }
 
     fn forward(text: &[u8], pattern: &str, l: Limits) -> Outcome {
@@ -304,24 +275,15 @@ mod tests {
     fn finds_the_last_matching_line() {
         let text = b"one 1\ntwo 2\nthree 3\nfour\n";
         for scan in [backward, forward] {
-            assert_eq!(
-                scan(text, "[0-9]$", Limits::default()),
-                Outcome::Found(b"three 3".to_vec())
-            );
-            assert_eq!(
-                scan(text, "^one", Limits::default()),
-                Outcome::Found(b"one 1".to_vec())
-            );
+            assert_eq!(scan(text, "[0-9]$", Limits::default()), Outcome::Found(b"three 3".to_vec()));
+            assert_eq!(scan(text, "^one", Limits::default()), Outcome::Found(b"one 1".to_vec()));
             assert_eq!(scan(text, "zzz", Limits::default()), Outcome::NoMatch);
             assert_eq!(
                 scan(b"no newline at end", "end$", Limits::default()),
                 Outcome::Found(b"no newline at end".to_vec())
             );
             assert_eq!(scan(b"", "^$", Limits::default()), Outcome::NoMatch);
-            assert_eq!(
-                scan(b"a\n\nb\n", "^$", Limits::default()),
-                Outcome::Found(b"".to_vec())
-            );
+            assert_eq!(scan(b"a\n\nb\n", "^$", Limits::default()), Outcome::Found(b"".to_vec()));
         }
     }
 
@@ -365,21 +327,14 @@ mod tests {
         text.extend(vec![b'a'; 100]);
         text.push(b'\n');
         for scan in [backward, forward] {
-            assert_eq!(
-                scan(&text, "a", limits(10, 16)),
-                Outcome::Found(b"short a".to_vec())
-            );
+            assert_eq!(scan(&text, "a", limits(10, 16)), Outcome::Found(b"short a".to_vec()));
         }
     }
 
     #[test]
     fn the_budget_ends_the_scan() {
         let text = vec![b'x'; 1 << 16];
-        let l = Limits {
-            max_line: 100,
-            budget: 4096,
-            chunk: 1024,
-        };
+        let l = Limits { max_line: 100, budget: 4096, chunk: 1024 };
         assert_eq!(backward(&text, "y", l), Outcome::OverBudget);
         assert_eq!(forward(&text, "y", l), Outcome::OverBudget);
     }
@@ -397,51 +352,29 @@ mod tests {
                 Ok(())
             }
         };
-        let err = last_match_backward(
-            &mut Cursor::new(&text),
-            4096,
-            &re,
-            limits(100, 16),
-            &mut check,
-        )
-        .unwrap_err();
+        let err = last_match_backward(&mut Cursor::new(&text), 4096, &re, limits(100, 16), &mut check).unwrap_err();
         assert_eq!(err.errno, libc::ESRCH);
     }
 
     #[test]
     fn a_shrunk_file_is_an_error() {
         let re = compile("a").unwrap();
-        let err = last_match_backward(
-            &mut Cursor::new(b"abc\n"),
-            100,
-            &re,
-            Limits::default(),
-            &mut || Ok(()),
-        )
-        .unwrap_err();
+        let err =
+            last_match_backward(&mut Cursor::new(b"abc\n"), 100, &re, Limits::default(), &mut || Ok(())).unwrap_err();
         assert!(err.to_string().contains("shrank"), "{err}");
     }
 
     #[test]
     fn backtracking_patterns_are_refused_or_linear() {
         let err = compile(r"(a*)*\1$").unwrap_err();
-        assert!(
-            err.to_string().contains("backreferences are not supported"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("backreferences are not supported"), "{err}");
         // The patterns that took Guile seconds on 60 KB lines end at once
         // (scenario 14 times them in Shepherd; a backtracking engine would
         // hang here).
         let line = vec![b'a'; 60000];
-        assert!(matches!(
-            forward(&line, "(a+)+$", limits(1 << 20, 1 << 16)),
-            Outcome::Found(_)
-        ));
+        assert!(matches!(forward(&line, "(a+)+$", limits(1 << 20, 1 << 16)), Outcome::Found(_)));
         for pattern in ["(a*)*b$", "[0-9]+$", " +$"] {
-            assert_eq!(
-                forward(&line, pattern, limits(1 << 20, 1 << 16)),
-                Outcome::NoMatch
-            );
+            assert_eq!(forward(&line, pattern, limits(1 << 20, 1 << 16)), Outcome::NoMatch);
         }
         let err = compile("(((a{100}){100}){100})").unwrap_err();
         assert!(err.to_string().contains("exceed"), "{err}");

@@ -90,9 +90,8 @@ pub fn container_init(root: i32, hint: i32) -> Result<i32> {
     // Breadth first: the first process in another PID namespace is the
     // topmost one there, the container's PID 1.
     tree.into_iter().find(|&pid| is_init(pid)).ok_or_else(|| {
-        Error::new(OP, libc::ESRCH).detail(format!(
-            "no process below PID {root} runs in a PID namespace of its own (yet)"
-        ))
+        Error::new(OP, libc::ESRCH)
+            .detail(format!("no process below PID {root} runs in a PID namespace of its own (yet)"))
     })
 }
 

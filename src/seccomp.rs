@@ -26,10 +26,7 @@ use crate::error::{Error, Result};
 /// system calls with, and the numbers of `ioctl` in each: x86_64 (and its
 /// x32 ABI) and i386; aarch64 and arm.
 #[cfg(target_arch = "x86_64")]
-const ABIS: &[(u32, &[u32])] = &[
-    (0xC000_003E, &[16, 0x4000_0000 | 514]),
-    (0x4000_0003, &[54]),
-];
+const ABIS: &[(u32, &[u32])] = &[(0xC000_003E, &[16, 0x4000_0000 | 514]), (0x4000_0003, &[54])];
 #[cfg(target_arch = "aarch64")]
 const ABIS: &[(u32, &[u32])] = &[(0xC000_00B7, &[29]), (0x4000_0028, &[54])];
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
@@ -44,24 +41,14 @@ const ARG1_LOW: u32 = 24;
 const ARG1_LOW: u32 = 28;
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    }
+    libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }
 }
 
 /// `if A == K goto TARGET else fall through`, TARGET an index in the
 /// program, HERE the index of this instruction.
 fn jump_if(k: u32, here: usize, target: usize) -> libc::sock_filter {
     let jt = u8::try_from(target - here - 1).expect("a short program");
-    libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf: 0,
-        k,
-    }
+    libc::sock_filter { code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16, jt, jf: 0, k }
 }
 
 fn load(offset: u32) -> libc::sock_filter {
@@ -101,10 +88,7 @@ pub fn deny_ioctls(requests: &[u64]) -> Vec<libc::sock_filter> {
     }
     prog.push(allow());
     debug_assert_eq!(prog.len(), deny);
-    prog.push(stmt(
-        libc::BPF_RET | libc::BPF_K,
-        libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
-    ));
+    prog.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | libc::EPERM as u32));
     prog
 }
 
@@ -118,9 +102,7 @@ pub fn container_filter() -> Vec<libc::sock_filter> {
 /// `no_new_privs`.
 pub fn install(prog: &[libc::sock_filter]) -> Result<()> {
     if install_raw(prog) < 0 {
-        let errno = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
         return Err(Error::new("install seccomp filter", errno));
     }
     Ok(())
@@ -129,18 +111,9 @@ pub fn install(prog: &[libc::sock_filter]) -> Result<()> {
 /// [`install`] as one system call, nothing else (for a forked child):
 /// `prctl`'s result, errno set on failure.
 pub(crate) fn install_raw(prog: &[libc::sock_filter]) -> libc::c_int {
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
+    let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
     // SAFETY: FPROG points to PROG, valid for the call; the kernel copies it.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_SECCOMP,
-            libc::SECCOMP_MODE_FILTER as libc::c_ulong,
-            &fprog,
-        )
-    }
+    unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &fprog) }
 }
 
 #[cfg(test)]
@@ -150,10 +123,7 @@ mod tests {
 
     /// Run F in a thread of its own with PROG installed (a filter is per
     /// thread), under no_new_privs so that no privilege is needed.
-    fn filtered<T: Send + 'static>(
-        prog: Vec<libc::sock_filter>,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
+    fn filtered<T: Send + 'static>(prog: Vec<libc::sock_filter>, f: impl FnOnce() -> T + Send + 'static) -> T {
         std::thread::spawn(move || {
             // SAFETY: plain prctl on this thread, integer arguments only.
             let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
@@ -181,10 +151,7 @@ mod tests {
         let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
         let fd = dir.as_raw_fd();
         let (denied, other, high_bits, fionread) = filtered(container_filter(), move || {
-            let denied: Vec<i32> = SUBVOLUME_CREATING_IOCTLS
-                .iter()
-                .map(|&r| ioctl_errno(fd, r))
-                .collect();
+            let denied: Vec<i32> = SUBVOLUME_CREATING_IOCTLS.iter().map(|&r| ioctl_errno(fd, r)).collect();
             // A btrfs ioctl not in the list reaches the file system (ENOTTY
             // on a temp dir that is not btrfs, or its own error on btrfs).
             let other = ioctl_errno(fd, 0x8030_942b);

@@ -12,7 +12,8 @@ use std::process::Command;
 use swineherd::btrfs;
 
 fn scratch(name: &str) -> PathBuf {
-    let top = std::env::var_os("SWH_BTRFS_DIR").expect("SWH_BTRFS_DIR: run through tests/scenarios/05-btrfs-library.sh");
+    let top =
+        std::env::var_os("SWH_BTRFS_DIR").expect("SWH_BTRFS_DIR: run through tests/scenarios/05-btrfs-library.sh");
     let dir = Path::new(&top).join(name);
     fs::create_dir_all(&dir).unwrap();
     dir

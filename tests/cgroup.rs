@@ -56,7 +56,8 @@ fn limits_on_this_machine() {
     let layout = cgroup::detect_here().unwrap();
     let rel = relative("limits");
     let manager = Manager::new(&layout, &rel).unwrap();
-    let limits = Limits { memory: Some(64 << 20), pids: Some(50), cpu_quota: Some((50_000, 100_000)), ..Limits::default() };
+    let limits =
+        Limits { memory: Some(64 << 20), pids: Some(50), cpu_quota: Some((50_000, 100_000)), ..Limits::default() };
     manager.create(&limits).unwrap();
     for limit in ["memory", "pids", "cpu"] {
         let (file, expected) = limit_file(&layout, &rel, limit);

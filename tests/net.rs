@@ -33,7 +33,8 @@ impl Namespace {
     }
     /// Run `ip ARGS` (or another command) inside the namespace.
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("nsenter").args(["-t", &self.pid().to_string(), "-n", "--"]).args(args).output().unwrap();
+        let out =
+            Command::new("nsenter").args(["-t", &self.pid().to_string(), "-n", "--"]).args(args).output().unwrap();
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
@@ -88,7 +89,10 @@ fn bridge_veth_address_route_stats() {
     link::ensure_bridge("swhtest0", Ipv4Addr::new(10, 99, 0, 1), 24).unwrap();
     link::ensure_bridge("swhtest0", Ipv4Addr::new(10, 99, 0, 1), 24).expect("idempotent");
     assert!(ip(&["-o", "addr", "show", "swhtest0"]).contains("10.99.0.1/24"));
-    assert!(ip(&["-o", "link", "show", "swhtest0"]).contains("state UP") || ip(&["-o", "link", "show", "swhtest0"]).contains(",UP"));
+    assert!(
+        ip(&["-o", "link", "show", "swhtest0"]).contains("state UP")
+            || ip(&["-o", "link", "show", "swhtest0"]).contains(",UP")
+    );
 
     let ns = Namespace::new();
     link::connect(ns.pid(), &conn("swhtesth", 2)).unwrap();
@@ -110,7 +114,10 @@ fn bridge_veth_address_route_stats() {
 
     assert_eq!(link::owner_of("swhtesth").unwrap(), "swineherd:test");
     assert!(ip(&["-o", "link", "show", "swhtesth"]).contains("alias swineherd:test"));
-    assert_eq!(link::links_owned_by("swineherd:").unwrap(), vec![("swhtesth".to_string(), "swineherd:test".to_string())]);
+    assert_eq!(
+        link::links_owned_by("swineherd:").unwrap(),
+        vec![("swhtesth".to_string(), "swineherd:test".to_string())]
+    );
     link::delete_owned_link("swhtesth", "swineherd:other").unwrap();
     assert!(link::stats("swhtesth").is_ok(), "a link with another owner is left alone");
     link::delete_owned_link("swhtesth", "swineherd:test").unwrap();

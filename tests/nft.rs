@@ -56,10 +56,7 @@ fn setup_makes_the_table_nft_shows() {
 fn publish_and_unpublish_exactly_the_containers_chains() {
     bridge("swhnft0");
     nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
-    let web = [
-        port(Protocol::Tcp, 8080, 80, None),
-        port(Protocol::Udp, 5353, 53, Some(Ipv4Addr::new(192, 168, 9, 1))),
-    ];
+    let web = [port(Protocol::Tcp, 8080, 80, None), port(Protocol::Udp, 5353, 53, Some(Ipv4Addr::new(192, 168, 9, 1)))];
     nat::publish(TABLE, "web", Ipv4Addr::new(10, 7, 0, 2), &web).unwrap();
     nat::publish(TABLE, "db", Ipv4Addr::new(10, 7, 0, 3), &[port(Protocol::Tcp, 5432, 5432, None)]).unwrap();
     let rules = ruleset();
@@ -115,7 +112,9 @@ fn a_refused_transaction_reports_the_step_and_applies_nothing() {
     // A regular chain where the container's base chain should be: the
     // kernel refuses to turn it into a base chain.
     // (nft's grammar has no syntax for such a name; its JSON input does.)
-    let json = format!(r#"{{"nftables":[{{"add":{{"chain":{{"family":"ip","table":"{TABLE}","name":"swine:x/prerouting"}}}}}}]}}"#);
+    let json = format!(
+        r#"{{"nftables":[{{"add":{{"chain":{{"family":"ip","table":"{TABLE}","name":"swine:x/prerouting"}}}}}}]}}"#
+    );
     let mut child = Command::new("nft").args(["-j", "-f", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), json.as_bytes()).unwrap();
     assert!(child.wait().unwrap().success());
@@ -130,7 +129,11 @@ fn a_refused_transaction_reports_the_step_and_applies_nothing() {
 fn veth(name: &str, peer: &str) {
     let exists = Command::new("ip").args(["link", "show", name]).output().unwrap().status.success();
     if !exists {
-        assert!(Command::new("ip").args(["link", "add", name, "type", "veth", "peer", "name", peer]).status().unwrap().success());
+        assert!(Command::new("ip")
+            .args(["link", "add", name, "type", "veth", "peer", "name", peer])
+            .status()
+            .unwrap()
+            .success());
     }
 }
 

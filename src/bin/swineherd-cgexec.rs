@@ -118,9 +118,10 @@ fn parse(mut args: Vec<String>) -> (Option<String>, u64, String, Vec<String>) {
 
 fn main() {
     let (log_file, log_size, cgroup, command) = parse(std::env::args().skip(1).collect());
-    let manager = cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
-    let mut console = log_file
-        .map(|file| redirect_to(RotatingLog::open(Path::new(&file), log_size).unwrap_or_else(|err| fail(err))));
+    let manager =
+        cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
+    let mut console =
+        log_file.map(|file| redirect_to(RotatingLog::open(Path::new(&file), log_size).unwrap_or_else(|err| fail(err))));
     // No btrfs subvolumes inside: they would escape --disk-limit.
     let filter = swineherd::seccomp::container_filter();
     // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for

@@ -30,9 +30,7 @@ fn fail(message: impl std::fmt::Display) -> ! {
 fn parse_size(value: &str, option: &str) -> u64 {
     match value.parse::<u64>() {
         Ok(n) if n > 0 => n,
-        _ => fail(format!(
-            "invalid {option} {value:?}: give a positive number of bytes"
-        )),
+        _ => fail(format!("invalid {option} {value:?}: give a positive number of bytes")),
     }
 }
 
@@ -41,11 +39,10 @@ fn pidfd(pid: i32) -> Result<OwnedFd> {
     // SAFETY: pidfd_open takes a PID and flags and returns a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
-        let errno = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
-        return Err(Error::new("find container init", errno)
-            .detail(format!("no process {pid}: is the container running?")));
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        return Err(
+            Error::new("find container init", errno).detail(format!("no process {pid}: is the container running?"))
+        );
     }
     // SAFETY: FD was just returned by the kernel and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
@@ -53,16 +50,10 @@ fn pidfd(pid: i32) -> Result<OwnedFd> {
 
 /// An error if the process behind PIDFD has ended.
 fn still_running(pidfd: &OwnedFd) -> Result<()> {
-    let mut poll = libc::pollfd {
-        fd: pidfd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut poll = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
     // SAFETY: one valid pollfd, no wait.
     if unsafe { libc::poll(&mut poll, 1, 0) } > 0 {
-        return Err(
-            Error::new("read", libc::ESRCH).detail("the container stopped while the file was read")
-        );
+        return Err(Error::new("read", libc::ESRCH).detail("the container stopped while the file was read"));
     }
     Ok(())
 }
@@ -90,14 +81,9 @@ fn main() {
     let [init, file_name, pattern] = args.as_slice() else {
         fail("usage: swineherd-peek [--budget=BYTES] [--max-line=BYTES] INIT-PID FILE REGEX")
     };
-    let init: i32 = init
-        .parse()
-        .unwrap_or_else(|_| fail(format!("invalid init PID {init:?}")));
+    let init: i32 = init.parse().unwrap_or_else(|_| fail(format!("invalid init PID {init:?}")));
     let regex = peek::compile(pattern).unwrap_or_else(|err| {
-        fail(format!(
-            "invalid regular expression {pattern:?}: {}",
-            err.detail.unwrap_or_default()
-        ))
+        fail(format!("invalid regular expression {pattern:?}: {}", err.detail.unwrap_or_default()))
     });
     let init_fd = pidfd(init).unwrap_or_else(|err| fail(err));
     let mut file = inroot::open_in_container(init, file_name)

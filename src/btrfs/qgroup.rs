@@ -41,8 +41,7 @@ pub fn set_limit(path: &Path, limit: Option<u64>) -> Result<()> {
     let mut args = btrfs_ioctl_qgroup_limit_args { qgroupid: 0, ..Default::default() };
     args.lim.flags = BTRFS_QGROUP_LIMIT_MAX_RFER as u64;
     args.lim.max_rfer = limit.unwrap_or(u64::MAX);
-    ioctl(&fd, BTRFS_IOC_QGROUP_LIMIT, &mut args, "limit subvolume", path)
-        .map_err(|err| quotas_disabled(err, path))?;
+    ioctl(&fd, BTRFS_IOC_QGROUP_LIMIT, &mut args, "limit subvolume", path).map_err(|err| quotas_disabled(err, path))?;
     Ok(())
 }
 

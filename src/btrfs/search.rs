@@ -5,8 +5,8 @@
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use super::sys::*;
 use super::ioctl;
+use super::sys::*;
 use crate::error::Result;
 
 /// One item found: its key's offset and its payload.
@@ -49,8 +49,7 @@ pub fn items(
             // SAFETY: the kernel wrote a header at POS, within BUF (the
             // slicing panics otherwise, before the read); read_unaligned
             // copes with its alignment, and it is plain data.
-            let header: btrfs_ioctl_search_header =
-                unsafe { std::ptr::read_unaligned(buf[pos..].as_ptr().cast()) };
+            let header: btrfs_ioctl_search_header = unsafe { std::ptr::read_unaligned(buf[pos..].as_ptr().cast()) };
             pos += header_size;
             let len = header.len as usize;
             if header.objectid == objectid && header.type_ == kind {
@@ -70,7 +69,5 @@ pub fn items(
 
 /// Read a little-endian u64 at byte OFFSET of DATA (0 if DATA is short).
 pub fn le64(data: &[u8], offset: usize) -> u64 {
-    data.get(offset..offset + 8)
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-        .unwrap_or(0)
+    data.get(offset..offset + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).unwrap_or(0)
 }

@@ -84,9 +84,7 @@ pub fn subvolume_info(path: &Path) -> Result<SubvolumeInfo> {
 fn check_subvolume_root(fd: &OwnedFd, path: &Path) -> Result<()> {
     let st = nix::sys::stat::fstat(fd).map_err(|e| Error::new("stat", e as i32).path(path))?;
     if !super::is_btrfs(path)? || st.st_ino != BTRFS_FIRST_FREE_OBJECTID as u64 {
-        return Err(Error::new("inspect subvolume", libc::EINVAL)
-            .path(path)
-            .detail("not a btrfs subvolume"));
+        return Err(Error::new("inspect subvolume", libc::EINVAL).path(path).detail("not a btrfs subvolume"));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use super::{borrowed, borrow_str, boundary, write_out};
+use super::{borrow_str, borrowed, boundary, write_out};
 use crate::error::{Error, Result};
 use crate::exec::{self, Target};
 use crate::inroot;
@@ -122,7 +122,8 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
         let report = borrowed(report_fd, "exec reap")?;
         match exec::reap(&pidfd, &report)? {
             Some(o) => {
-                let outcome = SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
+                let outcome =
+                    SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
                 write_out(out, outcome)
             }
             None => Err(Error::new("reap command", libc::EAGAIN).detail("still running")),

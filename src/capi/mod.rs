@@ -163,9 +163,7 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
         return Err(Error::new(what, libc::EINVAL).detail("NULL string"));
     }
     // SAFETY: ARG is not NULL, so a NUL-terminated string by the contract.
-    unsafe { CStr::from_ptr(arg) }
-        .to_str()
-        .map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+    unsafe { CStr::from_ptr(arg) }.to_str().map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
 }
 
 /// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT

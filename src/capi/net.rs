@@ -156,10 +156,8 @@ pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkSt
 pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("container addresses", || unsafe {
-        let text: String = link::container_addresses(pid)?
-            .iter()
-            .map(|(ip, prefix)| format!("{ip}/{prefix}\n"))
-            .collect();
+        let text: String =
+            link::container_addresses(pid)?.iter().map(|(ip, prefix)| format!("{ip}/{prefix}\n")).collect();
         copy_text(&text, buf, len)
     })
 }

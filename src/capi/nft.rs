@@ -78,7 +78,11 @@ pub unsafe extern "C" fn swh_guard(
 /// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
 /// `SwhPending`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_guard_remove_start(table: *const c_char, id: *const c_char, out: *mut SwhPending) -> c_int {
+pub unsafe extern "C" fn swh_guard_remove_start(
+    table: *const c_char,
+    id: *const c_char,
+    out: *mut SwhPending,
+) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("remove container filters", || unsafe {
         require_out(out, "remove container filters")?;
@@ -130,7 +134,11 @@ pub unsafe extern "C" fn swh_nat_publish(
 /// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
 /// `SwhPending`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_nat_unpublish_start(table: *const c_char, id: *const c_char, out: *mut SwhPending) -> c_int {
+pub unsafe extern "C" fn swh_nat_unpublish_start(
+    table: *const c_char,
+    id: *const c_char,
+    out: *mut SwhPending,
+) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("unpublish ports", || unsafe {
         require_out(out, "unpublish ports")?;

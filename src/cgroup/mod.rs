@@ -65,9 +65,9 @@ pub fn detect(mountinfo: &str, root: &Path) -> Result<Layout> {
         (true, _) => Ok(Layout::Unified(root.to_path_buf())),
         (false, false) if unified_below => Ok(Layout::Hybrid(v1)),
         (false, false) => Ok(Layout::Legacy(v1)),
-        (false, true) => Err(Error::new("detect cgroups", libc::ENOENT)
-            .path(root)
-            .detail("no cgroup file system is mounted there")),
+        (false, true) => {
+            Err(Error::new("detect cgroups", libc::ENOENT).path(root).detail("no cgroup file system is mounted there"))
+        }
     }
 }
 

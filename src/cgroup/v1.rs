@@ -82,7 +82,8 @@ impl Cgroup {
         let mut dirs = BTreeMap::new();
         for controller in Controller::ALL {
             let root = hierarchies.path(controller).ok_or_else(|| {
-                Error::new("cgroup v1", libc::ENOENT).detail(format!("the {} controller is not mounted", controller.name()))
+                Error::new("cgroup v1", libc::ENOENT)
+                    .detail(format!("the {} controller is not mounted", controller.name()))
             })?;
             dirs.insert(controller, root.join(relative));
         }

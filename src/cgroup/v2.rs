@@ -58,11 +58,7 @@ fn required(limits: &Limits) -> Vec<&'static str> {
 /// The error for controllers MISSING from DIR, which offers AVAILABLE;
 /// ROOT is the hierarchy's root.
 fn not_delegated(root: &Path, dir: &Path, missing: &[&str], available: &[String]) -> Error {
-    let (them, are) = if missing.len() > 1 {
-        ("them", "controllers are")
-    } else {
-        ("it", "controller is")
-    };
+    let (them, are) = if missing.len() > 1 { ("them", "controllers are") } else { ("it", "controller is") };
     let what = format!("the {} {are}", missing.join(", "));
     let detail = match dir.parent() {
         Some(parent) if dir != root => {
@@ -82,9 +78,7 @@ fn not_delegated(root: &Path, dir: &Path, missing: &[&str], available: &[String]
             available.join(" ")
         ),
     };
-    Error::new("delegate cgroup controllers", libc::ENOTSUP)
-        .path(dir)
-        .detail(detail)
+    Error::new("delegate cgroup controllers", libc::ENOTSUP).path(dir).detail(detail)
 }
 
 /// The sum of KEY (`rbytes`, `wbytes`) over the devices of an `io.stat`.
@@ -98,10 +92,7 @@ fn io_total(text: &str, key: &str) -> u64 {
 
 impl Cgroup {
     pub fn new(root: &Path, relative: &str) -> Self {
-        Cgroup {
-            root: root.to_path_buf(),
-            dir: root.join(relative),
-        }
+        Cgroup { root: root.to_path_buf(), dir: root.join(relative) }
     }
 
     pub fn directory(&self) -> &Path {
@@ -110,21 +101,15 @@ impl Cgroup {
 
     /// The controllers available in DIR.
     fn available(dir: &Path) -> Vec<String> {
-        read(dir, CONTROLLERS)
-            .map(|t| t.split_whitespace().map(String::from).collect())
-            .unwrap_or_default()
+        read(dir, CONTROLLERS).map(|t| t.split_whitespace().map(String::from).collect()).unwrap_or_default()
     }
 
     /// Enable the controllers Swineherd uses in the subtree of every
     /// ancestor of the container's cgroup, from the root down; fail,
     /// naming them, if one that LIMITS need is not delegated.
     fn delegate(&self, limits: &Limits) -> Result<()> {
-        let mut ancestors: Vec<&Path> = self
-            .dir
-            .ancestors()
-            .skip(1)
-            .take_while(|a| a.starts_with(&self.root))
-            .collect();
+        let mut ancestors: Vec<&Path> =
+            self.dir.ancestors().skip(1).take_while(|a| a.starts_with(&self.root)).collect();
         ancestors.reverse();
         for dir in ancestors {
             create_dir(dir)?;
@@ -161,22 +146,12 @@ impl Cgroup {
             }
             (None, false) => {}
         }
-        let max = limits
-            .cpu_quota
-            .map_or("max 100000".into(), |(q, p)| format!("{q} {p}"));
+        let max = limits.cpu_quota.map_or("max 100000".into(), |(q, p)| format!("{q} {p}"));
         write(&self.dir, CPU_MAX, &max)?;
-        write(
-            &self.dir,
-            CPU_WEIGHT,
-            &limits.cpu_weight.unwrap_or(100).to_string(),
-        )?;
+        write(&self.dir, CPU_WEIGHT, &limits.cpu_weight.unwrap_or(100).to_string())?;
         write(&self.dir, PIDS_MAX, &limit(limits.pids))?;
         match (limits.io_weight, self.dir.join(IO_WEIGHT).exists()) {
-            (weight, true) => write(
-                &self.dir,
-                IO_WEIGHT,
-                &format!("default {}", weight.unwrap_or(100)),
-            )?,
+            (weight, true) => write(&self.dir, IO_WEIGHT, &format!("default {}", weight.unwrap_or(100)))?,
             (Some(_), false) => {
                 return Err(Error::new("limit disk I/O", libc::ENOTSUP)
                     .path(self.dir.join(IO_WEIGHT))
@@ -216,13 +191,7 @@ impl Cgroup {
     /// through `cgroup.kill` (no PID to reuse in between), or one by one on
     /// kernels older than 5.14.
     pub fn remove(&self) -> Result<bool> {
-        remove_dir(&self.dir, |dir| {
-            if dir.join(KILL).exists() {
-                write(dir, KILL, "1")
-            } else {
-                kill_each(dir)
-            }
-        })
+        remove_dir(&self.dir, |dir| if dir.join(KILL).exists() { write(dir, KILL, "1") } else { kill_each(dir) })
     }
 }
 
@@ -236,21 +205,10 @@ mod tests {
         let root = std::env::temp_dir().join(format!("swh-cg2-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("swineherd/web")).unwrap();
-        for dir in [
-            root.clone(),
-            root.join("swineherd"),
-            root.join("swineherd/web"),
-        ] {
+        for dir in [root.clone(), root.join("swineherd"), root.join("swineherd/web")] {
             fs::write(dir.join(CONTROLLERS), controllers).unwrap();
         }
-        for file in [
-            MEMORY_MAX,
-            MEMORY_SWAP_MAX,
-            CPU_MAX,
-            CPU_WEIGHT,
-            PIDS_MAX,
-            IO_WEIGHT,
-        ] {
+        for file in [MEMORY_MAX, MEMORY_SWAP_MAX, CPU_MAX, CPU_WEIGHT, PIDS_MAX, IO_WEIGHT] {
             fs::write(root.join("swineherd/web").join(file), "").unwrap();
         }
         root
@@ -277,14 +235,8 @@ mod tests {
         // Only what is not enabled yet is written (a fixture file keeps
         // the last write, not the kernel's set).
         assert_eq!(file(&root, SUBTREE_CONTROL), "+cpu +io +pids");
-        assert_eq!(
-            file(&root, "swineherd/cgroup.subtree_control"),
-            "+cpu +io +memory +pids"
-        );
-        assert_eq!(
-            file(&root, "swineherd/web/memory.max"),
-            (64u64 << 20).to_string()
-        );
+        assert_eq!(file(&root, "swineherd/cgroup.subtree_control"), "+cpu +io +memory +pids");
+        assert_eq!(file(&root, "swineherd/web/memory.max"), (64u64 << 20).to_string());
         assert_eq!(file(&root, "swineherd/web/memory.swap.max"), "0");
         assert_eq!(file(&root, "swineherd/web/cpu.max"), "50000 100000");
         assert_eq!(file(&root, "swineherd/web/cpu.weight"), "200");
@@ -303,51 +255,23 @@ mod tests {
         // of Shepherd's cgroup namespace was given none).
         let root = fixture("nopids", "cpu io memory pids\n");
         fs::write(root.join("swineherd").join(CONTROLLERS), "cpu io memory\n").unwrap();
-        let err = Cgroup::new(&root, "swineherd/web")
-            .create(&Limits::default())
-            .unwrap_err();
+        let err = Cgroup::new(&root, "swineherd/web").create(&Limits::default()).unwrap_err();
         assert_eq!(err.errno, libc::ENOTSUP);
         let text = err.to_string();
-        assert!(
-            text.contains("the pids controller is not delegated here"),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "echo '+pids' > {}",
-                root.join(SUBTREE_CONTROL).display()
-            )),
-            "{text}"
-        );
+        assert!(text.contains("the pids controller is not delegated here"), "{text}");
+        assert!(text.contains(&format!("echo '+pids' > {}", root.join(SUBTREE_CONTROL).display())), "{text}");
         // At the hierarchy's root: not available at all.
         let root = fixture("nomemory", "cpu pids\n");
-        let err = Cgroup::new(&root, "swineherd/web")
-            .create(&Limits::default())
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("the memory controller is not available in this cgroup2 hierarchy"),
-            "{err}"
-        );
+        let err = Cgroup::new(&root, "swineherd/web").create(&Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("the memory controller is not available in this cgroup2 hierarchy"), "{err}");
         // io is needed only for --io-weight.
         let root = fixture("noio", "cpu memory pids\n");
         let cg = Cgroup::new(&root, "swineherd/web");
         cg.create(&Limits::default()).expect("io is optional");
-        let err = cg
-            .create(&Limits {
-                io_weight: Some(10),
-                ..Limits::default()
-            })
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("the io controller is not available"),
-            "{err}"
-        );
+        let err = cg.create(&Limits { io_weight: Some(10), ..Limits::default() }).unwrap_err();
+        assert!(err.to_string().contains("the io controller is not available"), "{err}");
         for name in ["nopids", "nomemory", "noio"] {
-            let _ = fs::remove_dir_all(
-                std::env::temp_dir().join(format!("swh-cg2-{name}-{}", std::process::id())),
-            );
+            let _ = fs::remove_dir_all(std::env::temp_dir().join(format!("swh-cg2-{name}-{}", std::process::id())));
         }
     }
 
@@ -355,50 +279,26 @@ mod tests {
     fn stats_from_fixture_files() {
         let root = fixture("stats", "cpu memory pids\n");
         let dir = root.join("swineherd/web");
-        fs::write(
-            dir.join(CPU_STAT),
-            "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n",
-        )
-        .unwrap();
+        fs::write(dir.join(CPU_STAT), "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n").unwrap();
         fs::write(dir.join(MEMORY_CURRENT), "4096\n").unwrap();
         fs::write(dir.join(MEMORY_PEAK), "8192\n").unwrap();
         fs::write(dir.join(MEMORY_MAX), "max\n").unwrap();
-        fs::write(
-            dir.join(MEMORY_EVENTS),
-            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
-        )
-        .unwrap();
+        fs::write(dir.join(MEMORY_EVENTS), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n").unwrap();
         fs::write(dir.join(PIDS_CURRENT), "3\n").unwrap();
         fs::write(dir.join(PIDS_MAX), "50\n").unwrap();
         let cg = Cgroup::new(&root, "swineherd/web");
         let stats = cg.stats().unwrap();
-        assert_eq!(
-            (stats.cpu_total_ns, stats.cpu_user_ns, stats.cpu_system_ns),
-            (1_500_000, 1_000_000, 500_000)
-        );
-        assert_eq!(
-            (stats.memory_current, stats.memory_peak, stats.memory_limit),
-            (4096, 8192, u64::MAX)
-        );
-        assert_eq!(
-            (stats.pids_current, stats.pids_limit, stats.oom_kills),
-            (3, 50, 1)
-        );
-        assert_eq!(
-            (stats.io_read_bytes, stats.io_write_bytes),
-            (None, None),
-            "no io controller"
-        );
+        assert_eq!((stats.cpu_total_ns, stats.cpu_user_ns, stats.cpu_system_ns), (1_500_000, 1_000_000, 500_000));
+        assert_eq!((stats.memory_current, stats.memory_peak, stats.memory_limit), (4096, 8192, u64::MAX));
+        assert_eq!((stats.pids_current, stats.pids_limit, stats.oom_kills), (3, 50, 1));
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (None, None), "no io controller");
         fs::write(
             dir.join(IO_STAT),
             "254:0 rbytes=4096 wbytes=1000 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=1 wbytes=24 rios=1 wios=1 dbytes=0 dios=0\n",
         )
         .unwrap();
         let stats = cg.stats().unwrap();
-        assert_eq!(
-            (stats.io_read_bytes, stats.io_write_bytes),
-            (Some(4097), Some(1024))
-        );
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (Some(4097), Some(1024)));
         fs::remove_dir_all(root).unwrap();
     }
 }

@@ -210,11 +210,8 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
         // The command wrote an errno to the exec-error pipe if it could not
         // run a program; its write end is closed now (exec or exit).
         let mut buf = [0u8; 4];
-        let exec_errno = if libc::read(plan.exec_r, buf.as_mut_ptr().cast(), 4) == 4 {
-            i32::from_ne_bytes(buf)
-        } else {
-            0
-        };
+        let exec_errno =
+            if libc::read(plan.exec_r, buf.as_mut_ptr().cast(), 4) == 4 { i32::from_ne_bytes(buf) } else { 0 };
         send(plan, [report::DONE, status, exec_errno, timed_out as i32]);
         libc::_exit(0)
     }

@@ -172,9 +172,7 @@ pub fn parse_argz(buf: &[u8]) -> Vec<CString> {
     if buf.is_empty() {
         return Vec::new();
     }
-    buf.split(|&b| b == 0)
-        .map(|s| CString::new(s).expect("split on NUL leaves no NUL"))
-        .collect()
+    buf.split(|&b| b == 0).map(|s| CString::new(s).expect("split on NUL leaves no NUL")).collect()
 }
 
 /// The file names to try for PROGRAM with the search path PATH, as
@@ -466,7 +464,8 @@ pub fn spawn_in(
             Target::Host => Vec::new(),
         },
     };
-    plan.keep = plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
+    plan.keep =
+        plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
     plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
     plan.keep.sort_unstable();
     plan.keep.dedup();
@@ -735,10 +734,14 @@ mod tests {
     fn only_standard_fds_session_and_signals() {
         // ls opens the directory itself: its fd is 3.
         let s = run(
-            &["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; \
+            &[
+                "sh",
+                "-c",
+                "ls /proc/self/fd | tr '\\n' ' '; echo; \
                read pid comm state ppid pgrp session rest </proc/$$/stat; \
                [ $session = $$ ] && [ $pgrp = $$ ] && echo session-leader; \
-               cat; grep -E '^Sig(Blk|Ign)' /proc/self/status"],
+               cat; grep -E '^Sig(Blk|Ign)' /proc/self/status",
+            ],
             None,
         );
         assert_eq!(wait(&s), EXITED(0));

@@ -32,9 +32,7 @@ impl Netlink {
 
     /// The index of the link named NAME, or `ENODEV`.
     pub fn index(&self, name: &str) -> Result<u32> {
-        self.link(name)?
-            .map(|link| link.header.index)
-            .ok_or_else(|| Error::new("get link", libc::ENODEV).path(name))
+        self.link(name)?.map(|link| link.header.index).ok_or_else(|| Error::new("get link", libc::ENODEV).path(name))
     }
 
     /// Set the link NAME up.
@@ -187,8 +185,7 @@ pub fn connect(pid: i32, conn: &Connection) -> Result<()> {
         .controller(bridge)
         .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
         .build();
-    host.run(host.handle.link().add(msg).execute())
-        .map_err(|e| netlink_error("create veth", conn.host, e))?;
+    host.run(host.handle.link().add(msg).execute()).map_err(|e| netlink_error("create veth", conn.host, e))?;
     // The kernel ignores IFLA_IFALIAS in a request that creates a link.
     let result = host
         .set_alias(conn.host, conn.owner)
@@ -301,8 +298,8 @@ pub fn start_delete_owned(name: &str, owner: &str) -> Result<Option<crate::detac
     match nl.link(name)? {
         Some(link) if alias(&link) == Some(owner) => {
             let socket = netns::netlink_socket().map_err(|e| Error::io("open netlink socket", "NETLINK_ROUTE", &e))?;
-            let pending = crate::detached::start(socket, &delete_request(link.header.index), 1)
-                .map_err(|e| e.path(name))?;
+            let pending =
+                crate::detached::start(socket, &delete_request(link.header.index), 1).map_err(|e| e.path(name))?;
             Ok(Some(pending))
         }
         _ => Ok(None),

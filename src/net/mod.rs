@@ -26,9 +26,7 @@ use crate::error::{Error, Result};
 /// the kernel's errno (EEXIST, ENODEV, EBUSY…).
 pub(crate) fn netlink_error(op: &'static str, object: &str, err: rtnetlink::Error) -> Error {
     match err {
-        rtnetlink::Error::NetlinkError(msg) if msg.raw_code() != 0 => {
-            Error::new(op, msg.raw_code().abs()).path(object)
-        }
+        rtnetlink::Error::NetlinkError(msg) if msg.raw_code() != 0 => Error::new(op, msg.raw_code().abs()).path(object),
         other => Error::new(op, libc::EIO).path(object).detail(other.to_string()),
     }
 }

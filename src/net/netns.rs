@@ -20,9 +20,7 @@ pub fn of_pid(pid: i32) -> Result<OwnedFd> {
 /// A new NETLINK_ROUTE socket in the caller's network namespace.
 pub fn netlink_socket() -> io::Result<OwnedFd> {
     // SAFETY: socket(2) takes no pointers.
-    let fd = unsafe {
-        libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE)
-    };
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -56,11 +54,7 @@ pub fn attach(pid: i32, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).at(OP, dir)?;
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .at(OP, path)?;
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path).at(OP, path)?;
     let source = format!("/proc/{pid}/ns/net");
     if let Err(errno) = mount(Some(source.as_str()), path, None::<&str>, MsFlags::MS_BIND, None::<&str>) {
         let _ = std::fs::remove_file(path);

@@ -169,8 +169,11 @@ pub fn publish_batch(table: &str, id: &str, address: Ipv4Addr, ports: &[Port]) -
                 Some(host) => expr::daddr_is(host),
                 None => expr::daddr_local(),
             };
-            let parts =
-                [destination, expr::l4_dport(port.protocol.number(), port.host_port), expr::dnat(address, port.container_port)];
+            let parts = [
+                destination,
+                expr::l4_dport(port.protocol.number(), port.host_port),
+                expr::dnat(address, port.container_port),
+            ];
             let what = format!(
                 "{}{}/{} -> {address}:{}",
                 port.host_address.map(|a| format!("{a}:")).unwrap_or_default(),
@@ -274,7 +277,9 @@ mod tests {
 
     #[test]
     fn bad_port_lines_are_refused() {
-        for line in ["", "tcp 8080", "sctp 80 80", "tcp 0 80", "tcp 99999 80", "tcp a b", "tcp 1 2 nowhere", "tcp 1 2 3 4"] {
+        for line in
+            ["", "tcp 8080", "sctp 80 80", "tcp 0 80", "tcp 99999 80", "tcp a b", "tcp 1 2 nowhere", "tcp 1 2 3 4"]
+        {
             let err = Port::parse(line).unwrap_err();
             assert_eq!(err.errno, libc::EINVAL, "{line:?}");
         }

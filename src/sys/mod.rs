@@ -15,9 +15,7 @@ use crate::error::{Error, Result};
 
 /// The calling thread's errno, `EIO` if there is none.  Async-signal-safe.
 pub fn errno() -> c_int {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// Give SOCKET a receive timeout of TIMEOUT, and a send timeout too if
@@ -61,12 +59,7 @@ pub const MAX_IFNAME: usize = 15;
 /// space or NUL.
 pub fn check_ifname(name: &str) -> Result<()> {
     let bad = |c: char| c == '/' || c == ':' || c == '\0' || c.is_whitespace();
-    if name.is_empty()
-        || name.len() > MAX_IFNAME
-        || name == "."
-        || name == ".."
-        || name.contains(bad)
-    {
+    if name.is_empty() || name.len() > MAX_IFNAME || name == "." || name == ".." || name.contains(bad) {
         return Err(Error::new("check interface name", libc::EINVAL).path(name).detail(format!(
             "interface names have 1 to {MAX_IFNAME} bytes, are not '.' or '..', and have no '/', ':' or white space"
         )));
@@ -83,17 +76,7 @@ mod tests {
         for good in ["swineherd0", "vh-0123456789ab", "a", "eth0.1"] {
             assert!(check_ifname(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            ".",
-            "..",
-            "a/b",
-            "a:b",
-            "a b",
-            "a\tb",
-            "a\0b",
-            "sixteen-bytes-xx",
-        ] {
+        for bad in ["", ".", "..", "a/b", "a:b", "a b", "a\tb", "a\0b", "sixteen-bytes-xx"] {
             let err = check_ifname(bad).unwrap_err();
             assert_eq!(err.errno, libc::EINVAL, "{bad:?}");
             assert!(err.to_string().contains("1 to 15 bytes"), "{err}");
@@ -105,9 +88,6 @@ mod tests {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         set_socket_timeouts(&a, Duration::from_millis(2500), true).unwrap();
         assert_eq!(a.read_timeout().unwrap(), Some(Duration::from_millis(2500)));
-        assert_eq!(
-            a.write_timeout().unwrap(),
-            Some(Duration::from_millis(2500))
-        );
+        assert_eq!(a.write_timeout().unwrap(), Some(Duration::from_millis(2500)));
     }
 }
