@@ -39,19 +39,23 @@ guile_prefix = $(call guile_query,(assq-ref %guile-build-info (quote prefix)))
 guile_site_dir = $(call guile_query,(%site-dir))
 guile_site_ccache_dir = $(call guile_query,(%site-ccache-dir))
 
+# Where the .go files and the installed (swineherd ffi) are made: they are
+# compiled against the Guile, Shepherd and Fibers found by this make run,
+# so a build for another set of them (a second sandbox root) needs its own.
+builddir = build
 LIBRARY = target/release/libswineherd.so
 CGEXEC = target/release/swineherd-cgexec
 PEEK = target/release/swineherd-peek
 RUST_SOURCES = $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 MODULES = swineherd $(patsubst scheme/%.scm,%,$(wildcard scheme/swineherd/*.scm))
 SCM_SOURCES = $(MODULES:%=scheme/%.scm)
-GO_FILES = $(MODULES:%=build/go/%.go)
+GO_FILES = $(MODULES:%=$(builddir)/go/%.go)
 # (swineherd ffi) with the installed library's and swineherd-cgexec's
 # absolute file names written in.
-FFI_INSTALLED = build/scheme/swineherd/ffi.scm
+FFI_INSTALLED = $(builddir)/scheme/swineherd/ffi.scm
 INFO = doc/swineherd.info
 # Present when this make run compiled (or found up to date) every .go file.
-GO_STAMP = build/go/.up-to-date
+GO_STAMP = $(builddir)/go/.up-to-date
 
 all: $(LIBRARY) $(CGEXEC) $(PEEK) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
 
@@ -91,12 +95,12 @@ go-files: $(GO_FILES)
 
 # Rewritten only when the directories change, so that a different prefix
 # rebuilds (swineherd ffi) and nothing else.
-build/dirs: FORCE
+$(builddir)/dirs: FORCE
 	@mkdir -p $(@D)
 	@echo '$(libdir) $(libexecdir)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(FFI_INSTALLED): scheme/swineherd/ffi.scm build/dirs
+$(FFI_INSTALLED): scheme/swineherd/ffi.scm $(builddir)/dirs
 	@mkdir -p $(@D)
 	sed -e 's|^(define %installed-library #f)$$|(define %installed-library "$(libdir)/libswineherd.so")|' \
 	    -e 's|^(define %installed-cgexec #f)$$|(define %installed-cgexec "$(libexecdir)/swineherd/swineherd-cgexec")|' \
@@ -121,10 +125,10 @@ define compile_go
 	  fi; rm -f $@.log
 endef
 
-build/go/swineherd/ffi.go: $(FFI_INSTALLED) $(SCM_SOURCES)
+$(builddir)/go/swineherd/ffi.go: $(FFI_INSTALLED) $(SCM_SOURCES)
 	$(call compile_go,$<)
 
-build/go/%.go: scheme/%.scm $(SCM_SOURCES)
+$(builddir)/go/%.go: scheme/%.scm $(SCM_SOURCES)
 	$(call compile_go,$<)
 
 install: all
@@ -141,8 +145,8 @@ install: all
 	@if [ -e $(GO_STAMP) ]; then \
 	  set -ex; \
 	  $(INSTALL) -d $(DESTDIR)$(guileobjectdir)/swineherd; \
-	  $(INSTALL_DATA) build/go/swineherd.go $(DESTDIR)$(guileobjectdir)/swineherd.go; \
-	  $(INSTALL_DATA) $(filter-out build/go/swineherd.go,$(GO_FILES)) $(DESTDIR)$(guileobjectdir)/swineherd/; \
+	  $(INSTALL_DATA) $(builddir)/go/swineherd.go $(DESTDIR)$(guileobjectdir)/swineherd.go; \
+	  $(INSTALL_DATA) $(filter-out $(builddir)/go/swineherd.go,$(GO_FILES)) $(DESTDIR)$(guileobjectdir)/swineherd/; \
 	else \
 	  echo "make: installing the Scheme sources without .go files (none are up to date; see above): Guile will compile or interpret them"; \
 	fi
@@ -172,6 +176,6 @@ unit-check:
 
 clean:
 	$(CARGO) clean
-	rm -rf pre-inst-env build $(INFO)
+	rm -rf pre-inst-env $(builddir) $(INFO)
 
 .PHONY: all scheme-objects go-files install uninstall unit-check clean FORCE
