@@ -11,7 +11,7 @@ start_shepherd
 
 versions="Shepherd $(shepherd --version | sed -n '1s/.* //p'), Guile $(guile -c '(display (version))')"
 check "the log names what it runs on ($versions)" \
-  grep -qF "swineherd: running on $versions, Fibers" "$shepherd_log"
+  wait_until 30 grep -qF "swineherd: running on $versions, Fibers" "$shepherd_log"
 check "new starts a container" herd new swineherd test "$script" first-arg second-arg
 check "swine:test is running" output_has "It is running" herd status swine:test
 check "list shows it" output_has "test running" herd list swineherd
