@@ -7,39 +7,33 @@
 ;;; option) any later version.
 
 (define-module (swineherd recovery)
+  #:use-module (shepherd service)
   #:use-module (swineherd config)
-  #:use-module (swineherd ffi)
+  #:use-module ((swineherd container) #:select (keep-for-adoption!
+                                                adoption-pending?))
+  #:use-module ((swineherd ffi) #:select (delete-owned-link detach-netns))
+  #:use-module (swineherd init)
+  #:use-module (swineherd nat)
+  #:use-module (swineherd network)
+  #:use-module (swineherd resources)
+  #:use-module (swineherd runtime)
   #:use-module (swineherd state)
+  #:use-module (swineherd survivors)
   #:use-module (swineherd utils)
-  #:use-module (swineherd wait)
-  #:use-module ((shepherd service) #:select (current-service))
-  #:use-module ((fibers) #:select (spawn-fiber))
+  #:use-module ((fibers) #:select ((sleep . fiber-sleep) spawn-fiber))
   #:use-module ((fibers conditions) #:select (make-condition
                                               signal-condition!
-                                              wait
-                                              wait-operation))
-  #:use-module ((fibers operations) #:select (perform-operation
-                                              choice-operation
-                                              wrap-operation))
-  #:use-module ((fibers timers) #:select (sleep-operation))
+                                              wait))
   #:use-module (ice-9 match)
-  #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
-  #:use-module (srfi srfi-9)
-  #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-26)
   #:export (map-concurrently
             container-start-problem
             failures-text
 
-            pid-file-pid
-            in-cgroup?
-
-            survivor?
-            survivor-main
-            survivor-init
-            find-survivor
-            watch-survivor
-            terminate-survivor))
+            restore-containers
+            start-wanted-containers
+            clean-orphans))
 
 ;;; Commentary:
 ;;;
@@ -47,15 +41,11 @@
 ;;; bad container never costs the others: each container's steps run in a
 ;;; fiber of their own, concurrently (a survivor's grace period delays no
 ;;; one else), and what goes wrong with one is caught, reported with its
-;;; reason, and kept to that one.
-;;;
-;;; And adopting the containers that survived a restart of Shepherd: a
-;;; survivor is a container whose recorded init is alive, in the container's
-;;; cgroup and the init of a PID namespace; its script, the init's parent,
-;;; is kept in view too when it survived (it is then the process Shepherd
-;;; shows).  Shepherd cannot `waitpid' a process it did not fork, so a
-;;; survivor is watched through a pidfd, which becomes readable when the
-;;; process exits, from a fiber.
+;;; reason, and kept to that one.  A survivor of a Shepherd restart (see
+;;; `(swineherd survivors)') is kept for its service to adopt; what is left
+;;; of a container that cannot be adopted is stopped.  Then what belongs to
+;;; no recorded container (leases, veths, network namespace mounts, cgroups)
+;;; is removed; data never is.
 ;;;
 ;;; Code:
 
@@ -104,144 +94,178 @@ swine:~a', or `herd kill swineherd ~a'" data id id))
                ", "))
 
 ;;;
-;;; Survivors.
+;;; Restoring containers, and cleaning up after crashes.
 ;;;
 
-(define (pid-file-pid file)
-  "Return the PID written to FILE, or #f if there is none (yet)."
-  (catch 'system-error
+(define (stop-survivors config id address)
+  "Stop what is left of container ID from before a Shepherd crash or
+restart, since Shepherd cannot monitor processes it did not fork: SIGTERM
+to its init (found through its PID file, and only if it is in the
+container's cgroup), a grace period, then SIGKILL to everything left in
+its cgroup; then release its veth and network namespace mount.  (Its
+published ports went with the NAT table, which `swineherd-start' replaced
+before.)"
+  (let ((init (pid-file-pid (container-pid-file config id)))
+        (cgroup (container-cgroup config id)))
+    (when (and init (in-cgroup? init cgroup))
+      (format #t "swineherd: stopping container ~a left from before (init ~a)~%"
+              id init)
+      (false-if-exception (kill init SIGTERM))
+      (let loop ((tries 100))
+        (when (and (> tries 0) (false-if-exception (kill init 0)))
+          (fiber-sleep 0.05)
+          (loop (- tries 1)))))
+    (release-runtime config id address '())))
+
+(define (restore-container config c make-service)
+  "Register the service of container C, made by MAKE-SERVICE, unless it has one already: a
+survivor of it is kept for adoption if C is wanted running and can start,
+else stopped.  Return #f, or a text saying why C, wanted running, cannot be
+started."
+  (let* ((id (container-id c))
+         (problem (and (eq? 'running (container-wanted c))
+                       (container-start-problem config c))))
+    (unless (lookup-service (container-service-name id))
+      (let ((found (and (eq? 'running (container-wanted c)) (not problem)
+                        (find-survivor config id))))
+        (if (survivor? found)
+            (keep-for-adoption! id found)
+            (begin
+              (when found
+                (format #t "swineherd: container ~a not adopted: ~a~%"
+                        id found))
+              (stop-survivors config id (container-address c)))))
+      (register-services (list (make-service c #:recorded? #t))))
+    problem))
+
+(define (restore-containers config records make-service)
+  "Restore each container of RECORDS, their services made by MAKE-SERVICE
+(see `restore-container'), all
+concurrently, each failing alone.  Return the (ID . REASON) pairs of those
+that failed or cannot start, after reporting them in the log."
+  (let ((failures
+         (filter-map (lambda (c result)
+                       (match result
+                         (('ok . #f) #f)
+                         (('ok . problem) (cons (container-id c) problem))
+                         (('failed . text) (cons (container-id c) text))))
+                     records
+                     (map-concurrently (cut restore-container config <> make-service)
+                                       records))))
+    (for-each (match-lambda
+                ((id . reason)
+                 (format #t "swineherd: container ~a not started: ~a~%"
+                         id reason)))
+              failures)
+    failures))
+
+(define (start-container service)
+  "Start SERVICE, a container's; report in the log if it fails."
+  (catch #t
     (lambda ()
-      (let ((pid (call-with-input-file file read)))
-        (and (exact-integer? pid) (positive? pid) pid)))
-    (const #f)))
+      (unless (start-service service)
+        (format #t "swineherd: ~a failed to start; see its log~%"
+                (service-canonical-name service))))
+    (lambda (key . args)
+      (format #t "swineherd: ~a failed to start: ~a~%"
+              (service-canonical-name service) (exception-text key args)))))
 
-(define (in-cgroup? pid relative)
-  "Return true if process PID is in the cgroup RELATIVE."
-  (catch 'system-error
-    (lambda ()
-      (call-with-input-file (format #f "/proc/~a/cgroup" pid)
-        (lambda (port)
-          (let loop ((line (read-line port)))
-            (and (not (eof-object? line))
-                 (or (string-suffix? (string-append ":/" relative) line)
-                     (loop (read-line port))))))))
-    (const #f)))
-
-(define (parent-pid pid)
-  "Return the PID of the parent of process PID, or #f if PID is gone."
-  (catch 'system-error
-    (lambda ()
-      (call-with-input-file (format #f "/proc/~a/status" pid)
-        (lambda (port)
-          (let loop ((line (read-line port)))
-            (cond ((eof-object? line) #f)
-                  ((string-prefix? "PPid:" line)
-                   (string->number (string-trim-both (string-drop line 5))))
-                  (else (loop (read-line port))))))))
-    (const #f)))
-
-(define-record-type <survivor>
-  (%survivor main init pidfd exited)
-  survivor?
-  (main   survivor-main)         ;the script, or the init if the script is gone
-  (init   survivor-init)         ;the container's PID 1, as a host PID
-  (pidfd  survivor-pidfd)        ;pidfd of MAIN
-  (exited survivor-exited))      ;condition, signalled when MAIN has exited
-
-(define (open-member pid cgroup)
-  "Return a pidfd of process PID if it is alive and in CGROUP, else #f.
-The pidfd is opened first and checked last: a PID reused between the two
-checks is caught."
-  (let ((pidfd (false-if-exception (pidfd-open pid))))
-    (cond ((not pidfd) #f)
-          ((and (in-cgroup? pid cgroup) (pidfd-signal pidfd 0)) pidfd)
-          (else (close-fdes pidfd) #f))))
-
-(define (cgroup-members relative)
-  "Return the PIDs in the cgroup RELATIVE, read from the first hierarchy
-under /sys/fs/cgroup that has it (all of a container's hierarchies hold the
-same processes); none if it has none."
-  (define (procs directory)
-    (string-append directory "/" relative "/cgroup.procs"))
-  (match (filter file-exists?
-                 (cons (procs "/sys/fs/cgroup")
-                       (map (lambda (hierarchy)
-                              (procs (string-append "/sys/fs/cgroup/"
-                                                    hierarchy)))
-                            (entries "/sys/fs/cgroup"))))
-    (() '())
-    ((file . _)
-     (catch 'system-error
-       (lambda ()
-         (call-with-input-file file
-           (lambda (port)
-             (let loop ((line (read-line port)) (pids '()))
-               (if (eof-object? line)
-                   (reverse pids)
-                   (loop (read-line port)
-                         (match (string->number line)
-                           (#f pids)
-                           (pid (cons pid pids)))))))))
-       (const '())))))
-
-(define (survivor-below top hint cgroup)
-  "Return the survivor whose main process is TOP, in CGROUP, if below TOP
-runs the init of a PID namespace (HINT, from the PID file, if it is one),
-else #f."
-  (let ((init (false-if-exception (container-init-pid top hint))))
-    (and init
-         (in-cgroup? init cgroup)
-         (let ((pidfd (open-member top cgroup)))
-           (and pidfd (%survivor top init pidfd (make-condition)))))))
-
-(define (find-survivor config id)
-  "Return the survivor of container ID, a Shepherd restart ago, or a text
-saying why its processes cannot be adopted, or #f if none is left.  Its
-processes are those of its cgroup (a PID file can name a process that
-reused the PID): the topmost one (the script, or the init if the script is
-gone) must have the init of a PID namespace below it, also in the cgroup."
-  (define cgroup (container-cgroup config id))
-  (define members (cgroup-members cgroup))
-  (define hint (pid-file-pid (container-pid-file config id)))
-  (define tops
-    (remove (lambda (pid) (memv (parent-pid pid) members)) members))
-  (and (pair? members)
-       (or (any (lambda (top) (survivor-below top hint cgroup)) tops)
-           (format #f "no init of a PID namespace among its processes ~a"
-                   members))))
-
-(define (watch-survivor s on-exit)
-  "In a fiber of its own, wait until the main process of survivor S exits,
-then close its pidfd, signal its `exited' condition and call ON-EXIT.  The
-fiber leaves the dynamic state of its spawner (Shepherd's `start-service'
-sends a service's output to its logger, which ends with the service): it
-runs without a current service and writes nowhere but to Shepherd's log."
+(define (start-wanted-containers records failures begun)
+  "In a new fiber, once `swineherd' runs, start the containers of RECORDS
+that are wanted running and not among FAILURES (from `restore-containers'),
+all concurrently, each failing alone; then log how many were adopted and
+started, and the time since BEGUN (internal time units), when swineherd
+began to start.  (Not from swineherd's own start procedure: the containers
+require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
-     (parameterize ((current-service #f)
-                    (current-output-port (%make-void-port "w"))
-                    (current-error-port (%make-void-port "w")))
-       (let ((port (fdopen (survivor-pidfd s) "r")))  ;closing it closes the pidfd
-         (perform-operation (port-readable-operation port))
-         (close-port port)
-         (signal-condition! (survivor-exited s))
-         (on-exit))))))
+     (let loop ((tries 1200))
+       (unless (or (zero? tries)
+                   (service-running? (lookup-service 'swineherd)))
+         (fiber-sleep 0.05)
+         (loop (- tries 1))))
+     (let* ((wanted (filter (lambda (c)
+                              (and (eq? 'running (container-wanted c))
+                                   (not (assoc (container-id c) failures))))
+                            records))
+            (adopted (count (lambda (c) (adoption-pending? (container-id c)))
+                            wanted)))
+       (map-concurrently
+        (lambda (c)
+          (let ((service (lookup-service
+                          (container-service-name (container-id c)))))
+            (when (and service (not (service-running? service)))
+              (start-container service))))
+        wanted)
+       (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
+adopt, ~a to start afresh, ~a not started" (length records)
+                 (milliseconds-since begun) adopted (- (length wanted) adopted)
+                 (length failures))))))
 
-(define (terminate-survivor s grace-period)
-  "Stop survivor S, watched by `watch-survivor', without a wait status
-(Shepherd never gets one): SIGTERM to its main process's group (as
-Shepherd's `make-kill-destructor' does for its own children), then wait up
-to GRACE-PERIOD seconds for it to exit.  Return #t if it did; what is left
-of it is for its cgroup's removal to kill."
-  (let ((main (survivor-main s)))
-    (catch 'system-error
-      (lambda () (kill (- main) SIGTERM))
-      (lambda _                                   ;MAIN leads no group
-        (false-if-exception (kill main SIGTERM))))
-    (perform-operation
-     (choice-operation (wrap-operation (wait-operation (survivor-exited s))
-                                       (const #t))
-                       (wrap-operation (sleep-operation grace-period)
-                                       (const #f))))))
+(define (cgroup-parents config)
+  "Return the directories of the cgroup parent of CONFIG in every
+hierarchy where it exists."
+  (let ((parent (swineherd-configuration-cgroup-parent config)))
+    (filter file-exists?
+            (cons (string-append "/sys/fs/cgroup/" parent)
+                  (map (lambda (hierarchy)
+                         (string-append "/sys/fs/cgroup/" hierarchy "/" parent))
+                       (entries "/sys/fs/cgroup"))))))
+
+(define (clean-orphans config records)
+  "Remove what belongs to no recorded container: address and host-port
+leases, veths, network namespace mounts, cgroups.  (Their published ports
+went with the NAT table, which `swineherd-start' replaced before.)  Data is never deleted: return the
+names of the data directories that belong to no record, for the log and
+`herd status swineherd'."
+  (define ids (map container-id records))
+  (define (orphan? id) (not (member id ids)))
+  (define leases (address-lease-directory config))
+  (define addresses (filter-map container-address records))
+  (for-each (lambda (address)
+              (let ((owner (address-owner leases address)))
+                (when (orphan? owner)
+                  (format #t "swineherd: releasing orphaned lease ~a (~a)~%"
+                          address owner)
+                  (release-address leases address owner))))
+            (entries leases))
+  (release-orphaned-ports (port-lease-directory config)
+                          (lambda (owner) (not (orphan? owner))))
+  (for-each (match-lambda
+              ((link . id)
+               (unless (member link (map host-interface addresses))
+                 (format #t "swineherd: deleting orphaned veth ~a (~a)~%"
+                         link id)
+                 (delete-owned-link link (container-link-owner config id)))))
+            (swineherd-links (swineherd-configuration-bridge config)))
+  (let ((directory (swineherd-configuration-netns-directory config)))
+    (for-each (lambda (name)
+                (when (orphan? (string-drop name (string-length "swineherd-")))
+                  (format #t "swineherd: unmounting orphaned ~a/~a~%" directory
+                          name)
+                  (detach-netns (string-append directory "/" name))))
+              (filter (lambda (name) (string-prefix? "swineherd-" name))
+                      (entries directory))))
+  (for-each (lambda (id)
+              (when (orphan? id)
+                (format #t "swineherd: removing orphaned cgroup ~a~%" id)
+                (remove-cgroup (container-cgroup config id))))
+            (delete-duplicates
+             (append-map (lambda (parent)
+                           (filter (lambda (name)
+                                     (file-is-directory?
+                                      (string-append parent "/" name)))
+                                   (entries parent)))
+                         (cgroup-parents config))))
+  (let ((orphans (filter (lambda (name)
+                           (and (not (string-prefix? "." name)) (orphan? name)))
+                         (entries (swineherd-configuration-container-root
+                                   config)))))
+    (for-each (lambda (name)
+                (format #t "swineherd: WARNING: ~a/~a belongs to no container; \
+kept (data is only deleted by `kill')~%"
+                        (swineherd-configuration-container-root config) name))
+              orphans)
+    orphans))
 
 ;;; recovery.scm ends here
