@@ -50,7 +50,7 @@
 ;;; The procedures of a container's service `swine:ID' (see `(swineherd)'):
 ;;; starting it (afresh, or by adopting a survivor of a Shepherd restart),
 ;;; stopping it, handling its exit, and its actions but `exec', `peek' and
-;;; `fs' (see `(swineherd exec)').
+;;; `fs' (see `(swineherd exec)', `(swineherd peek)', `(swineherd fs)').
 ;;;
 ;;; Code:
 

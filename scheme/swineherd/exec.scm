@@ -31,18 +31,14 @@
             parse-exec-arguments
             %default-exec-timeout
             %max-timeout
-            %peek-timeout
-            %peek-budget
-            peek-in-container
-            permitted-host-command
-            action:exec
-            action:peek
-            action:fs))
+            run-for-herd
+            decode-output
+            action:exec))
 
 ;;; Commentary:
 ;;;
-;;; Running commands in containers (`exec'), on their file systems from the
-;;; host (`fs'), and reading their files (`peek'), without ever blocking
+;;; Running commands in containers (`exec'; also used by `(swineherd fs)'
+;;; and `(swineherd peek)'), without ever blocking
 ;;; Shepherd: the library starts the command and hands back file
 ;;; descriptors, and the calling fiber waits for them with Fibers while
 ;;; Shepherd serves its other clients.  See the nodes "Running Commands"
@@ -371,14 +367,14 @@ the current output port (herd receives it), decoded as UTF-8 with invalid
 bytes replaced and control characters escaped; at most %OUTPUT-LINE-LIMIT
 lines, and a last line says how many more were dropped."
   (unless (zero? (bytevector-length bv))
-    (let* ((text (escape-control-characters (decode bv)))
+    (let* ((text (escape-control-characters (decode-output bv)))
            (cut (nth-newline text %output-line-limit)))
       (display-in-slices (if cut (substring/shared text 0 (+ cut 1)) text))
       (when cut
         (format #t "[swineherd: ~a more lines of ~a were dropped]~%"
                 (string-count text #\newline (+ cut 1)) what)))))
 
-(define (decode bv)
+(define (decode-output bv)
   "Decode BV as UTF-8, replacing invalid bytes."
   (catch 'decoding-error
     (lambda () (utf8->string bv))
@@ -427,135 +423,5 @@ after DEFAULT-TIMEOUT seconds."
     (let-values (((timeout command) (parse-exec-arguments "exec" args)))
       (run-for-herd (init-pid running) command timeout #:cgroup cgroup
                     #:default-timeout default-timeout))))
-
-
-;;;
-;;; peek.
-;;;
-
-(define %max-line-length
-  ;; Longer lines are skipped: a hostile file with one huge line must not
-  ;; fill anybody's memory.
-  65536)
-
-(define %peek-timeout
-  ;; Seconds a `peek' may take.
-  10)
-
-(define %peek-budget
-  ;; Bytes a `peek' may read.
-  (* 256 1024 1024))
-
-(define (check-peek-argument what text)
-  "Raise a clear error if TEXT, peek's argument WHAT, contains a NUL."
-  (when (string-index text #\nul)
-    (fail "peek: the ~a ~s contains a NUL character, which no ~a can hold"
-          what text what)))
-
-(define* (peek-in-container init-pid file regex
-                            #:key (timeout %peek-timeout)
-                            (budget %peek-budget))
-  "Return the last line, a string, of FILE (a file name inside the container
-whose init has host PID INIT-PID) that matches REGEX (the syntax of Rust's
-regex crate: linear-time matching, no backreferences); #f if no line
-matches.  Raise a clear error for a bad REGEX, for a FILE that cannot be
-opened, after reading BUDGET bytes or TIMEOUT seconds without an answer,
-and if herd's client goes away.
-
-The scan runs in swineherd-peek, a process of its own started as `exec'
-starts commands: this fiber only waits for it.  FILE is read backwards from
-the size it had when opened (forwards for /proc and /sys files), and lines
-longer than %MAX-LINE-LENGTH bytes are skipped."
-  (check-peek-argument "file name" file)
-  (check-peek-argument "regular expression" regex)
-  (let-values (((status stdout stderr timed-out?)
-                (catch 'system-error
-                  (lambda ()
-                    (container-exec
-                     #f (list (peek-file-name)
-                              (format #f "--budget=~a" budget)
-                              (format #f "--max-line=~a" %max-line-length)
-                              (number->string init-pid) file regex)
-                     #:timeout timeout
-                     #:output-limit (+ 2 %max-line-length)
-                     #:client (current-client-socket)))
-                  (lambda (key . args)
-                    (fail "peek: ~a" (exception-text key args))))))
-    (define (error-text)
-      (escape-control-characters (string-trim-right (decode stderr))))
-    (cond (timed-out?
-           (fail "peek gave up on ~a after ~a s (its time limit) without \
-finding a matching line; name a smaller file" file timeout))
-          ((status:exit-val status)
-           => (match-lambda
-                (0 (string-trim-right (decode stdout) #\newline))
-                (1 #f)
-                (3 (fail "peek gave up on ~a after reading ~a MiB (its \
-budget) without finding a matching line; is it sparse or endless?" file
-                         (quotient budget (* 1024 1024))))
-                (_ (fail "~a" (error-text)))))
-          (else
-           (fail "peek's scan ~a: ~a" (status->message status) (error-text))))))
-
-(define* (action:peek init-pid #:key (timeout %peek-timeout)
-                      (budget %peek-budget))
-  "Return the `peek' action of a container; INIT-PID is as for
-`action:exec'.  A peek takes at most TIMEOUT seconds and reads at most
-BUDGET bytes."
-  (lambda (running . args)
-    (match args
-      (((? string? file) (? string? regex))
-       (let ((pid (init-pid running)))
-         (match (peek-in-container pid file regex
-                                   #:timeout timeout #:budget budget)
-           (#f (fail "no line of ~a matches ~s" file regex))
-           (line (format #t "~a~%" (escape-control-characters line)) #t))))
-      (_
-       (fail "peek: expected FILE and REGEX; usage: herd peek swine:ID FILE \
-REGEX (FILE is a file name inside the container)")))))
-
-
-;;;
-;;; fs: host commands on the container's file system.
-;;;
-
-(define (permitted-host-command command prefix)
-  "Return the canonical file name of COMMAND if it is an executable regular
-file below the directory PREFIX (both canonicalized, so symlinks and `..'
-cannot lead outside), or raise a clear error."
-  (unless (absolute-file-name? command)
-    (fail "fs: ~s is not an absolute file name; give the full file name of a \
-command under ~a" command prefix))
-  (let ((prefix* (or (false-if-exception (canonicalize-path prefix))
-                     (fail "fs: the permitted host command prefix ~a does not \
-exist" prefix)))
-        (command* (or (false-if-exception (canonicalize-path command))
-                      (fail "fs: no such command: ~a" command))))
-    (unless (string-prefix? (if (string=? prefix* "/")
-                                "/"
-                                (string-append prefix* "/"))
-                            command*)
-      (fail "fs: refusing to run ~a: it is not under the permitted host \
-command prefix ~a" command* prefix*))
-    (unless (and (eq? 'regular (stat:type (stat command*)))
-                 (access? command* X_OK))
-      (fail "fs: ~a is not an executable file" command*))
-    command*))
-
-(define* (action:fs prefix init-pid
-                    #:key (default-timeout %default-exec-timeout))
-  "Return the `fs' action of a container: run a host command under PREFIX (a
-directory, or #f when `fs' is disabled) with the container's root file
-system appended; INIT-PID and DEFAULT-TIMEOUT are as for `action:exec'."
-  (lambda (running . args)
-    (unless prefix
-      (fail "fs is disabled: no host command is permitted.  To enable it, \
-give swineherd-configuration a #:permitted-host-command-prefix, a directory \
-holding the only commands `fs' may run"))
-    (let-values (((timeout command) (parse-exec-arguments "fs" args)))
-      (let* ((program (permitted-host-command (first command) prefix))
-             (root (format #f "/proc/~a/root" (init-pid running))))
-        (run-for-herd #f `(,program ,@(cdr command) ,root) timeout
-                      #:default-timeout default-timeout)))))
 
 ;;; exec.scm ends here

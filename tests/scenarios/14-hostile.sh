@@ -243,7 +243,7 @@ check "9. peek on a sysfs file" output_has "[" herd peek swine:t /sys/kernel/mm/
 check "9. peek on a /proc file" output_has "MemTotal" herd peek swine:t /proc/meminfo '^MemTotal'
 # A NUL can only come through the raw protocol (here, herd eval).
 check "9. a file name with a NUL: refused by name, not cut" fails_with "contains a NUL character" \
-  herd eval root "(begin (use-modules (swineherd exec))
+  herd eval root "(begin (use-modules (swineherd peek))
                          (peek-in-container $init (string #\\/ #\\e #\\t #\\c (integer->char 0) #\\x) \"x\"))"
 
 ### 4, continued: the lock goes with swineherd, and with a crashed Shepherd.
