@@ -7,24 +7,32 @@
 ;;; option) any later version.
 
 (define-module (swineherd arguments)
-  #:use-module (swineherd resources)
-  #:use-module (swineherd storage)
-  #:use-module (swineherd utils)
+  #:use-module (swineherd parse)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
+  #:use-module (srfi srfi-37)
   #:export (valid-container-id?
             check-container-id
             check-snapshot-name
             check-script
             parse-new-arguments
-            %new-options))
+            %new-options
+            %max-timeout
+            %default-exec-timeout
+            %exec-options
+            parse-exec-arguments))
 
 ;;; Commentary:
 ;;;
 ;;; What users type: container IDs, snapshot names, container scripts, and
-;;; the arguments of `new'.  Everything is checked here, before anything is
-;;; touched.
+;;; the arguments of `new', `exec' and `fs'.  Everything is checked here,
+;;; before anything is touched.  Options are parsed with SRFI-37, as
+;;; Shepherd's own commands do, from a table per action (%NEW-OPTIONS,
+;;; %EXEC-OPTIONS) of NAME, PARSER and help: a new option is one entry
+;;; there, whose PARSER takes the text after `=' (#f when none) and returns
+;;; the value or raises an error naming the option and the fix.  Pure code:
+;;; this module loads in a plain Guile and is unit-tested there.
 ;;;
 ;;; Code:
 
@@ -224,24 +232,51 @@ ports (--isolated=no: the default, unless configured otherwise)")
      "--respawn: restart the container when its init dies (Shepherd's \
 respawn limits apply)")))
 
+
+;;;
+;;; Parsing: Swineherd's options, before the words it passes on.
+;;;
+
 (define (option-word? word)
-  "Return true if WORD, an argument of `new', is a swineherd option."
+  "Return true if WORD, an argument of `new', `exec' or `fs', is one of
+Swineherd's options (or the `--' that may precede them)."
   (string-prefix? "--" word))
 
-(define (parse-option word)
-  "Parse WORD, of the form --NAME=VALUE, into a (NAME . VALUE) pair, VALUE
-parsed by the option's parser."
-  (let* ((body (string-drop word 2))
-         (index (string-index body #\=))
-         (name (if index (string-take body index) body))
-         (value (and index (string-drop body (+ 1 index)))))
-    (match (assoc name %new-options)
-      ((_ parse _)
-       (cons (string->symbol name) (parse value)))
-      (#f
-       (fail "unknown option ~s for new; swineherd's own options go between \
+(define (table->options table)
+  "Return the SRFI-37 options of TABLE, a list of (NAME PARSE . _): each
+takes an optional value (--NAME or --NAME=VALUE), parsed by PARSE, and
+conses (NAME-SYMBOL . PARSED) onto the seed."
+  (map (match-lambda
+         ((name parse . _)
+          (option (list name) #f #t
+                  (lambda (opt name* value seed)
+                    (cons (cons (string->symbol name) (parse value)) seed)))))
+       table))
+
+(define (parse-options words table unknown)
+  "Parse WORDS, each --NAME or --NAME=VALUE, with the option TABLE (see
+`table->options') and return the alist of (NAME-SYMBOL . VALUE), in order.
+An option not in TABLE is passed, as typed, to UNKNOWN, which raises an
+error."
+  (reverse
+   (args-fold words (table->options table)
+              (lambda (opt name value seed)
+                (unknown (string-append "--" name
+                                        (if value (string-append "=" value) ""))))
+              (lambda (operand seed)      ;after a lone `--': not an option
+                (unknown operand))
+              '())))
+
+
+;;;
+;;; `new'.
+;;;
+
+(define (unknown-new-option word)
+  "Raise the error for WORD, an unknown option of `new'."
+  (fail "unknown option ~s for new; swineherd's own options go between \
 ID and SCRIPT (~{--~a~^, ~}), options for the container script after SCRIPT"
-             word (map car %new-options))))))
+        word (map car %new-options)))
 
 (define %usage
   "usage: herd new swineherd -- ID [OPTION...] SCRIPT [ARG...]")
@@ -262,10 +297,61 @@ swineherd' so that options reach swineherd and the container script intact"
      (let-values (((options rest) (span option-word? rest)))
        (match rest
          ((script . script-args)
-          (values id (map parse-option options) script script-args))
+          (values id (parse-options options %new-options unknown-new-option)
+                  script script-args))
          (()
           (fail "new: no SCRIPT given; ~a" %usage)))))
     (()
      (fail "new: no ID given; ~a" %usage))))
+
+
+;;;
+;;; `exec' and `fs'.
+;;;
+
+(define %max-timeout
+  ;; The longest --timeout accepted: a week, in seconds.
+  (* 7 24 3600))
+
+(define %default-exec-timeout
+  ;; Seconds an `exec' or `fs' command without --timeout may run.
+  3600)
+
+(define (parse-timeout value)
+  "Parse VALUE, the argument of --timeout: a number of seconds, positive
+and at most %MAX-TIMEOUT."
+  (match (and value (string->number value))
+    ((? (lambda (n) (and (rational? n) (positive? n) (<= n %max-timeout))) n)
+     n)
+    (_ (fail "invalid --timeout ~s: give a number of seconds above 0 and at \
+most ~a (a week), e.g. --timeout=5 or --timeout=0.5" value %max-timeout))))
+
+(define %exec-options
+  ;; Swineherd's own options of `exec' and `fs': name, parser, help.
+  `(("timeout" ,parse-timeout
+     "--timeout=SECONDS: kill the command after SECONDS")))
+
+(define (parse-exec-arguments action args)
+  "Parse ARGS, the arguments of ACTION (`exec' or `fs'), of the form
+[--timeout=SECONDS...] [--] COMMAND [ARG...].  Return two values: the
+timeout (#f when none is given; the last one when several are) and the
+command, a non-empty list of strings."
+  (define usage
+    (format #f "usage: herd ~a swine:ID -- [--timeout=SECONDS] COMMAND [ARG...]"
+            action))
+  (define (unknown word)
+    (fail "unknown option ~s for ~a; swineherd's only option is \
+--timeout=SECONDS, given after `--' and before COMMAND; ~a" word action usage))
+  (when (any keyword? args)
+    (fail "herd turned an option into ~s: put `--' right after `~a swine:ID' \
+so that the command and its options reach it intact; ~a"
+          (find keyword? args) action usage))
+  (let-values (((options command) (span option-word? args)))
+    (when (null? command)
+      (fail "~a: no COMMAND given; ~a" action usage))
+    (values (match (parse-options (delete "--" options) %exec-options unknown)
+              (() #f)
+              (options (cdr (last options))))
+            command)))
 
 ;;; arguments.scm ends here

@@ -7,7 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd config)
-  #:use-module (swineherd network)
+  #:use-module ((swineherd parse) #:select (parse-subnet parse-host-port))
   #:use-module (srfi srfi-9)
   #:export (swineherd-configuration
             swineherd-configuration?

@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd exec)
+  #:use-module (swineherd arguments)
   #:use-module (swineherd client)
   #:use-module (swineherd ffi)
   #:use-module (swineherd utils)
@@ -24,13 +25,13 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
+  #:re-export (parse-exec-arguments
+               %default-exec-timeout
+               %max-timeout)
   #:export (%exec-environment
             %output-limit
             container-exec
             status->message
-            parse-exec-arguments
-            %default-exec-timeout
-            %max-timeout
             run-for-herd
             decode-output
             action:exec))
@@ -292,49 +293,6 @@ not be executed (\"cannot run PROGRAM: ...\", with that errno)."
 ;;;
 ;;; Actions.
 ;;;
-
-(define %max-timeout
-  ;; The longest --timeout accepted: a week, in seconds.
-  (* 7 24 3600))
-
-(define %default-exec-timeout
-  ;; Seconds an `exec' or `fs' command without --timeout may run.
-  3600)
-
-(define (parse-timeout value)
-  "Parse VALUE, the argument of --timeout: a number of seconds, positive
-and at most %MAX-TIMEOUT."
-  (match (and value (string->number value))
-    ((? (lambda (n) (and (rational? n) (positive? n) (<= n %max-timeout))) n)
-     n)
-    (_ (fail "invalid --timeout ~s: give a number of seconds above 0 and at \
-most ~a (a week), e.g. --timeout=5 or --timeout=0.5" value %max-timeout))))
-
-(define (parse-exec-arguments action args)
-  "Parse ARGS, the arguments of ACTION (`exec' or `fs'), of the form
-[--timeout=SECONDS...] [--] COMMAND [ARG...].  Return two values: the
-timeout (#f when none is given) and the command, a non-empty list of
-strings."
-  (define usage
-    (format #f "usage: herd ~a swine:ID -- [--timeout=SECONDS] COMMAND [ARG...]"
-            action))
-  (when (any keyword? args)
-    (fail "herd turned an option into ~s: put `--' right after `~a swine:ID' \
-so that the command and its options reach it intact; ~a"
-          (find keyword? args) action usage))
-  (let loop ((args args) (timeout #f))
-    (match args
-      (("--" . command)
-       (loop command timeout))          ;only a leading `--' ends options
-      (((? (cut string-prefix? "--timeout=" <>) word) . rest)
-       (loop rest (parse-timeout (string-drop word (string-length "--timeout=")))))
-      (((? (cut string-prefix? "--" <>) word) . _)
-       (fail "unknown option ~s for ~a; swineherd's only option is \
---timeout=SECONDS, given after `--' and before COMMAND; ~a" word action usage))
-      (()
-       (fail "~a: no COMMAND given; ~a" action usage))
-      (command
-       (values timeout command)))))
 
 (define %output-line-limit
   ;; Lines of standard output, and of standard error, shown per command.

@@ -10,7 +10,7 @@
   #:use-module ((shepherd service) #:select (process? process-id))
   #:use-module (swineherd config)
   #:use-module ((swineherd ffi) #:select (container-init-pid))
-  #:use-module ((swineherd storage) #:select (format-size))
+  #:use-module ((swineherd parse) #:select (format-size))
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
   #:use-module (srfi srfi-1)

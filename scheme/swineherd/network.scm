@@ -8,17 +8,18 @@
 
 (define-module (swineherd network)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd parse)
   #:use-module (swineherd utils)
   #:use-module (ice-9 match)
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
-  #:export (parse-subnet
-            parse-host-port
-            subnet-gateway
-            subnet-prefix
-            subnet-contains?
-            check-container-address
+  #:re-export (parse-subnet
+               parse-host-port
+               subnet-gateway
+               subnet-prefix
+               subnet-contains?)
+  #:export (check-container-address
             allocate-address
             release-address
             address-owner
@@ -46,50 +47,6 @@
 ;;;
 ;;; Addresses.
 ;;;
-
-(define (address->integer address)
-  "Return the IPv4 ADDRESS string as an integer, or #f if it is not one."
-  (false-if-exception (inet-pton AF_INET address)))
-
-(define (integer->address n)
-  "Return the integer N as an IPv4 address string."
-  (inet-ntop AF_INET n))
-
-(define (parse-subnet text)
-  "Parse TEXT, the bridge's address and prefix such as \"10.0.0.1/16\", into
-a (GATEWAY . PREFIX) pair with GATEWAY an integer; raise an error if TEXT is
-no such thing."
-  (match (string-split text #\/)
-    ((address prefix)
-     (let ((n (address->integer address))
-           (p (string->number prefix)))
-       (unless (and n p (exact-integer? p) (<= 8 p 30))
-         (fail "invalid subnet ~s: give the bridge's address and a prefix \
-from 8 to 30, e.g. 10.0.0.1/16" text))
-       (cons n p)))
-    (_ (fail "invalid subnet ~s: give the bridge's address and a prefix, \
-e.g. 10.0.0.1/16" text))))
-
-(define (subnet-gateway subnet)
-  "Return the bridge's address of SUBNET, as a string."
-  (integer->address (car subnet)))
-
-(define (subnet-prefix subnet)
-  "Return the prefix length of SUBNET."
-  (cdr subnet))
-
-(define (subnet-range subnet)
-  "Return the first and last host addresses of SUBNET, as integers."
-  (match subnet
-    ((gateway . prefix)
-     (let* ((size (expt 2 (- 32 prefix)))
-            (network (* size (quotient gateway size))))
-       (values (+ network 1) (+ network size -2))))))
-
-(define (subnet-contains? subnet n)
-  "Return true if the address N (an integer) is a host address of SUBNET."
-  (let-values (((first last) (subnet-range subnet)))
-    (<= first n last)))
 
 (define (check-container-address subnet address)
   "Raise a clear error unless ADDRESS, a string, can be given to a
@@ -164,26 +121,6 @@ configure a larger subnet" (subnet-gateway subnet) (subnet-prefix subnet)))
 ;;;
 ;;; Interfaces and namespaces.
 ;;;
-
-(define (parse-host-port text)
-  "Parse TEXT, a host port that containers may reach, PORT or PORT/tcp or
-PORT/udp, into the list (PROTOCOL PORT); raise a clear error if it is
-malformed."
-  (define (bad)
-    (fail "invalid open host port ~s: give PORT, PORT/tcp or PORT/udp, e.g. \
-\"53/udp\"" text))
-  (match (and (string? text) (string-split text #\/))
-    ((port . protocol)
-     (let ((n (string->number port))
-           (protocol (match protocol
-                       (() 'tcp)
-                       (("tcp") 'tcp)
-                       (("udp") 'udp)
-                       (_ (bad)))))
-       (unless (and (exact-integer? n) (<= 1 n 65535))
-         (bad))
-       (list protocol n)))
-    (_ (bad))))
 
 (define (address-hex address)
   "Return ADDRESS as 8 hexadecimal digits."

@@ -13,11 +13,7 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 regex)
   #:use-module (srfi srfi-1)
-  #:export (parse-cpus
-            parse-cpu-weight
-            parse-pids
-            parse-io-weight
-            cgroup-command
+  #:export (cgroup-command
             remove-cgroup
             cgroup-statistics*))
 
@@ -28,41 +24,6 @@
 ;;; gone, and the kernel's accounting.
 ;;;
 ;;; Code:
-
-(define %max-cpus
-  ;; The most CPUs --cpus accepts: more than any host has.
-  4096)
-
-(define (parse-cpus value)
-  "Parse VALUE, the argument of --cpus: a positive decimal number of CPUs
-such as 0.5 or 2.  Return a (QUOTA . PERIOD) pair of microseconds, with a
-period of 100 ms, or raise a clear error."
-  (let ((n (and value (string-match "^[0-9]+(\\.[0-9]+)?$" value)
-                (string->number value))))
-    (unless (and n (>= (* n 100000) 1000) (<= n %max-cpus))
-      (fail "invalid --cpus ~s: give a number of CPUs from 0.01 to ~a, such \
-as 0.5 or 2" value %max-cpus))
-    (cons (inexact->exact (round (* n 100000))) 100000)))
-
-(define (parse-integer value option low high)
-  "Parse VALUE, the argument of OPTION, an integer from LOW to HIGH."
-  (let ((n (and value (string-match "^[0-9]+$" value) (string->number value))))
-    (unless (and n (<= low n high))
-      (fail "invalid --~a ~s: give an integer from ~a to ~a" option value
-            low high))
-    n))
-
-(define (parse-cpu-weight value)
-  "Parse VALUE, the argument of --cpu-weight: 1 to 10000 (default 100)."
-  (parse-integer value "cpu-weight" 1 10000))
-
-(define (parse-pids value)
-  "Parse VALUE, the argument of --pids: how many processes and threads."
-  (parse-integer value "pids" 1 4194304))
-
-(define (parse-io-weight value)
-  "Parse VALUE, the argument of --io-weight: 1 to 10000 (default 100)."
-  (parse-integer value "io-weight" 1 10000))
 
 (define* (cgroup-command relative command #:key log-file log-size)
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup

@@ -8,6 +8,7 @@
 
 (define-module (swineherd storage)
   #:use-module (swineherd ffi)
+  #:use-module (swineherd parse)
   #:use-module (swineherd utils)
   #:use-module (shepherd service)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
@@ -18,8 +19,6 @@
   #:export (storage-kind
             subvolume?
             storage-description
-            parse-size
-            format-size
             create-data
             delete-data
             snapshot-data
@@ -52,32 +51,6 @@ warning when it is not btrfs."
     ('directory
      (format #f "WARNING: container root ~a is not on btrfs: plain \
 directories, clones and snapshots are full copies, no disk limits" root))))
-
-
-;;;
-;;; Sizes.
-;;;
-
-(define %size-units
-  '(("" . 1) ("K" . 1024) ("M" . 1048576) ("G" . 1073741824)
-    ("T" . 1099511627776)))
-
-(define (parse-size text)
-  "Parse TEXT, a size such as 512M, 2G or 1048576 (bytes; K, M, G and T
-are binary units, an optional trailing `iB' or `B' is accepted), into a
-number of bytes; return #f if TEXT is not such a size."
-  (match (string-match "^([0-9]+)([KMGT]?)(i?B)?$" text)
-    (#f #f)
-    (m (let ((bytes (* (string->number (match:substring m 1))
-                       (assoc-ref %size-units (match:substring m 2)))))
-         (and (positive? bytes) bytes)))))
-
-(define (format-size bytes)
-  "Return BYTES as a short human-readable string, e.g. 512.0MiB."
-  (let loop ((units '("B" "KiB" "MiB" "GiB" "TiB")) (value (exact->inexact bytes)))
-    (if (or (< value 1024) (null? (cdr units)))
-        (format #f "~,1f~a" value (car units))
-        (loop (cdr units) (/ value 1024)))))
 
 
 ;;;

@@ -14,8 +14,9 @@
   #:use-module ((shepherd config) #:select ((Version . shepherd-version)))
   #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:use-module ((fibers scheduler) #:select (yield-current-task))
-  #:export (fail
-            mkdir-p
+  #:use-module ((swineherd parse) #:select (fail))
+  #:re-export (fail)
+  #:export (mkdir-p
             delete-file-if-exists
             exception-text
             entries
@@ -32,13 +33,6 @@
 ;;; Small helpers shared by Swineherd's modules.
 ;;;
 ;;; Code:
-
-(define (fail fmt . args)
-  "Raise an error whose message, formatted from FMT and ARGS, is what `herd'
-shows its user.  It is thrown as a `misc-error' with the message as its only
-format argument: Shepherd sends an action's exception to herd as a key and
-arguments, and herd prints these nicely only for Guile's classic keys."
-  (throw 'misc-error #f "~A" (list (apply format #f fmt args)) #f))
 
 (define (mkdir-p directory)
   "Create DIRECTORY and its missing parents."
