@@ -191,18 +191,18 @@ swineherd ~a' removes the container" id data id))
               #f))))))
 
 (define (container-stop config id address ports)
-  "Return the stop procedure of container ID: disconnect it, then SIGTERM
-to the script's process group (the script relays it to the container's
-init, Shepherd, which shuts down), SIGKILL after Shepherd's grace period;
-then make sure nothing of it is left: the cgroup is emptied and removed."
+  "Return the stop procedure of container ID: unpublish its PORTS and
+disconnect it, then SIGTERM to the script's process group (the script
+relays it to the container's init, Shepherd, which shuts down), SIGKILL
+after Shepherd's grace period; then make sure nothing of it is left: the
+cgroup is emptied and removed, the PID file deleted."
   (lambda (process . args)
-    (when address
-      (disconnect-container config id address))
+    (release-network config id address ports)
     (let ((s (hash-ref %adopted id)))
       (if (and s (= (process-id process) (survivor-main s)))
           (stop-adopted id s)
           (apply (make-kill-destructor) process args)))
-    (release-runtime config id address ports)
+    (release-process config id)
     #f))
 
 (define (container-termination-handler config id address ports)

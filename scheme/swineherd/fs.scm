@@ -29,10 +29,10 @@ cannot lead outside), or raise a clear error."
   (unless (absolute-file-name? command)
     (fail "fs: ~s is not an absolute file name; give the full file name of a \
 command under ~a" command prefix))
-  (let ((prefix* (or (false-if-exception (canonicalize-path prefix))
+  (let ((prefix* (or (false-if-system-error (canonicalize-path prefix))
                      (fail "fs: the permitted host command prefix ~a does not \
 exist" prefix)))
-        (command* (or (false-if-exception (canonicalize-path command))
+        (command* (or (false-if-system-error (canonicalize-path command))
                       (fail "fs: no such command: ~a" command))))
     (unless (string-prefix? (if (string=? prefix* "/")
                                 "/"

@@ -77,17 +77,19 @@ dozen cheap looks at /proc in the first 50 ms."
        (* (swineherd-configuration-start-timeout config)
           internal-time-units-per-second)))
   (let loop ((pause 0.001))
-    (cond ((not (false-if-exception (kill pid 0)))
+    (cond ((not (false-if-system-error (kill pid 0)))
            (format #t "container ~a: its script exited before starting the \
 container; see ~a~a~%" id (container-log-file config id)
                    (limits-sentence limits))
            #f)
-          ((false-if-exception (container-init config id process))
+          ((catch 'misc-error            ;not yet: `container-init' fails
+             (lambda () (container-init config id process))
+             (const #f))
            #t)
           ((> (get-internal-real-time) deadline)
            (format #t "container ~a: no init after ~a seconds; killing its \
 script~%" id (swineherd-configuration-start-timeout config))
-           (false-if-exception (kill (- pid) SIGKILL))
+           (false-if-system-error (kill (- pid) SIGKILL))
            #f)
           (else
            (fiber-sleep pause)                    ;suspends this fiber only

@@ -88,7 +88,7 @@ exists and, on a btrfs container root, that it is a subvolume."
             (container-data-directory config id))
            (('snapshot id name)
             (string-append (snapshot-directory root id) "/" name)))))
-    (unless (and (false-if-exception (lstat directory))
+    (unless (and (false-if-system-error (lstat directory))
                  (eq? 'directory (stat:type (lstat directory))))
       (fail "--from: ~a is not a directory" directory))
     (when (and (eq? 'btrfs (storage-kind root))
@@ -110,7 +110,7 @@ step fails, undo the steps before it and raise an error."
   (define network? (not (eq? 'none (assq-ref options 'network))))
   (define ports (published-ports options))
   (define begun (get-internal-real-time))
-  (when (false-if-exception (lstat data))
+  (when (false-if-system-error (lstat data))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
   (when (and (not network?) (assq-ref options 'ip))
@@ -277,7 +277,7 @@ which require swineherd, are stopped by then, and their chains removed; the
 NAT table goes too, and the state directory's lock, held in the box LOCK,
 is released."
   (lambda _
-    (false-if-exception (stop-nat (nat-table config)))
+    (false-if-system-error (stop-nat (nat-table config)))
     (when (unbox lock)
       (unlock-state-directory (unbox lock))
       (set-box! lock #f))

@@ -20,7 +20,7 @@
   #:use-module (swineherd state)
   #:use-module (swineherd survivors)
   #:use-module (swineherd utils)
-  #:use-module ((fibers) #:select ((sleep . fiber-sleep) spawn-fiber))
+  #:use-module ((fibers) #:select (spawn-fiber))
   #:use-module ((fibers conditions) #:select (make-condition
                                               signal-condition!
                                               wait))
@@ -77,10 +77,10 @@ to do: its script must be an executable file and its data must exist."
   (define id (container-id c))
   (define script (container-script c))
   (define data (container-data-directory config id))
-  (cond ((not (false-if-exception (access? script X_OK)))
+  (cond ((not (false-if-system-error (access? script X_OK)))
          (format #f "its script ~a is missing or not executable; put it back \
 and `herd start swine:~a', or `herd kill swineherd ~a'" script id id))
-        ((not (false-if-exception (eq? 'directory (stat:type (stat data)))))
+        ((not (false-if-system-error (eq? 'directory (stat:type (stat data)))))
          (format #f "its data ~a is missing; restore it and `herd start \
 swine:~a', or `herd kill swineherd ~a'" data id id))
         (else #f)))
@@ -110,11 +110,10 @@ before.)"
     (when (and init (in-cgroup? init cgroup))
       (format #t "swineherd: stopping container ~a left from before (init ~a)~%"
               id init)
-      (false-if-exception (kill init SIGTERM))
-      (let loop ((tries 100))
-        (when (and (> tries 0) (false-if-exception (kill init 0)))
-          (fiber-sleep 0.05)
-          (loop (- tries 1)))))
+      (catch 'system-error                       ;gone already: fine
+        (lambda () (kill init SIGTERM))
+        (const #f))
+      (wait-for-exit init 5))
     (release-runtime config id address '())))
 
 (define (restore-container config c make-service)
@@ -179,28 +178,45 @@ began to start.  (Not from swineherd's own start procedure: the containers
 require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
-     (let loop ((tries 1200))
-       (unless (or (zero? tries)
-                   (service-running? (lookup-service 'swineherd)))
-         (fiber-sleep 0.05)
-         (loop (- tries 1))))
-     (let* ((wanted (filter (lambda (c)
-                              (and (eq? 'running (container-wanted c))
-                                   (not (assoc (container-id c) failures))))
-                            records))
-            (adopted (count (lambda (c) (adoption-pending? (container-id c)))
-                            wanted)))
-       (map-concurrently
-        (lambda (c)
-          (let ((service (lookup-service
-                          (container-service-name (container-id c)))))
-            (when (and service (not (service-running? service)))
-              (start-container service))))
-        wanted)
-       (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
+     (if (swineherd-started?)
+         (start-wanted records failures begun)
+         (log-line "swineherd: did not start; its containers are not \
+started")))))
+
+(define (swineherd-started?)
+  "Wait, suspending this fiber only, until the `swineherd' service is no
+longer starting, and return true if it runs.  The wait is on the Fibers
+condition that Shepherd signals when a start ends: `start-service' of a
+service that is starting waits on it, then returns its running value
+without starting it again (Shepherd 1.0.3 and 1.0.9 alike).  A `swineherd'
+stopped by then is left stopped."
+  (let ((service (lookup-service 'swineherd)))
+    (and service
+         (memq (service-status service) '(starting running))
+         (start-service service)
+         #t)))
+
+(define (start-wanted records failures begun)
+  "Start the containers of RECORDS that are wanted running and not among
+FAILURES, all concurrently, each failing alone; then log how many were
+adopted and started, and the time since BEGUN."
+  (let* ((wanted (filter (lambda (c)
+                           (and (eq? 'running (container-wanted c))
+                                (not (assoc (container-id c) failures))))
+                         records))
+         (adopted (count (lambda (c) (adoption-pending? (container-id c)))
+                         wanted)))
+    (map-concurrently
+     (lambda (c)
+       (let ((service (lookup-service
+                       (container-service-name (container-id c)))))
+         (when (and service (not (service-running? service)))
+           (start-container service))))
+     wanted)
+    (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
 adopt, ~a to start afresh, ~a not started" (length records)
-                 (milliseconds-since begun) adopted (- (length wanted) adopted)
-                 (length failures))))))
+              (milliseconds-since begun) adopted (- (length wanted) adopted)
+              (length failures))))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every

@@ -31,6 +31,8 @@
             start-network
             limit-options
             release-runtime
+            release-network
+            release-process
 
             bridge-up!
             network-up!
@@ -141,10 +143,21 @@ DEFAULT-MEMORY (bytes) when it is true."
   "Release what container ID holds only while it runs: its published PORTS,
 its veth and network namespace mount (if it has ADDRESS), its cgroup
 (killing what is left in it) and its PID file."
+  (release-network config id address ports)
+  (release-process config id))
+
+(define (release-network config id address ports)
+  "Unpublish the PORTS of container ID and disconnect it, if it has
+ADDRESS: its veth, filters and network namespace mount.  What is gone
+already is fine; a failure does not stop the release of the rest."
   (when address
     (false-if-exception
      (unpublish-container-ports (nat-table config) id ports))
-    (false-if-exception (disconnect-container config id address)))
+    (false-if-exception (disconnect-container config id address))))
+
+(define (release-process config id)
+  "Remove the cgroup of container ID, killing what is left in it, and its
+PID file."
   (unless (remove-cgroup (container-cgroup config id))
     (format #t "container ~a: cgroup ~a could not be removed~%" id
             (container-cgroup config id)))

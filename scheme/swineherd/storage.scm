@@ -106,7 +106,7 @@ was created and re-raise."
   "Delete DIRECTORY, a container's data or a snapshot, and everything in it:
 by subvolume deletion on btrfs, else entry by entry without following
 symlinks, a thousand entries at a time so that Shepherd keeps serving."
-  (cond ((not (false-if-exception (lstat directory)))
+  (cond ((not (false-if-system-error (lstat directory)))
          #t)
         ((subvolume? directory)
          (delete-subvolume directory))

@@ -33,7 +33,8 @@
             survivor-init
             find-survivor
             watch-survivor
-            terminate-survivor))
+            terminate-survivor
+            wait-for-exit))
 
 ;;; Commentary:
 ;;;
@@ -84,7 +85,7 @@
   "Return a pidfd of process PID if it is alive and in CGROUP, else #f.
 The pidfd is opened first and checked last: a PID reused between the two
 checks is caught."
-  (let ((pidfd (false-if-exception (pidfd-open pid))))
+  (let ((pidfd (false-if-system-error (pidfd-open pid))))
     (cond ((not pidfd) #f)
           ((and (in-cgroup? pid cgroup) (pidfd-signal pidfd 0)) pidfd)
           (else (close-fdes pidfd) #f))))
@@ -120,7 +121,7 @@ same processes); none if it has none."
   "Return the survivor whose main process is TOP, in CGROUP, if below TOP
 runs the init of a PID namespace (HINT, from the PID file, if it is one),
 else #f."
-  (let ((init (false-if-exception (container-init-pid top hint))))
+  (let ((init (false-if-system-error (container-init-pid top hint))))
     (and init
          (in-cgroup? init cgroup)
          (let ((pidfd (open-member top cgroup)))
@@ -169,11 +170,32 @@ of it is for its cgroup's removal to kill."
     (catch 'system-error
       (lambda () (kill (- main) SIGTERM))
       (lambda _                                   ;MAIN leads no group
-        (false-if-exception (kill main SIGTERM))))
+        (false-if-system-error (kill main SIGTERM))))
     (perform-operation
      (choice-operation (wrap-operation (wait-operation (survivor-exited s))
                                        (const #t))
                        (wrap-operation (sleep-operation grace-period)
                                        (const #f))))))
+
+(define (wait-for-exit pid seconds)
+  "Wait, suspending this fiber only, until process PID (not necessarily a
+child of ours) exits, through a pidfd, or SECONDS have passed.  Return #t
+if it exited (or was gone already), #f after SECONDS."
+  (match (catch 'system-error
+           (lambda () (pidfd-open pid))
+           (const #f))                            ;ESRCH: gone already
+    (#f #t)
+    (pidfd
+     ;; No `dynamic-wind' to close it: suspending the fiber leaves its
+     ;; extent.
+     (let* ((port (fdopen pidfd "r"))          ;closing it closes the pidfd
+            (exited? (perform-operation
+                      (choice-operation
+                       (wrap-operation (port-readable-operation port)
+                                       (const #t))
+                       (wrap-operation (sleep-operation seconds)
+                                       (const #f))))))
+       (close-port port)
+       exited?))))
 
 ;;; survivors.scm ends here

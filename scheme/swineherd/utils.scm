@@ -16,7 +16,8 @@
   #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module ((swineherd parse) #:select (fail))
   #:re-export (fail)
-  #:export (mkdir-p
+  #:export (false-if-system-error
+            mkdir-p
             delete-file-if-exists
             exception-text
             entries
@@ -33,6 +34,13 @@
 ;;; Small helpers shared by Swineherd's modules.
 ;;;
 ;;; Code:
+
+(define-syntax-rule (false-if-system-error expression)
+  "Return the value of EXPRESSION, or #f if it raises a `system-error' (a
+failed system call, errno in hand); other exceptions go through."
+  (catch 'system-error
+    (lambda () expression)
+    (const #f)))
 
 (define (mkdir-p directory)
   "Create DIRECTORY and its missing parents."
@@ -80,7 +88,7 @@ O_EXCL: atomic, so two concurrent callers never both get it.  Return #t, or
 
 (define (lease-owner file)
   "Return the ID that holds the lease FILE, or #f."
-  (false-if-exception (call-with-input-file file read-line)))
+  (false-if-system-error (call-with-input-file file read-line)))
 
 (define (milliseconds-between start end)
   "Return the milliseconds from START to END, values of
