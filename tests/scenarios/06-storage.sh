@@ -5,13 +5,8 @@
 # snapshots.  Checked with the btrfs command, independently of swineherd.
 . "$(dirname "$0")"/lib.sh
 
-work=$(mktemp -d)
-cd "$work"
-script=$(make_container_script "$work/script")
-truncate --size=1024M disk.img
-mkfs.btrfs -q -L container-root -R quota disk.img
-mkdir container-root
-mount -o loop,compress=zstd disk.img container-root/
+enter_work_directory
+mount_btrfs_root compress=zstd
 trap 'stop_shepherd; umount "$work"/container-root 2>/dev/null' EXIT
 start_shepherd
 

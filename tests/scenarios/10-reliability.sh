@@ -5,9 +5,7 @@
 # when the subnet is full.
 . "$(dirname "$0")"/lib.sh
 
-work=$(mktemp -d)
-cd "$work"
-script=$(make_container_script "$work/script")
+enter_work_directory
 minimal=$top/bench/minimal-container
 parent=$SWINEHERD_CGROUP_PARENT
 start_shepherd

@@ -12,17 +12,9 @@
 # checked with nft(8).
 . "$(dirname "$0")"/lib.sh
 
-work=$(mktemp -d)
-cd "$work"
-script=$(make_container_script "$work/script")
+enter_work_directory
 
-ip netns add outside
-ip link add swhout0 type veth peer name eth0 netns outside
-ip addr add 192.168.77.1/24 dev swhout0
-ip link set swhout0 up
-ip -n outside addr add 192.168.77.2/24 dev eth0
-ip -n outside link set eth0 up
-ip -n outside link set lo up
+make_outside_network
 
 start_shepherd
 

@@ -6,13 +6,8 @@
 # independent tools: ps, /proc, btrfs, flock.
 . "$(dirname "$0")"/lib.sh
 
-work=$(mktemp -d)
-cd "$work"
-script=$(make_container_script "$work/script")
-truncate --size=1024M disk.img
-mkfs.btrfs -q -L container-root -R quota disk.img
-mkdir container-root
-mount -o loop disk.img container-root/
+enter_work_directory
+mount_btrfs_root
 second_pid=
 cleanup() {
   [ -z "$second_pid" ] || kill "$second_pid" 2>/dev/null

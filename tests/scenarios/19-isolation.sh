@@ -27,13 +27,7 @@ trap cleanup EXIT
 
 # "outside": another network, behind the host, which also has another
 # address, 192.168.50.1 (on lo), that outside reaches.
-ip netns add outside
-ip link add swhout0 type veth peer name eth0 netns outside
-ip addr add 192.168.77.1/24 dev swhout0
-ip link set swhout0 up
-ip -n outside addr add 192.168.77.2/24 dev eth0
-ip -n outside link set eth0 up
-ip -n outside link set lo up
+make_outside_network
 ip addr add 192.168.50.1/32 dev lo
 ip -n outside route add 192.168.50.1/32 via 192.168.77.1
 

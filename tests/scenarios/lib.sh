@@ -74,6 +74,40 @@ make_container_script() {
   "$top"/tests/container/make-script "$1" >/dev/null && echo "$1/run-container"
 }
 
+# enter_work_directory: make a fresh directory, cd into it and set $work
+# to it and $script to a test container script generated there.
+enter_work_directory() {
+  work=$(mktemp -d)
+  cd "$work" || exit 1
+  script=$(make_container_script "$work/script")
+}
+
+# mount_btrfs_root [OPTION...]: make a 1 GiB btrfs image with quotas and
+# loop-mount it on ./container-root with OPTIONs (e.g. compress=zstd), the
+# seed README's way.  The mount goes with the sandbox's mount namespace;
+# scenarios that unmount it earlier do so in their trap.
+mount_btrfs_root() {
+  local options
+  options=$(IFS=,; echo "loop${1:+,}$*")
+  truncate --size=1024M disk.img
+  mkfs.btrfs -q -L container-root -R quota disk.img
+  mkdir container-root
+  mount -o "$options" disk.img container-root/
+}
+
+# make_outside_network: the network namespace "outside", joined to the
+# host by the veth swhout0 (192.168.77.1/24) whose peer is its eth0
+# (192.168.77.2/24).  The caller deletes it (ip netns del outside).
+make_outside_network() {
+  ip netns add outside
+  ip link add swhout0 type veth peer name eth0 netns outside
+  ip addr add 192.168.77.1/24 dev swhout0
+  ip link set swhout0 up
+  ip -n outside addr add 192.168.77.2/24 dev eth0
+  ip -n outside link set eth0 up
+  ip -n outside link set lo up
+}
+
 # main_pid SERVICE: the PID of SERVICE's main process, as `herd status' says.
 main_pid() { herd status "$1" | sed -n 's/^ *Main PID: \([0-9]*\)$/\1/p'; }
 
