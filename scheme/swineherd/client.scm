@@ -13,7 +13,6 @@
   #:use-module ((system vm program) #:select (program? program-free-variables))
   #:use-module (ice-9 match)
   #:use-module ((rnrs bytevectors) #:select (make-bytevector))
-  #:use-module (srfi srfi-1)
   #:export (current-client-socket
             client-gone-operation))
 

@@ -9,9 +9,6 @@
 (define-module (swineherd ffi)
   #:use-module (system foreign)
   #:use-module (system foreign-library)
-  #:use-module (swineherd wait)
-  #:use-module (fibers operations)
-  #:use-module ((fibers scheduler) #:select (current-scheduler))
   #:use-module (rnrs bytevectors)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
@@ -34,18 +31,18 @@
             delete-link
             connect-container
             guard-container
-            unguard-container
+            unguard-container-start
             link-statistics
             container-addresses
             links-owned-by
             link-owner
-            delete-owned-link
+            delete-owned-link-start
             attach-netns
             detach-netns
             nat-setup
             nat-teardown
             publish-ports
-            unpublish-ports
+            unpublish-ports-start
             cgroup-layout
             create-cgroup
             remove-cgroup-step
@@ -54,6 +51,7 @@
             peek-file-name
             write-file-atomically
             selftest-panic
+            detached-finish
             exec-spawn
             exec-reap
             exec-kill
@@ -71,6 +69,11 @@
 ;;; `system-error' exception carrying that message and the errno, like
 ;;; Guile's own syscall wrappers, and a panic into an `error' naming it.
 ;;; Strings cross as UTF-8, always (`c-string').
+;;;
+;;; It is over 400 lines because it binds every function of the header, a
+;;; few lines each; it holds bindings only, and uses neither Fibers nor
+;;; Shepherd: waiting for the requests handed to a child process is
+;;; `(swineherd detached)''s, running commands `(swineherd exec)''s.
 ;;;
 ;;; Code:
 
@@ -388,54 +391,38 @@ veth pair, which takes its peer along); a missing link is fine.")
 (define %detached-finish
   (library-function "swh_detached_finish" int (list int int)))
 
-(define (await-detached who pidfd result)
-  "Wait for the request that a `swh_*_start' function handed to a child
-process, whose pidfd is PIDFD and result descriptor RESULT: suspend the
-current fiber (or, outside Fibers, sleep) until the child is done, close
-both descriptors, and raise a `system-error' if the kernel refused the
-request."
-  (define pidfd-port (fdopen pidfd "r"))          ;closing it closes PIDFD
-  (define (wait)
-    (if (current-scheduler)
-        (perform-operation (port-readable-operation pidfd-port))
-        (usleep 1000)))
-  (let loop ()
-    (let ((rc (%detached-finish pidfd result)))
-      (if (= rc (- EAGAIN))
-          (begin (wait) (loop))
-          (begin
-            (close-port pidfd-port)
-            (close-fdes result)
-            (check who rc))))))
+(define (detached-finish who pidfd result)
+  "Return #f while the child process that a `swh_*_start' function handed
+a request to (pidfd PIDFD, result descriptor RESULT) is still at work;
+once it is done, #t, or throw a `system-error' if the kernel refused the
+request.  The caller waits between calls and closes both descriptors (see
+`(swineherd detached)')."
+  (let ((rc (%detached-finish pidfd result)))
+    (and (not (= rc (- EAGAIN)))
+         (begin (check who rc) #t))))
 
-(define* (call-detached who start #:key (fine '()))
+(define (start-detached who start)
   "Call (START OUT), a `swh_*_start' function that hands a request to a
-child process through OUT; if it returns 1, wait for the request with
-`await-detached'.  An errno in FINE means that there was nothing to do."
+child process through OUT.  Return #f if it was done at once, else the pair
+(PIDFD . RESULT) of the child's pidfd and result descriptor, the caller's
+to wait for with `detached-finish' and to close."
   (let-values (((started pending)
                 (call-with-c-struct who %pending-struct start)))
-    (when (= 1 started)
-      (catch 'system-error
-        (lambda ()
-          (await-detached who (assq-ref pending 'pidfd)
-                          (assq-ref pending 'result)))
-        (lambda args
-          (unless (memv (system-error-errno args) fine)
-            (apply throw args)))))))
+    (and (= 1 started)
+         (cons (assq-ref pending 'pidfd) (assq-ref pending 'result)))))
 
 (define %delete-owned-link-start
   (library-function "swh_link_delete_owned_start" int (list '* '* '*)))
 
-(define (delete-owned-link name owner)
-  "Delete the network link NAME if its alias is OWNER; a missing link, or
-one that somebody else owns, is left alone.  The kernel's wait (an RCU
-grace period, some 20 ms) is a child process's: only the calling fiber
-waits for it."
-  (call-detached 'delete-owned-link
-                 (lambda (out)
-                   (%delete-owned-link-start (c-string name)
-                                             (c-string owner) out))
-                 #:fine (list ENODEV)))
+(define (delete-owned-link-start name owner)
+  "Start deleting the network link NAME if its alias is OWNER (one that
+somebody else owns is left alone), as `start-detached' does; the kernel's
+wait (an RCU grace period, some 20 ms) is a child process's.  ENODEV: no
+such link."
+  (start-detached 'delete-owned-link
+                  (lambda (out)
+                    (%delete-owned-link-start (c-string name)
+                                              (c-string owner) out))))
 
 (define %link-owner
   (library-function "swh_link_owner" int (list '* '* size_t)))
@@ -489,15 +476,12 @@ table TABLE, replacing those it had."
 (define %unguard-start
   (library-function "swh_guard_remove_start" int (list '* '* '*)))
 
-(define (unguard-container table id)
-  "Remove the filters of container ID from the netdev table TABLE; what is
-gone already (the table included) is fine.  The kernel's wait is a child
-process's, as for `unpublish-ports'."
-  (call-detached 'unguard-container
-                 (lambda (out)
-                   (%unguard-start (c-string table) (c-string id)
-                                   out))
-                 #:fine (list ENOENT)))
+(define (unguard-container-start table id)
+  "Start removing the filters of container ID from the netdev table TABLE,
+as `start-detached' does.  ENOENT: nothing to remove, or no table."
+  (start-detached 'unguard-container
+                  (lambda (out)
+                    (%unguard-start (c-string table) (c-string id) out))))
 
 (define %link-statistics
   (library-function "swh_link_stats" int (list '* '*)))
@@ -596,15 +580,14 @@ to ADDRESS."
 (define %unpublish-ports-start
   (library-function "swh_nat_unpublish_start" int (list '* '* '*)))
 
-(define (unpublish-ports table id)
-  "Remove what container ID published in table `ip TABLE'; nothing to
-remove, or no table, is fine.  The kernel's wait (some 16 ms) is a child
-process's: only the calling fiber waits for it."
-  (call-detached 'unpublish-ports
-                 (lambda (out)
-                   (%unpublish-ports-start (c-string table)
-                                           (c-string id) out))
-                 #:fine (list ENOENT)))
+(define (unpublish-ports-start table id)
+  "Start removing what container ID published in table `ip TABLE', as
+`start-detached' does; the kernel's wait is some 16 ms.  ENOENT: nothing to
+remove, or no table."
+  (start-detached 'unpublish-ports
+                  (lambda (out)
+                    (%unpublish-ports-start (c-string table)
+                                            (c-string id) out))))
 
 (define %cgroup-layout
   (library-function "swh_cgroup_layout" int '()))

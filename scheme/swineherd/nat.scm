@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd nat)
+  #:use-module (swineherd detached)
   #:use-module (swineherd ffi)
   #:use-module (swineherd network)
   #:use-module (swineherd utils)

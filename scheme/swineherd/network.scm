@@ -7,11 +7,11 @@
 ;;; option) any later version.
 
 (define-module (swineherd network)
+  #:use-module (swineherd detached)
   #:use-module (swineherd ffi)
   #:use-module (swineherd parse)
   #:use-module (swineherd utils)
   #:use-module (ice-9 match)
-  #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:re-export (parse-subnet

@@ -11,7 +11,8 @@
   #:use-module (swineherd config)
   #:use-module ((swineherd container) #:select (keep-for-adoption!
                                                 adoption-pending?))
-  #:use-module ((swineherd ffi) #:select (delete-owned-link detach-netns))
+  #:use-module ((swineherd detached) #:select (delete-owned-link))
+  #:use-module ((swineherd ffi) #:select (detach-netns))
   #:use-module (swineherd init)
   #:use-module (swineherd nat)
   #:use-module (swineherd network)

@@ -8,20 +8,16 @@
 
 (define-module (swineherd resources)
   #:use-module (swineherd ffi)
-  #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
-  #:use-module (ice-9 match)
-  #:use-module (ice-9 regex)
-  #:use-module (srfi srfi-1)
   #:export (cgroup-command
             remove-cgroup
             cgroup-statistics*))
 
 ;;; Commentary:
 ;;;
-;;; A cgroup per container: limits given to `new', the wrapper that starts
-;;; the container's script inside its cgroup, removal once the container is
-;;; gone, and the kernel's accounting.
+;;; A cgroup per container: the wrapper that starts the container's script
+;;; inside its cgroup, removal once the container is gone, and the kernel's
+;;; accounting.  (The limits of `new' are parsed in `(swineherd parse)'.)
 ;;;
 ;;; Code:
 

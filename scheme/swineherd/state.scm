@@ -7,14 +7,12 @@
 ;;; option) any later version.
 
 (define-module (swineherd state)
-  #:use-module (swineherd arguments)
   #:use-module (swineherd ffi)
   #:use-module (swineherd record-check)
   #:use-module (swineherd utils)
   #:use-module (ice-9 ftw)
   #:use-module (ice-9 match)
   #:use-module (ice-9 pretty-print)
-  #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
   #:use-module (srfi srfi-11)
   #:export (container

@@ -14,8 +14,6 @@
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
   #:use-module (ice-9 format)
   #:use-module (ice-9 match)
-  #:use-module (ice-9 regex)
-  #:use-module (srfi srfi-1)
   #:export (storage-kind
             subvolume?
             storage-description
