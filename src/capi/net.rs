@@ -111,38 +111,15 @@ pub unsafe extern "C" fn swh_connect(
     })
 }
 
-/// The counters of a network link, from `swh_link_stats`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct SwhLinkStats {
-    pub rx_bytes: u64,
-    pub tx_bytes: u64,
-    pub rx_packets: u64,
-    pub tx_packets: u64,
-    pub rx_dropped: u64,
-    pub tx_dropped: u64,
-}
-
 /// Store in OUT the counters of link NAME.
 ///
 /// # Safety
 /// NAME must be a NUL-terminated string, OUT valid for writing one
 /// `SwhLinkStats`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut SwhLinkStats) -> c_int {
+pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut link::LinkStats) -> c_int {
     // SAFETY: the arguments are as the contract above says.
-    boundary("link statistics", || unsafe {
-        let s = link::stats(borrow_str(name, "link name")?)?;
-        let stats = SwhLinkStats {
-            rx_bytes: s.rx_bytes,
-            tx_bytes: s.tx_bytes,
-            rx_packets: s.rx_packets,
-            tx_packets: s.tx_packets,
-            rx_dropped: s.rx_dropped,
-            tx_dropped: s.tx_dropped,
-        };
-        write_out(out, stats)
-    })
+    boundary("link statistics", || unsafe { write_out(out, link::stats(borrow_str(name, "link name")?)?) })
 }
 
 /// Write the addresses of the container whose init is PID (loopback

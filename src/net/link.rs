@@ -223,7 +223,10 @@ fn configure_inside(netns: &OwnedFd, conn: &Connection) -> Result<()> {
     }
 }
 
-/// Link counters of the link NAME (host side).
+/// The counters of a network link, from `swh_link_stats`.
+// The C ABI's struct itself, `SwhLinkStats` in the header (cbindgen.toml
+// renames it): one definition, no copy field by field.
+#[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct LinkStats {
     pub rx_bytes: u64,
