@@ -10,6 +10,7 @@
   #:use-module (shepherd service)
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
+  #:use-module (swineherd declare)
   #:use-module (swineherd exec)
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
@@ -30,6 +31,7 @@
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-111)
   #:re-export (swineherd-configuration
+               swineherd-container
                valid-container-id?)
   #:export (swineherd-service
             container-service
@@ -657,10 +659,12 @@ a template must be one (btrfs subvolume create, then fill it), so that \
 containers start from a snapshot of it" directory))
     directory))
 
-(define (create-container config id options script script-args)
+(define* (create-container config id options script script-args
+                           #:key reuse-data?)
   "Create container ID with OPTIONS (an alist from `parse-new-arguments'),
 SCRIPT and SCRIPT-ARGS: its data, then its service, then start it.  If any
-step fails, undo the steps before it and raise an error."
+step fails, undo the steps before it and raise an error.  With REUSE-DATA?,
+data of ID that exists already is kept and used (and never deleted)."
   (define data (container-data-directory config id))
   (define from (and=> (assq-ref options 'from)
                       (lambda (from) (source-directory config from))))
@@ -668,7 +672,7 @@ step fails, undo the steps before it and raise an error."
   (define network? (not (eq? 'none (assq-ref options 'network))))
   (define ports (published-ports options))
   (define begun (get-internal-real-time))
-  (when (false-if-exception (lstat data))
+  (when (and (not reuse-data?) (false-if-exception (lstat data)))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
   (when (and (not network?) (assq-ref options 'ip))
@@ -689,8 +693,9 @@ or pick another ID" data id))
       (release-ports (port-lease-directory config) id))
     (catch #t
       (lambda ()
-        (create-data (swineherd-configuration-container-root config) data
-                     #:from from #:limit (assq-ref options 'disk-limit)))
+        (unless (and reuse-data? (false-if-exception (lstat data)))
+          (create-data (swineherd-configuration-container-root config) data
+                       #:from from #:limit (assq-ref options 'disk-limit))))
       (lambda args
         (release)
         (apply throw args)))
@@ -708,7 +713,8 @@ or pick another ID" data id))
         (delete-container-record (swineherd-configuration-state-directory
                                   config)
                                  id)
-        (delete-data data)
+        (unless reuse-data?
+          (delete-data data))
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
 Shepherd's log~a" id (container-log-file config id)
@@ -720,8 +726,9 @@ Shepherd's log~a" id (container-log-file config id)
 start ~,2f ms" id (milliseconds-between begun registered)
                 (milliseconds-since registered)))))
 
-(define (action:new config)
-  "Return the `new' action."
+(define* (action:new config #:key reuse-data?)
+  "Return the `new' action; with REUSE-DATA?, it uses data of the ID that
+exists already (see `create-container')."
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
@@ -732,7 +739,8 @@ cgroups are v1: leave it out"))
       (when (lookup-service (container-service-name id))
         (fail "container ~a already exists; pick another ID, or remove it \
 first with `herd kill swineherd ~a'" id id))
-      (create-container config id options script script-args)
+      (create-container config id options script script-args
+                        #:reuse-data? reuse-data?)
       #t)))
 
 (define (delete-snapshots config id)
@@ -758,27 +766,31 @@ with 500 containers)."
                     (else '()))))
   (release-ports (port-lease-directory config) id))
 
+(define* (remove-container config id #:key keep-data?)
+  "Stop container ID, unregister its service, delete its record and release
+its leases; delete its data and snapshots unless KEEP-DATA?."
+  (let ((service (lookup-service (container-service-name id)))
+        (record (load-container (swineherd-configuration-state-directory
+                                 config)
+                                id)))
+    (unless service
+      (fail "no container with ID ~a; `herd list swineherd' lists them" id))
+    (unregister-container-service service)
+    (delete-container-record (swineherd-configuration-state-directory config)
+                             id)
+    (unless keep-data?
+      (delete-data (container-data-directory config id))
+      (delete-snapshots config id))
+    (release-leases config id record)))
+
 (define (action:kill config)
   "Return the `kill' action."
   (lambda (running . args)
     (match args
       ((id)
        (check-container-id id)
-       (let ((service (lookup-service (container-service-name id)))
-             (record (load-container (swineherd-configuration-state-directory
-                                      config)
-                                     id)))
-         (unless service
-           (fail "no container with ID ~a; `herd list swineherd' lists \
-them" id))
-         (unregister-container-service service)
-         (delete-container-record (swineherd-configuration-state-directory
-                                   config)
-                                  id)
-         (delete-data (container-data-directory config id))
-         (delete-snapshots config id)
-         (release-leases config id record)
-         #t))
+       (remove-container config id)
+       #t)
       (_
        (fail "kill: expected exactly one container ID; usage: \
 herd kill swineherd ID")))))
@@ -943,12 +955,13 @@ that failed or cannot start, after reporting them in the log."
       (format #t "swineherd: ~a failed to start: ~a~%"
               (service-canonical-name service) (exception-text key args)))))
 
-(define (start-wanted-containers records failures begun)
+(define* (start-wanted-containers records failures begun
+                                  #:optional (then (const #t)))
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
 that are wanted running and not among FAILURES (from `restore-containers'),
 all concurrently, each failing alone; then log how many were adopted and
 started, and the time since BEGUN (internal time units), when swineherd
-began to start.  (Not from swineherd's own start procedure: the containers
+began to start; then call THEN.  (Not from swineherd's own start procedure: the containers
 require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
@@ -973,7 +986,41 @@ require swineherd, which is still starting then.)"
        (log-line "swineherd: restored ~a containers in ~,1f ms: ~a to \
 adopt, ~a to start afresh, ~a not started" (length records)
                  (milliseconds-since begun) adopted (- (length wanted) adopted)
-                 (length failures))))))
+                 (length failures))
+       (then)))))
+
+(define (declared-container-operations config)
+  "Return the operations with which (swineherd declare) reconciles the
+declared containers of CONFIG."
+  (define (service-of id)
+    (or (lookup-service (container-service-name id))
+        (fail "no container ~a" id)))
+  (container-operations
+   (lambda ()
+     (map (compose service-id car) (container-services/status)))
+   (lambda (words)
+     (apply (action:new config #:reuse-data? #t) #f words))
+   (lambda (id)
+     (remove-container config id #:keep-data? #t))
+   (lambda (id)
+     (unless (start-service (service-of id))
+       (fail "swine:~a failed to start; see ~a" id
+             (container-log-file config id))))
+   (lambda (id)
+     (stop-service (service-of id)))))
+
+(define (reconcile-declared config)
+  "Reconcile the containers declared in CONFIG (see (swineherd declare));
+return the list of (ID . PROBLEM) of those that failed."
+  (catch #t
+    (lambda ()
+      (reconcile! (declarations-of (swineherd-configuration-containers config))
+                  (declared-container-operations config)
+                  (swineherd-configuration-state-directory config)))
+    (lambda (key . args)
+      (let ((text (exception-text key args)))
+        (format #t "swineherd: reconcile: ~a~%" text)
+        (list (cons #f text))))))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every
@@ -1113,7 +1160,9 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
         (format #t "swineherd: running on ~a~%" (runtime-versions))
-        (start-wanted-containers records failures begun)
+        (start-wanted-containers records failures begun
+                                 (lambda ()
+                                   (reconcile-declared config)))
         description))))
 
 (define* (swineherd-service #:optional
@@ -1149,6 +1198,23 @@ deletes a container's data."
      (list
       "List the containers, one per line: ID and running or stopped."
       action:list)
+     (reconcile
+      "Bring the containers in line with the configuration's declared
+containers (#:containers; a file given there is read again): create the
+missing ones, restart the changed ones (data kept), stop the ones no longer
+declared (data kept), leave the others, and every container made with `herd
+new', alone.  One line per container says what was done; herd exits 1 if
+any could not be done."
+      (lambda _
+        (match (reconcile-declared config)
+          (() #t)
+          (failures
+           (fail "reconcile: not done for ~a; see the lines above"
+                 (string-join (delete-duplicates
+                               (map (lambda (failure)
+                                      (or (car failure) "the declarations"))
+                                    failures))
+                              ", "))))))
      (stats
       "Summarise all containers: how many, how many run, their total CPU
 time and memory.  An argument `json' or `sexp' selects a machine-readable
