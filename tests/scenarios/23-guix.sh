@@ -6,7 +6,7 @@
 # swineherd-extension folds into the expected Shepherd service, /etc file,
 # activation, profile and log rotation (tests/guix/service.scm); and the
 # declarations file the service type writes is one that (swineherd
-# declare), the runtime, accepts.
+# declare), the runtime, accepts; etc/os.scm, the example, folds too.
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
@@ -30,6 +30,7 @@ run_tier() {
 run_tier package.scm tests/guix/package.scm
 export SWINEHERD_DECLARED_OUT=$work/containers.scm SWINEHERD_DECLARED_SCRIPT=$top/bench/minimal-container
 run_tier service.scm tests/guix/service.scm
+run_tier os.scm tests/guix/os.scm
 
 accepted=$(GUILE_AUTO_COMPILE=0 "$top"/pre-inst-env guile -c "
 (use-modules (swineherd declare) (srfi srfi-11))
