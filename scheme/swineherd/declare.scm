@@ -258,6 +258,7 @@ a file name; got ~s" containers))))
   (string-append state-directory "/declared"))
 
 (define (declaration-file state-directory id)
+  "Return the file that records the declaration of container ID."
   (string-append (declaration-directory state-directory) "/" id ".scm"))
 
 (define (save-declaration state-directory d retired?)
@@ -337,12 +338,33 @@ deletes it)")
      (delete-file-if-exists (declaration-file state-directory id))
      "no longer declared and gone: record dropped")))
 
+(define %reconciling?
+  ;; True while a reconcile runs: a second one (the one at start, an action)
+  ;; is refused rather than interleaved.  Fibers run one at a time and are
+  ;; not preempted, so checking and setting it cannot race.
+  #f)
+
 (define (reconcile! declared ops state-directory)
   "Bring the containers in line with DECLARED, a list of declarations,
 with the operations OPS (see `container-operations'), recording in
 STATE-DIRECTORY which containers came from declarations.  Each container
 succeeds or fails alone; report each outcome on the current output port
-and return the list of (ID . PROBLEM) of those that failed."
+and return the list of (ID . PROBLEM) of those that failed.  Refuse to run
+while another reconcile runs."
+  (when %reconciling?
+    (fail "a reconcile is already running; wait for it and try again"))
+  ;; Not `dynamic-wind': suspending the fiber would run its exit thunk.
+  (set! %reconciling? #t)
+  (let ((failures (catch #t
+                    (lambda () (reconcile-now declared ops state-directory))
+                    (lambda (key . args)
+                      (set! %reconciling? #f)
+                      (apply throw key args)))))
+    (set! %reconciling? #f)
+    failures))
+
+(define (reconcile-now declared ops state-directory)
+  "Carry out `reconcile!' for DECLARED with OPS in STATE-DIRECTORY."
   (let*-values (((good problems) (check-declarations declared))
                 ((plan) (reconcile-plan
                          good (load-recorded-declarations state-directory)
