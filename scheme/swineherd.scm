@@ -961,8 +961,8 @@ that failed or cannot start, after reporting them in the log."
 that are wanted running and not among FAILURES (from `restore-containers'),
 all concurrently, each failing alone; then log how many were adopted and
 started, and the time since BEGUN (internal time units), when swineherd
-began to start; then call THEN.  (Not from swineherd's own start procedure: the containers
-require swineherd, which is still starting then.)"
+began to start; then call THEN.  (Not from swineherd's own start procedure:
+the containers require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
      (let loop ((tries 1200))
@@ -1012,15 +1012,9 @@ declared containers of CONFIG."
 (define (reconcile-declared config)
   "Reconcile the containers declared in CONFIG (see (swineherd declare));
 return the list of (ID . PROBLEM) of those that failed."
-  (catch #t
-    (lambda ()
-      (reconcile! (declarations-of (swineherd-configuration-containers config))
-                  (declared-container-operations config)
-                  (swineherd-configuration-state-directory config)))
-    (lambda (key . args)
-      (let ((text (exception-text key args)))
-        (format #t "swineherd: reconcile: ~a~%" text)
-        (list (cons #f text))))))
+  (reconcile-configured (swineherd-configuration-containers config)
+                        (declared-container-operations config)
+                        (swineherd-configuration-state-directory config)))
 
 (define (cgroup-parents config)
   "Return the directories of the cgroup parent of CONFIG in every
@@ -1206,15 +1200,7 @@ declared (data kept), leave the others, and every container made with `herd
 new', alone.  One line per container says what was done; herd exits 1 if
 any could not be done."
       (lambda _
-        (match (reconcile-declared config)
-          (() #t)
-          (failures
-           (fail "reconcile: not done for ~a; see the lines above"
-                 (string-join (delete-duplicates
-                               (map (lambda (failure)
-                                      (or (car failure) "the declarations"))
-                                    failures))
-                              ", "))))))
+        (check-reconciled (reconcile-declared config))))
      (stats
       "Summarise all containers: how many, how many run, their total CPU
 time and memory.  An argument `json' or `sexp' selects a machine-readable

@@ -30,7 +30,9 @@
             declaration-directory
             load-recorded-declarations
             container-operations
-            reconcile!))
+            reconcile!
+            reconcile-configured
+            check-reconciled))
 
 ;;; Commentary:
 ;;;
@@ -392,5 +394,31 @@ while another reconcile runs."
                          (or id "?") problem)))
               failures)
     failures))
+
+(define (reconcile-configured containers ops state-directory)
+  "Reconcile the declarations that CONTAINERS, the configuration's
+`#:containers', stands for (see `reconcile!'); if they cannot be read,
+report why and touch nothing.  Return the list of (ID . PROBLEM) of the
+containers that failed, ID #f for the declarations as a whole."
+  (catch #t
+    (lambda ()
+      (reconcile! (declarations-of containers) ops state-directory))
+    (lambda (key . args)
+      (let ((text (exception-text key args)))
+        (format #t "swineherd: reconcile: ~a~%" text)
+        (list (cons #f text))))))
+
+(define (check-reconciled failures)
+  "Return #t if FAILURES, from `reconcile-configured', is empty; else raise
+an error naming the containers that failed, for herd."
+  (match failures
+    (() #t)
+    (_
+     (fail "reconcile: not done for ~a; see the lines above"
+           (string-join (delete-duplicates
+                         (map (lambda (failure)
+                                (or (car failure) "the declarations"))
+                              failures))
+                        ", ")))))
 
 ;;; declare.scm ends here
