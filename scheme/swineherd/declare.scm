@@ -101,7 +101,7 @@ it was stopped because it is no longer declared."
 retired, or #f and #f if SEXP is not such a record."
   (define (strings? x) (and (list? x) (every string? x)))
   (match sexp
-    (('swineherd-declaration ('version 1) ('id (? string? id))
+    (('swineherd-declaration ('version 1) ('id (? valid-container-id? id))
                              ('script (? string? script))
                              ('arguments (? strings? arguments))
                              ('options (? strings? options))
@@ -275,7 +275,8 @@ a file name; got ~s" containers))))
 
 (define (load-recorded-declarations state-directory)
   "Return the recorded declarations, a list of (DECLARATION . RETIRED?);
-a record that cannot be read is reported and left alone."
+a record that cannot be read, or whose ID is not its file's name, is
+reported and left alone."
   (let ((directory (declaration-directory state-directory)))
     (filter-map
      (lambda (name)
@@ -283,8 +284,15 @@ a record that cannot be read is reported and left alone."
          (let-values (((d retired?)
                        (catch #t
                          (lambda ()
-                           (sexp->declaration
-                            (call-with-input-file file read)))
+                           (let-values (((d retired?)
+                                         (sexp->declaration
+                                          (call-with-input-file file read))))
+                             (if (and d (equal? (string-append
+                                                 (swineherd-container-id d)
+                                                 ".scm")
+                                                name))
+                                 (values d retired?)
+                                 (values #f #f))))
                          (lambda _ (values #f #f)))))
            (unless d
              (format #t "swineherd: ignoring unreadable declaration record \

@@ -126,6 +126,16 @@ echo "(list (swineherd-container #:id" > containers.scm
 check "an unreadable declarations file is named" fails_with "cannot load the declared containers from $work/containers.scm" herd reconcile swineherd
 check "…and nothing was stopped" running a
 
+# A record whose ID is not its file name (tampered with) is ignored: its
+# "forget" would otherwise delete a file outside the records.
+declare_containers "$(decl a '"--memory=256M"')" "$(decl b '"--memory=128M"')" "$(decl d '')" "$(decl i '')"
+echo keep > "$work/victim.scm"
+printf '%s\n' '(swineherd-declaration (version 1) (id "../../victim") (script "/x")' \
+  '  (arguments ()) (options ()) (retired? #f))' > swineherd-state/declared/evil.scm
+check "a tampered record is reported" output_has "ignoring unreadable declaration record" herd reconcile swineherd
+check "…and nothing outside the records is deleted" test -e "$work/victim.scm"
+rm swineherd-state/declared/evil.scm
+
 # Restart Shepherd: declared ones come back as they were, c stays stopped.
 declare_containers "$(decl a '"--memory=256M"')" "$(decl b '"--memory=128M"')" "$(decl d '')" "$(decl i '')"
 pid_b=$(herd pid swine:b)
