@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd container)
+  #:use-module (swineherd declare)
   #:use-module (swineherd exec)
   #:use-module (swineherd fs)
   #:use-module (swineherd init)
@@ -22,6 +23,7 @@
   #:use-module (srfi srfi-26)
   #:use-module (srfi srfi-111)
   #:re-export (swineherd-configuration
+               swineherd-container
                valid-container-id?
                container-service-name)
   #:export (swineherd-service
@@ -199,6 +201,16 @@ deletes a container's data."
      (list
       "List the containers, one per line: ID and running or stopped."
       action:list)
+     (reconcile
+      "Bring the containers in line with the configuration's declared
+containers (#:containers; a file given there is read again): create the
+missing ones, restart the changed ones (data kept), stop the ones no longer
+declared (data kept), leave the others, and every container made with `herd
+new', alone.  One line per container says what was done; herd exits 1 if
+any could not be done."
+      (lambda _
+        (check-reconciled
+         (reconcile-declared config (cut container-service config <...>)))))
      (stats
       "Summarise all containers: how many, how many run, their total CPU
 time and memory.  An argument `json' or `sexp' selects a machine-readable

@@ -29,6 +29,7 @@
             swineherd-configuration-peek-budget
             swineherd-configuration-log-size
             swineherd-configuration-default-memory
+            swineherd-configuration-containers
             address-lease-directory
             port-lease-directory
             container-cgroup
@@ -49,7 +50,7 @@
                             permitted-host-command-prefix nat-table
                             open-host-ports isolated?
                             exec-timeout peek-timeout peek-budget log-size
-                            default-memory)
+                            default-memory containers)
   swineherd-configuration?
   (container-root  swineherd-configuration-container-root) ;containers' data
   (log-directory   swineherd-configuration-log-directory)  ;ID.log files
@@ -69,7 +70,8 @@
   (peek-timeout    swineherd-configuration-peek-timeout)    ;seconds
   (peek-budget     swineherd-configuration-peek-budget)     ;bytes
   (log-size        swineherd-configuration-log-size)        ;bytes
-  (default-memory  swineherd-configuration-default-memory)) ;bytes or #f
+  (default-memory  swineherd-configuration-default-memory) ;bytes or #f
+  (containers      swineherd-configuration-containers))  ;declared, or a file
 
 (define (default-container-root)
   "Return the default directory holding the containers' data: ./container-root
@@ -106,7 +108,8 @@ from a checkout, else /var/lib/swineherd."
                                   (peek-timeout 10)
                                   (peek-budget (* 256 1024 1024))
                                   (log-size (* 16 1024 1024))
-                                  (default-memory #f))
+                                  (default-memory #f)
+                                  (containers '()))
   "Return a Swineherd configuration: containers' data in CONTAINER-ROOT, the
 console output of container ID in LOG-DIRECTORY/ID.log, and run-time files
 such as the PID files written by container scripts in RUN-DIRECTORY.  A
@@ -129,14 +132,17 @@ killed after EXEC-TIMEOUT seconds; a `peek' gives up after PEEK-TIMEOUT
 seconds or PEEK-BUDGET bytes read.  A console log is rotated (ID.log
 becomes ID.log.1) when it reaches LOG-SIZE bytes.  A container given no
 --memory is limited to DEFAULT-MEMORY bytes when it is true (what a
-container writes to its tmpfs root counts as its memory)."
+container writes to its tmpfs root counts as its memory).  CONTAINERS
+declares containers (see `swineherd-container' in (swineherd declare)), as
+a list or as the name of a file that returns one; `swineherd' reconciles
+them when it starts and on `herd reconcile swineherd'."
   (%swineherd-configuration container-root log-directory run-directory
                             start-timeout state-directory bridge
                             (parse-subnet subnet) netns-directory
                             cgroup-parent permitted-host-command-prefix
                             nat-table (map parse-host-port open-host-ports)
                             isolated? exec-timeout peek-timeout peek-budget
-                            log-size default-memory))
+                            log-size default-memory containers))
 
 (define (container-file directory id extension)
   "Return the file of container ID with EXTENSION in DIRECTORY."

@@ -10,6 +10,7 @@
   #:use-module (shepherd service)
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
+  #:use-module (swineherd declare)
   #:use-module ((swineherd ffi) #:select (cgroup-layout))
   #:use-module (swineherd init)
   #:use-module (swineherd lock)
@@ -31,6 +32,7 @@
             action:kill
             action:swineherd-stats
             action:list
+            reconcile-declared
             swineherd-start
             swineherd-stop))
 
@@ -98,11 +100,13 @@ a template must be one (btrfs subvolume create, then fill it), so that \
 containers start from a snapshot of it" directory))
     directory))
 
-(define (create-container config make-service id options script script-args)
+(define* (create-container config make-service id options script script-args
+                           #:key reuse-data?)
   "Create container ID with OPTIONS (an alist from `parse-new-arguments'),
 SCRIPT and SCRIPT-ARGS: its data, then its service (made by MAKE-SERVICE),
-then start it.  If any
-step fails, undo the steps before it and raise an error."
+then start it.  If any step fails, undo the steps before it and raise an
+error.  With REUSE-DATA?, data of ID that exists already is kept and used
+(and never deleted)."
   (define data (container-data-directory config id))
   (define from (and=> (assq-ref options 'from)
                       (lambda (from) (source-directory config from))))
@@ -110,7 +114,7 @@ step fails, undo the steps before it and raise an error."
   (define network? (not (eq? 'none (assq-ref options 'network))))
   (define ports (published-ports options))
   (define begun (get-internal-real-time))
-  (when (false-if-system-error (lstat data))
+  (when (and (not reuse-data?) (false-if-system-error (lstat data)))
     (fail "~a already exists, left by an earlier container ~a; move it away \
 or pick another ID" data id))
   (when (and (not network?) (assq-ref options 'ip))
@@ -131,8 +135,9 @@ or pick another ID" data id))
       (release-ports (port-lease-directory config) id))
     (catch #t
       (lambda ()
-        (create-data (swineherd-configuration-container-root config) data
-                     #:from from #:limit (assq-ref options 'disk-limit)))
+        (unless (and reuse-data? (false-if-system-error (lstat data)))
+          (create-data (swineherd-configuration-container-root config) data
+                       #:from from #:limit (assq-ref options 'disk-limit))))
       (lambda args
         (release)
         (apply throw args)))
@@ -150,7 +155,8 @@ or pick another ID" data id))
         (delete-container-record (swineherd-configuration-state-directory
                                   config)
                                  id)
-        (delete-data data)
+        (unless reuse-data?
+          (delete-data data))
         (release)
         (fail "container ~a failed to start and was removed; see ~a and \
 Shepherd's log~a" id (container-log-file config id)
@@ -162,8 +168,10 @@ Shepherd's log~a" id (container-log-file config id)
 start ~,2f ms" id (milliseconds-between begun registered)
                 (milliseconds-since registered)))))
 
-(define (action:new config make-service)
-  "Return the `new' action, whose containers' services MAKE-SERVICE makes."
+(define* (action:new config make-service #:key reuse-data?)
+  "Return the `new' action, whose containers' services MAKE-SERVICE makes;
+with REUSE-DATA?, it uses data of the ID that exists already (see
+`create-container')."
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
@@ -174,7 +182,8 @@ cgroups are v1: leave it out"))
       (when (lookup-service (container-service-name id))
         (fail "container ~a already exists; pick another ID, or remove it \
 first with `herd kill swineherd ~a'" id id))
-      (create-container config make-service id options script script-args)
+      (create-container config make-service id options script script-args
+                        #:reuse-data? reuse-data?)
       #t)))
 
 (define (delete-snapshots config id)
@@ -200,27 +209,31 @@ with 500 containers)."
                     (else '()))))
   (release-ports (port-lease-directory config) id))
 
+(define* (remove-container config id #:key keep-data?)
+  "Stop container ID, unregister its service, delete its record and release
+its leases; delete its data and snapshots unless KEEP-DATA?."
+  (let ((service (lookup-service (container-service-name id)))
+        (record (load-container (swineherd-configuration-state-directory
+                                 config)
+                                id)))
+    (unless service
+      (fail "no container with ID ~a; `herd list swineherd' lists them" id))
+    (unregister-container-service service)
+    (delete-container-record (swineherd-configuration-state-directory config)
+                             id)
+    (unless keep-data?
+      (delete-data (container-data-directory config id))
+      (delete-snapshots config id))
+    (release-leases config id record)))
+
 (define (action:kill config)
   "Return the `kill' action."
   (lambda (running . args)
     (match args
       ((id)
        (check-container-id id)
-       (let ((service (lookup-service (container-service-name id)))
-             (record (load-container (swineherd-configuration-state-directory
-                                      config)
-                                     id)))
-         (unless service
-           (fail "no container with ID ~a; `herd list swineherd' lists \
-them" id))
-         (unregister-container-service service)
-         (delete-container-record (swineherd-configuration-state-directory
-                                   config)
-                                  id)
-         (delete-data (container-data-directory config id))
-         (delete-snapshots config id)
-         (release-leases config id record)
-         #t))
+       (remove-container config id)
+       #t)
       (_
        (fail "kill: expected exactly one container ID; usage: \
 herd kill swineherd ID")))))
@@ -252,6 +265,34 @@ herd kill swineherd ID")))))
                        (if running? "running" "stopped"))))
             (container-services/status))
   #t)
+
+(define (declared-container-operations config make-service)
+  "Return the operations with which (swineherd declare) reconciles the
+declared containers of CONFIG, whose services MAKE-SERVICE makes."
+  (define (service-of id)
+    (or (lookup-service (container-service-name id))
+        (fail "no container ~a" id)))
+  (container-operations
+   (lambda ()
+     (map (compose service-id car) (container-services/status)))
+   (lambda (words)
+     (apply (action:new config make-service #:reuse-data? #t) #f words))
+   (lambda (id)
+     (remove-container config id #:keep-data? #t))
+   (lambda (id)
+     (unless (start-service (service-of id))
+       (fail "swine:~a failed to start; see ~a" id
+             (container-log-file config id))))
+   (lambda (id)
+     (stop-service (service-of id)))))
+
+(define (reconcile-declared config make-service)
+  "Reconcile the containers declared in CONFIG (see (swineherd declare)),
+whose services MAKE-SERVICE makes; return the list of (ID . PROBLEM) of
+those that failed."
+  (reconcile-configured (swineherd-configuration-containers config)
+                        (declared-container-operations config make-service)
+                        (swineherd-configuration-state-directory config)))
 
 (define (warning what items)
   "Return \"; WARNING: WHAT: ITEMS\", or \"\" if there are no ITEMS."
@@ -327,7 +368,9 @@ is not on btrfs or holds data of no container, or when NAT is missing."
                              (warning "data of no container kept" orphans))))
         (format #t "swineherd: ~a~%" description)
         (format #t "swineherd: running on ~a~%" (runtime-versions))
-        (start-wanted-containers records failures begun)
+        (start-wanted-containers records failures begun
+                                 (lambda ()
+                                   (reconcile-declared config make-service)))
         description))))
 
 ;;; manager.scm ends here

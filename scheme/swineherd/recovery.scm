@@ -170,17 +170,20 @@ that failed or cannot start, after reporting them in the log."
       (format #t "swineherd: ~a failed to start: ~a~%"
               (service-canonical-name service) (exception-text key args)))))
 
-(define (start-wanted-containers records failures begun)
+(define* (start-wanted-containers records failures begun
+                                  #:optional (then (const #t)))
   "In a new fiber, once `swineherd' runs, start the containers of RECORDS
 that are wanted running and not among FAILURES (from `restore-containers'),
 all concurrently, each failing alone; then log how many were adopted and
 started, and the time since BEGUN (internal time units), when swineherd
-began to start.  (Not from swineherd's own start procedure: the containers
-require swineherd, which is still starting then.)"
+began to start; then call THEN.  (Not from swineherd's own start procedure:
+the containers require swineherd, which is still starting then.)"
   (spawn-fiber
    (lambda ()
      (if (swineherd-started?)
-         (start-wanted records failures begun)
+         (begin
+           (start-wanted records failures begun)
+           (then))
          (log-line "swineherd: did not start; its containers are not \
 started")))))
 
