@@ -429,19 +429,12 @@ such link."
 
 (define (link-owner name)
   "Return the alias of the network link NAME, which names its owner (\"\"
-if it has none), or #f if there is no such link."
-  (catch 'system-error
-    (lambda ()
-      (match (call-with-text-buffer 'link-owner
-                                    (lambda (buffer size)
-                                      (%link-owner (c-string name)
-                                                   buffer size)))
-        ((owner) owner)
-        (() "")))
-    (lambda args
-      (if (= ENODEV (system-error-errno args))
-          #f
-          (apply throw args)))))
+if it has none); a `system-error' with ENODEV if there is no such link."
+  (match (call-with-text-buffer 'link-owner
+                                (lambda (buffer size)
+                                  (%link-owner (c-string name) buffer size)))
+    ((owner) owner)
+    (() "")))
 
 (define %connect
   (library-function "swh_connect" int

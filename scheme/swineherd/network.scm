@@ -161,7 +161,13 @@ namespace of container ID is mounted, for `ip netns exec swineherd-ID'."
 (define (connected? address owner)
   "Return true if the host side of the veth of the container with ADDRESS
 is there, owned by OWNER."
-  (equal? owner (link-owner (host-interface address))))
+  (catch 'system-error
+    (lambda ()
+      (equal? owner (link-owner (host-interface address))))
+    (lambda args
+      (if (= ENODEV (system-error-errno args))     ;no such link
+          #f
+          (apply throw args)))))
 
 (define* (connect-network pid #:key bridge subnet address owner netns
                           table id isolated?)
