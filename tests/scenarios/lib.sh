@@ -38,9 +38,11 @@ output_has() {
   grep -qF -- "$text" <<<"$out" || { echo "  output was: $out"; return 1; }
 }
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds,
+# giving up after SECONDS times $SWINEHERD_TIME_SCALE (set by the VM tier
+# under emulation, where everything runs several times slower; 1 here).
 wait_until() {
-  local deadline=$((SECONDS + $1)); shift
+  local deadline=$((SECONDS + $1 * ${SWINEHERD_TIME_SCALE:-1})); shift
   until "$@"; do
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.1
