@@ -7,9 +7,17 @@
 ;; not started from pre-inst-env.
 (add-to-load-path (string-append (dirname (current-filename)) "/scheme"))
 
-(use-modules (swineherd))
+(use-modules (swineherd) (swineherd api))
 
 ;; Loading this file twice must not replace a running swineherd.
 (unless (lookup-service 'swineherd)
   (register-services (list (swineherd-service))))
 (start-service (lookup-service 'swineherd))
+
+;; The HTTP/JSON API on /run/swineherd/api.sock (mode 0600); for TCP too:
+;;   (swineherd-api-service (swineherd-configuration)
+;;                          (api-configuration #:tcp-address "127.0.0.1"
+;;                                             #:token-file "/etc/swineherd/api-token"))
+(unless (lookup-service 'swineherd-api)
+  (register-services (list (swineherd-api-service))))
+(start-service (lookup-service 'swineherd-api))
