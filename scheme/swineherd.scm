@@ -19,6 +19,7 @@
   #:use-module (swineherd registry)
   #:use-module (swineherd resources)
   #:use-module (swineherd state)
+  #:use-module (swineherd events)
   #:use-module (swineherd stats)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
@@ -370,6 +371,8 @@ cgroup at once, then let Shepherd do the rest (respawn or mark it
 stopped)."
   (lambda (service process status)
     (release-runtime config id address ports)
+    (emit-event (if (respawn-service? service) 'respawned 'died) id
+                `((status . ,(or status 'null))))
     (default-service-termination-handler service process status)
     ;; Shepherd 1.0 disables a service whose process exits; unless it is
     ;; respawned, let `herd start' bring the container back.
@@ -384,6 +387,7 @@ PORTS."
       (fail "container ~a was created with --network=none" id))
     (connect-container config id address isolated process)
     (publish-container-ports (nat-table config) id address ports)
+    (emit-event 'up id)
     #t))
 
 (define (action:down config id address)
@@ -391,6 +395,7 @@ PORTS."
   (lambda _
     (when address
       (disconnect-container config id address))
+    (emit-event 'down id)
     #t))
 
 (define (action:ip config id address)
@@ -416,6 +421,7 @@ PORTS."
        (check-snapshot-name name)
        (snapshot-data (swineherd-configuration-container-root config) id
                       (container-data-directory config id) name)
+       (emit-event 'snapshot id `((name . ,name)))
        #t)
       (_
        (fail "snapshot: expected one snapshot NAME; usage: herd snapshot \
@@ -516,10 +522,13 @@ restoring hundreds of containers would wait for)."
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
               (want! 'running)
-              (apply start args))
+              (let ((value (apply start args)))
+                (when value (emit-event 'started id))
+                value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
                (want! 'stopped))
+             (emit-event 'stopped id)
              (apply stop process args))
     #:termination-handler (container-termination-handler config id address
                                                          ports)
@@ -698,6 +707,7 @@ or pick another ID" data id))
            (service (container-service config c))
            (registered (get-internal-real-time)))
       (register-services (list service))
+      (emit-event 'created id)
       (unless (catch #t
                 (lambda () (start-service service))
                 (lambda (key . args)
@@ -778,6 +788,7 @@ them" id))
          (delete-data (container-data-directory config id))
          (delete-snapshots config id)
          (release-leases config id record)
+         (emit-event 'killed id)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \

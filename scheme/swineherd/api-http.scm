@@ -197,12 +197,23 @@ into parameters), or #f."
                 (string-trim-both (string-drop line (string-length prefix)))))
          (string-split (bytevector->string head "ISO-8859-1") #\newline))))
 
+(define (path-components path)
+  "Return the decoded components of PATH, or #f if one of them is `.' or
+`..' (Guile's `split-and-decode-uri-path' would resolve them, turning
+/v1/containers/ID/snapshots/.. into /v1/containers/ID)."
+  (let ((components (map uri-decode
+                         (remove string-null? (string-split path #\/)))))
+    (and (not (any (lambda (c) (member c '("." ".."))) components))
+         components)))
+
 (define (decode-target uri)
   "Return the pair of the decoded path components and query alist of URI,
-or #f if its percent-encoding is malformed."
+or #f if its percent-encoding is malformed or its path has `.' or `..'
+components."
   (catch #t
     (lambda ()
-      (cons (split-and-decode-uri-path (uri-path uri)) (query-alist uri)))
+      (let ((components (path-components (uri-path uri))))
+        (and components (cons components (query-alist uri)))))
     (const #f)))
 
 (define (read-body port request limit)
@@ -250,7 +261,8 @@ nothing complete."
                 (cond ((reply? body) body)
                       ((not target)
                        (error-reply 400 "bad request"
-                                    "malformed percent-encoding in the URI"))
+                                    "malformed percent-encoding in the URI, \
+or a `.' or `..' path component"))
                       (else
                        (make-http-request (request-method request)
                                           (car target) (cdr target)

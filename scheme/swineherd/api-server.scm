@@ -18,6 +18,7 @@
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-9)
   #:export (server-limits
+            call-with-deadline
             open-unix-listener
             open-tcp-listener
             serve))

@@ -11,6 +11,14 @@
   #:use-module (swineherd api-http)
   #:use-module (swineherd api-routes)
   #:use-module (swineherd api-server)
+  #:use-module (swineherd api-backend)
+  #:use-module (swineherd api-metrics)
+  #:use-module (swineherd events)
+  #:use-module (swineherd wait)
+  #:use-module ((fibers) #:select (spawn-fiber))
+  #:use-module (fibers operations)
+  #:use-module (json)
+  #:use-module (srfi srfi-34)
   #:use-module (swineherd config)
   #:use-module (swineherd utils)
   #:use-module (fibers conditions)
@@ -121,15 +129,82 @@ their lengths only."
      (and (string-prefix-ci? "bearer " value)
           (same-text? (string-trim-both (string-drop value 7)) token)))))
 
-(define (handler settings token)
+(define (stream-events client write-timeout)
+  "Write the events emitted from now on to CLIENT, one JSON object per
+line, until CLIENT goes away or falls too far behind; each batch must be
+read within WRITE-TIMEOUT seconds."
+  (define subscription (subscribe-events))
+  (define gone (make-condition))
+  (define (write-batch thunk)
+    (call-with-deadline client write-timeout
+                        (lambda () (thunk) (force-output client))))
+  ;; One fiber waits for the client to close (or send anything): a wait
+  ;; per batch would leave a stale epoll waiter behind each time.
+  (spawn-fiber (lambda ()
+                 (perform-operation (port-readable-operation client))
+                 (signal-condition! gone)))
+  (catch #t
+    (lambda ()
+      ;; A first line tells the client that it is subscribed: what happens
+      ;; from then on reaches it.
+      (write-batch (lambda ()
+                     (write-reply-head client 200
+                                       '((content-type
+                                          . (application/x-ndjson))))
+                     (put-string client "{\"type\":\"subscribed\"}\n")))
+      (let loop ()
+        (when (eq? 'events
+                   (perform-operation
+                    (choice-operation
+                     (wrap-operation (subscription-wait-operation subscription)
+                                     (const 'events))
+                     (wrap-operation (wait-operation gone) (const 'gone)))))
+          (let ((events (subscription-take! subscription)))
+            (write-batch (lambda ()
+                           (for-each (lambda (event)
+                                       (put-string client
+                                                   (scm->json-string event))
+                                       (put-string client "\n"))
+                                     events)))
+            (unless (subscription-overflowed? subscription)
+              (loop))))))
+    (const #f))
+  (unsubscribe-events subscription)
+  ;; Wake the waiting fiber, and let it finish before the connection is
+  ;; closed (a closed descriptor leaves epoll without a wake-up).
+  (false-if-exception (shutdown client 2))
+  (perform-operation (wait-operation gone)))
+
+(define (metrics-reply)
+  "Return the reply to GET /metrics: every container, with the statistics
+of those running."
+  (text-reply 200
+              (metrics-text
+               (map (match-lambda
+                      ((id . running?)
+                       (cons* id running?
+                              (and running?
+                                   (guard (c ((action-failure? c) #f))
+                                     (container-stats id))))))
+                    (container-list)))
+              'text/plain))
+
+(define (handler settings token write-timeout)
   "Return the request handler of the API with SETTINGS; when TOKEN is
-true, requests without it are refused with 401."
+true, requests without it are refused with 401.  GET /v1/events streams,
+with WRITE-TIMEOUT seconds for the client to read each batch."
   (lambda (request socket)
-    (if (and token (not (authorized? request token)))
-        (reply 401 '((www-authenticate . ((bearer))))
-               (reply-body (error-reply 401 "unauthorized" "send \
-`Authorization: Bearer TOKEN' with the token of the configured token-file")))
-        (handle-request settings request socket))))
+    (cond ((and token (not (authorized? request token)))
+           (reply 401 '((www-authenticate . ((bearer))))
+                  (reply-body (error-reply 401 "unauthorized" "send \
+`Authorization: Bearer TOKEN' with the token of the configured token-file"))))
+          ((and (eq? 'GET (http-request-method request))
+                (equal? '("v1" "events") (http-request-path request)))
+           (lambda (client) (stream-events client write-timeout)))
+          ((and (eq? 'GET (http-request-method request))
+                (equal? '("metrics") (http-request-path request)))
+           (metrics-reply))
+          (else (handle-request settings request socket)))))
 
 (define (api-start config api)
   "Return the start procedure of `swineherd-api'."
@@ -148,11 +223,11 @@ true, requests without it are refused with 401."
            (stopped (make-condition)))
       (when (api-socket-file api)
         (serve (open-unix-listener (api-socket-file api)) limits
-               (handler settings #f) stopped)
+               (handler settings #f (api-write-timeout api)) stopped)
         (format #t "swineherd-api: listening on ~a~%" (api-socket-file api)))
       (when (api-tcp-address api)
         (serve (open-tcp-listener (api-tcp-address api) (api-tcp-port api))
-               limits (handler settings token) stopped)
+               limits (handler settings token (api-write-timeout api)) stopped)
         (format #t "swineherd-api: listening on ~a port ~a (bearer token)~%"
                 (api-tcp-address api) (api-tcp-port api)))
       stopped)))

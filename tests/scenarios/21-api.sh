@@ -231,4 +231,161 @@ check "TCP without a token is 401" test "$(tcp http://127.0.0.1:$tcp_port/v1/con
 check "TCP with a wrong token is 401" test "$(tcp -H 'Authorization: Bearer wrong-token-0123456789' http://127.0.0.1:$tcp_port/v1/containers)" = 401
 check "TCP with the token is 200" test "$(tcp -H "Authorization: Bearer $token" http://127.0.0.1:$tcp_port/v1/containers)" = 200
 
+### Events: a lifecycle through the API, seen in order.
+curl -sN -i --unix-socket "$api_socket" http://localhost/v1/events > "$work/events" 2>/dev/null &
+events_pid=$!
+check "events: the stream starts with a subscribed line" \
+  wait_until 10 grep -q '^{"type":"subscribed"}' "$work/events"
+check "  as 200, application/x-ndjson" grep -q '^Content-Type: application/x-ndjson' "$work/events"
+call POST /v1/containers "{\"id\":\"ev\",\"script\":\"$script\"}" >/dev/null
+call POST /v1/containers/ev/snapshots '{"name":"snap"}' >/dev/null
+call POST /v1/containers/ev/down >/dev/null
+call POST /v1/containers/ev/up >/dev/null
+call POST /v1/containers/ev/stop >/dev/null
+call POST /v1/containers/ev/start >/dev/null
+ev_script=$(main_pid swine:ev)
+kill -KILL "$ev_script"
+check "events: died after the script was killed" wait_until 20 grep -q '"type":"died"' "$work/events"
+call POST /v1/containers/ev/start >/dev/null
+call DELETE /v1/containers/ev >/dev/null
+check "events: killed arrives" wait_until 20 grep -q '"type":"killed"' "$work/events"
+types=$(grep -o '"type":"[a-z]*"' "$work/events" | grep -v subscribed | cut -d'"' -f4 | tr '\n' ' ')
+check "events: created started snapshot down up stopped started died started stopped killed, in order (got: $types)" \
+  test "$types" = "created started snapshot down up stopped started died started stopped killed "
+check "events: each has its ID, a time and a sequence number" \
+  bash -c "[ \$(grep -c '\"id\":\"ev\"' $work/events) = 11 ] && [ \$(grep -c '\"time\":[0-9]' $work/events) = 11 ] && [ \$(grep -c '\"sequence\":[0-9]' $work/events) = 11 ]"
+check "events: died carries the wait status of SIGKILL (9)" grep -q '"type":"died".*"status":9' "$work/events"
+kill "$events_pid" 2>/dev/null; wait "$events_pid" 2>/dev/null
+
+### Metrics.
+call POST /v1/containers "{\"id\":\"m1\",\"script\":\"$script\",\"memory\":\"256M\"}" >/dev/null
+check "metrics: 200" answers 200 GET /metrics
+cp "$work/body" "$work/metrics"
+# A parser of the Prometheus text format (0.0.4): every line is a comment
+# (# HELP/# TYPE NAME ...) or NAME{LABEL="VALUE",...} NUMBER; every sample's
+# family has its HELP and TYPE first.
+parse_metrics() {
+  awk '
+    /^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* / { help[$3] = 1; next }
+    /^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge)$/ { type[$3] = 1; next }
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? [-+]?[0-9.]+([eE][-+]?[0-9]+)?$/ {
+      name = $1; sub(/\{.*/, "", name)
+      if (!(name in help) || !(name in type)) { print "no HELP/TYPE before " $0; bad = 1 }
+      samples++; next }
+    { print "unparsable: " $0; bad = 1 }
+    END { if (samples == 0) bad = 1; exit bad }' "$1"
+}
+check "metrics: every line parses as the Prometheus text format" parse_metrics "$work/metrics"
+check "metrics: m1 is up" grep -qx 'swineherd_container_up{id="m1"} 1' "$work/metrics"
+check "metrics: its memory limit is 256 MiB" grep -qx 'swineherd_container_memory_limit_bytes{id="m1"} 268435456' "$work/metrics"
+check "metrics: its pids and memory are positive" \
+  bash -c "grep -Eq '^swineherd_container_pids\{id=\"m1\"\} [1-9]' $work/metrics && grep -Eq '^swineherd_container_memory_bytes\{id=\"m1\"\} [1-9]' $work/metrics"
+check "metrics: totals" grep -qx 'swineherd_containers_running 1' "$work/metrics"
+call DELETE /v1/containers/m1 >/dev/null
+
+### 40 malformed or hostile requests: 4xx each, Shepherd keeps serving.
+bad=0
+# bad_call CODE METHOD PATH [BODY]
+bad_call() {
+  local code=$1; shift
+  bad=$((bad + 1))
+  local body=${3:-}
+  check "bad request $bad: $1 $2 ${body:0:40} → $code" answers "$code" "$@"
+}
+# bad_raw CODE TEXT: TEXT sent as is through socat.
+bad_raw() {
+  bad=$((bad + 1))
+  local got
+  got=$(raw "$2" | status_of)
+  check "bad request $bad: raw ${2:0:30} → $1" test "$got" = "$1"
+}
+bad_raw 400 'HELLO\r\n\r\n'
+bad_raw 400 'GET\r\n\r\n'
+bad_raw 400 'GET /v1/containers HTTP/1.1\r\nContent-Length: lots\r\n\r\n'
+bad_raw 400 'GET /v1/containers/%%zz HTTP/1.1\r\n\r\n'
+bad_raw 411 'POST /v1/containers HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+bad_raw 400 'POST /v1/containers HTTP/1.1\r\nContent-Length: 4\r\n\r\n\xff\xfe{}'
+bad_raw 431 "GET /v1/containers HTTP/1.1\r\n$(for i in $(seq 100); do printf 'X-H%s: y\\r\\n' $i; done)\r\n"
+bad_raw 431 "GET /v1/containers HTTP/1.1\r\nX-Big: $(head -c 20000 /dev/zero | tr '\0' a)\r\n\r\n"
+bad_raw 413 'POST /v1/containers HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n{}'
+bad_call 400 POST /v1/containers '{'
+bad_call 400 POST /v1/containers '[1,2]'
+bad_call 400 POST /v1/containers '"x"'
+bad_call 400 POST /v1/containers "{\"id\":5,\"script\":\"$script\"}"
+bad_call 400 POST /v1/containers '{"id":"x","script":7}'
+bad_call 400 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"arguments\":\"a\"}"
+bad_call 400 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"publish\":\"80:80\"}"
+bad_call 400 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"respawn\":\"yes\"}"
+bad_call 400 POST /v1/containers "$(printf '%.0s[' $(seq 20000))"
+bad_call 422 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"memory\":-5}"
+bad_call 422 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"network\":\"wifi\"}"
+bad_call 422 POST /v1/containers "{\"id\":\"bad/id\",\"script\":\"$script\"}"
+bad_call 422 POST /v1/containers "{\"id\":\"x\",\"script\":\"$script\",\"from\":\"../../etc\"}"
+bad_call 400 GET /v1/containers/..%2F..%2Fetc
+bad_raw 400 'GET /v1/containers/%%2e%%2e HTTP/1.1\r\n\r\n'
+bad_call 400 GET "/v1/containers/$(head -c 100 /dev/zero | tr '\0' a)"
+bad_call 404 GET /v2/anything
+bad_call 405 PUT /v1/containers
+call POST /v1/containers "{\"id\":\"target\",\"script\":\"$script\",\"network\":\"none\"}" >/dev/null
+bad_call 400 GET '/v1/containers/target/logs?lines=-1'
+bad_call 400 GET '/v1/containers/target/logs?lines=100000'
+bad_call 400 POST /v1/containers/target/exec '{"command":"ls"}'
+bad_call 400 POST /v1/containers/target/exec '{"command":[1,2]}'
+bad_call 400 POST /v1/containers/target/exec '{"command":["true"],"timeout":-1}'
+bad_call 400 POST /v1/containers/target/exec '{"command":["true"],"timeout":"1"}'
+bad_call 400 POST /v1/containers/target/snapshots '{"name":"../x"}'
+bad_call 400 POST /v1/containers/target/snapshots '{"name":5}'
+bad_call 400 POST /v1/containers/target/snapshots ''
+bad_raw 400 'DELETE /v1/containers/target/snapshots/.. HTTP/1.1\r\n\r\n'
+bad_raw 400 'DELETE /v1/containers/target/snapshots/%%2e%%2e HTTP/1.1\r\n\r\n'
+bad_call 400 POST /api/container/target/launch '{"prefix":'
+tcp_bad() {
+  bad=$((bad + 1))
+  check "bad request $bad: TCP with ${1:-no} authorization → 401" \
+    test "$(tcp ${1:+-H "Authorization: $1"} http://127.0.0.1:$tcp_port/v1/containers)" = 401
+}
+tcp_bad "Basic $(printf 'root:%s' "$token" | base64)"
+tcp_bad "Bearer ${token}x"
+check "at least 40 malformed requests were sent ($bad)" test "$bad" -ge 40
+check "Shepherd still serves: herd status root" output_has "It is running" herd status root
+check "and the API: GET /v1/containers" answers 200 GET /v1/containers
+check "the target container was not touched" output_has "It is running" herd status swine:target
+call DELETE /v1/containers/target >/dev/null
+
+### A slow client is cut off at the read timeout, others are served meanwhile.
+exec 3<>/dev/tcp/127.0.0.1/$tcp_port
+printf 'GET /v1/containers HTTP/1.1\r\n' >&3       # and never the rest
+check "while a slow client holds a connection, others are served" answers 200 GET /v1/containers
+check "the slow client is disconnected at the read timeout (2 s)" timeout 8 cat <&3
+exec 3<&-
+
+### 50 concurrent launches through the API.
+launch_one() {
+  curl -sS --max-time 300 --unix-socket "$api_socket" -o /dev/null -w '%{http_code}\n' \
+    -X POST -H 'Content-Type: application/json' \
+    --data-binary "{\"id\":\"c$1\",\"script\":\"$script\",\"memory\":\"128M\"}" \
+    http://localhost/v1/containers
+}
+export -f launch_one; export api_socket script
+codes=$(seq 50 | xargs -P 50 -I{} bash -c 'launch_one {}' | sort | uniq -c | tr -s ' ')
+check "50 concurrent creations: all 201 (got:$codes)" test "$codes" = " 50 201"
+check "  herd lists 50 running containers" test "$(herd list swineherd | grep -c ' running$')" = 50
+check "  each has its own address" test "$(for i in $(seq 50); do herd ip swine:c$i; done | sort -u | wc -l)" = 50
+delete_one() {
+  curl -sS --max-time 120 --unix-socket "$api_socket" -o /dev/null -w '%{http_code}\n' \
+    -X DELETE http://localhost/v1/containers/c$1
+}
+export -f delete_one
+codes=$(seq 50 | xargs -P 50 -I{} bash -c 'delete_one {}' | sort | uniq -c | tr -s ' ')
+check "50 concurrent deletions: all 200 (got:$codes)" test "$codes" = " 50 200"
+check "  none left" test -z "$(herd list swineherd)"
+
+### The shipped configuration starts the API on its default socket.
+stop_shepherd
+check "the socket is removed when swineherd-api stops" test ! -e "$api_socket"
+start_shepherd
+check "shepherd-config.scm starts swineherd-api" output_has "It is running" herd status swineherd-api
+check "  on $api_socket, mode 0600" test "$(stat -c '%a' "$api_socket")" = 600
+check "  which answers" answers 200 GET /v1/containers
+
 finish
