@@ -25,6 +25,7 @@
   #:use-module (ice-9 match)
   #:use-module (ice-9 textual-ports)
   #:use-module (srfi srfi-9)
+  #:use-module (srfi srfi-111)
   #:export (api-configuration
             api-configuration?
             swineherd-api-service))
@@ -206,36 +207,63 @@ with WRITE-TIMEOUT seconds for the client to read each batch."
            (metrics-reply))
           (else (handle-request settings request socket)))))
 
-(define (api-start config api)
-  "Return the start procedure of `swineherd-api'."
-  (lambda _
-    (let* ((settings (api-settings config (api-launch-prefix api)
-                                   (api-launch-suffixes api)
-                                   (api-permitted-command-prefix api)
-                                   (api-exec-timeout api)))
-           (limits (server-limits (http-limits (api-head-bytes api)
-                                               (api-max-headers api)
-                                               (api-body-bytes api))
-                                  (api-max-connections api)
-                                  (api-read-timeout api)
-                                  (api-write-timeout api)))
-           (token (and (api-tcp-address api) (read-token (api-token-file api))))
-           (stopped (make-condition)))
-      (when (api-socket-file api)
-        (serve (open-unix-listener (api-socket-file api)) limits
-               (handler settings #f (api-write-timeout api)) stopped)
-        (format #t "swineherd-api: listening on ~a~%" (api-socket-file api)))
-      (when (api-tcp-address api)
-        (serve (open-tcp-listener (api-tcp-address api) (api-tcp-port api))
-               limits (handler settings token (api-write-timeout api)) stopped)
-        (format #t "swineherd-api: listening on ~a port ~a (bearer token)~%"
-                (api-tcp-address api) (api-tcp-port api)))
-      stopped)))
+(define (listen! api settings limits token stopped)
+  "Start serving the listeners that API configures, until STOPPED is
+signalled; return the list of what they listen on."
+  (append
+   (if (api-socket-file api)
+       (begin
+         (serve (open-unix-listener (api-socket-file api)) limits
+                (handler settings #f (api-write-timeout api)) stopped)
+         (list (api-socket-file api)))
+       '())
+   (if (api-tcp-address api)
+       (begin
+         (serve (open-tcp-listener (api-tcp-address api) (api-tcp-port api))
+                limits (handler settings token (api-write-timeout api))
+                stopped)
+         (list (format #f "~a port ~a (bearer token)" (api-tcp-address api)
+                       (api-tcp-port api))))
+       '())))
 
-(define (api-stop api)
-  "Return the stop procedure of `swineherd-api'."
-  (lambda (stopped . _)
-    (signal-condition! stopped)
+(define (api-start config api stopped)
+  "Return the start procedure of `swineherd-api', which puts in the box
+STOPPED the condition that stops its listeners.  Its running value says
+where it listens.  If a listener cannot be opened, those opened before are
+closed again."
+  (lambda _
+    (let ((settings (api-settings config (api-launch-prefix api)
+                                  (api-launch-suffixes api)
+                                  (api-permitted-command-prefix api)
+                                  (api-exec-timeout api)))
+          (limits (server-limits (http-limits (api-head-bytes api)
+                                              (api-max-headers api)
+                                              (api-body-bytes api))
+                                 (api-max-connections api)
+                                 (api-read-timeout api)
+                                 (api-write-timeout api)))
+          (token (and (api-tcp-address api)
+                      (read-token (api-token-file api))))
+          (condition (make-condition)))
+      (catch #t
+        (lambda ()
+          (let ((where (string-join (listen! api settings limits token
+                                             condition)
+                                    " and ")))
+            (set-box! stopped condition)
+            (format #t "swineherd-api: listening on ~a~%" where)
+            (string-append "listening on " where)))
+        (lambda (key . args)
+          (signal-condition! condition)
+          (fail "swineherd-api: cannot listen: ~a" (exception-text key args)))))))
+
+(define (api-stop api stopped)
+  "Return the stop procedure of `swineherd-api': close its listeners (the
+condition in the box STOPPED) and remove its socket file."
+  (lambda _
+    (when (unbox stopped)
+      (signal-condition! (unbox stopped))
+      (set-box! stopped #f))
     (when (api-socket-file api)
       (delete-file-if-exists (api-socket-file api)))
     #f))
@@ -246,11 +274,12 @@ with WRITE-TIMEOUT seconds for the client to read each batch."
   "Return the `swineherd-api' service: the HTTP/JSON API of the
 containers that `swineherd' (configured with CONFIG) manages, configured
 with API (see `api-configuration')."
+  (define stopped (box #f))
   (service '(swineherd-api)
     #:documentation "Serve Swineherd's HTTP/JSON API (upstream's /api
 routes and /v1) on a Unix socket and optionally TCP."
     #:requirement '(swineherd)
-    #:start (api-start config api)
-    #:stop (api-stop api)))
+    #:start (api-start config api stopped)
+    #:stop (api-stop api stopped)))
 
 ;;; api.scm ends here

@@ -11,7 +11,7 @@
 
 work=$(mktemp -d)
 cd "$work"
-api_socket=/run/swineherd/api.sock
+export api_socket=/run/swineherd/api.sock
 openapi=$top/doc/api/openapi.json
 json() { "$top"/tests/api/json "$@"; }
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
@@ -72,7 +72,8 @@ status_of() { head -n 1 | cut -d' ' -f2; }
 check "swineherd-api is running" output_has "It is running" herd status swineherd-api
 check "the socket is $api_socket, mode 0600, root's" \
   test "$(stat -c '%a %U %F' "$api_socket")" = "600 root socket"
-check "Shepherd logs where it listens" grep -q "swineherd-api: listening on $api_socket" "$shepherd_log"
+check "Shepherd logs where it listens" grep -q "swineherd-api: listening on $api_socket and 127.0.0.1 port $tcp_port" "$shepherd_log"
+check "herd status says where it listens" output_has "listening on $api_socket" herd status swineherd-api
 
 ### Upstream's routes, field by field.
 check "upstream containers: empty" answers 200 GET /api/containers
@@ -351,6 +352,20 @@ check "Shepherd still serves: herd status root" output_has "It is running" herd 
 check "and the API: GET /v1/containers" answers 200 GET /v1/containers
 check "the target container was not touched" output_has "It is running" herd status swine:target
 call DELETE /v1/containers/target >/dev/null
+
+### Fuzz: random bytes, and random bodies behind valid heads.
+fuzz_bytes() { head -c $((RANDOM % 8192 + 1)) /dev/urandom | socat -t 3 - UNIX-CONNECT:"$api_socket" >/dev/null 2>&1; true; }
+fuzz_body() {
+  { printf 'POST /v1/containers%s HTTP/1.1\r\nContent-Length: 512\r\n\r\n' "$1"
+    head -c 512 /dev/urandom; } | socat -t 3 - UNIX-CONNECT:"$api_socket" 2>/dev/null | head -n 1
+}
+export -f fuzz_bytes fuzz_body
+seq 200 | xargs -P 20 -I{} bash -c fuzz_bytes
+codes=$(for path in "" /x /x/exec /x/snapshots; do seq 25 | xargs -P 25 -I{} bash -c "fuzz_body $path"; done | cut -d' ' -f2 | sort | uniq -c | tr -s ' ')
+check "fuzz: 100 random bodies are all answered 4xx (got:$codes)" \
+  bash -c "[ \"\$(awk '{n += \$1} END {print n}' <<<'$codes')\" = 100 ] && ! grep -qv ' 4[0-9][0-9]\$' <<<'$codes'"
+check "fuzz: after 200 random byte strings and 100 random bodies, Shepherd serves" \
+  bash -c "herd -s $socket status root | grep -q 'It is running' && [ \"\$(curl -s -o /dev/null -w '%{http_code}' --unix-socket $api_socket http://localhost/v1/containers)\" = 200 ]"
 
 ### A slow client is cut off at the read timeout, others are served meanwhile.
 exec 3<>/dev/tcp/127.0.0.1/$tcp_port
