@@ -112,6 +112,17 @@ value."
     (signal-condition! finished)
     value))
 
+(define (handle client request handler)
+  "Return HANDLER's reply to REQUEST from CLIENT; an unexpected exception
+(a bug) is logged and answered with 500."
+  (catch #t
+    (lambda () (handler request client))
+    (lambda (key . args)
+      (log-line "swineherd-api: ~a ~a: ~a" (http-request-method request)
+                (string-join (http-request-path request) "/")
+                (exception-text key args))
+      (error-reply 500 "internal error" (exception-text key args)))))
+
 (define (answer client limits handler)
   "Read one request from CLIENT within LIMITS and write HANDLER's reply
 (a <reply>, or a procedure that writes to CLIENT itself, for streams)."
@@ -120,7 +131,7 @@ value."
                   (lambda ()
                     (read-http-request client (server-limits-http limits))))))
     (unless (eq? request 'eof)
-      (let ((reply (if (reply? request) request (handler request client))))
+      (let ((reply (if (reply? request) request (handle client request handler))))
         (if (reply? reply)
             (call-with-deadline client (server-limits-write-timeout limits)
                                 (lambda () (write-reply client reply)))

@@ -68,6 +68,10 @@ field_is() {
 raw() { printf "$1" | socat -t 5 - UNIX-CONNECT:"$api_socket"; }
 status_of() { head -n 1 | cut -d' ' -f2; }
 
+### The pure modules' unit tests (plain Guile, no Shepherd).
+check "unit tests of (swineherd api-http) and (swineherd api-metrics)" \
+  bash -c "guile --no-auto-compile -L $top/scheme $top/tests/api/unit.scm >$work/unit.out 2>&1 || { grep -E 'FAIL|unexpected' $work/unit.out; exit 1; }"
+
 ### The service and its socket.
 check "swineherd-api is running" output_has "It is running" herd status swineherd-api
 check "the socket is $api_socket, mode 0600, root's" \
