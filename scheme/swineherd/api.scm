@@ -16,6 +16,7 @@
   #:use-module (swineherd events)
   #:use-module (swineherd wait)
   #:use-module ((fibers) #:select (spawn-fiber))
+  #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module (fibers operations)
   #:use-module (json)
   #:use-module (srfi srfi-34)
@@ -178,11 +179,13 @@ read within WRITE-TIMEOUT seconds."
 
 (define (metrics-reply)
   "Return the reply to GET /metrics: every container, with the statistics
-of those running."
+of those running.  Other fibers run between two containers: a scrape of
+hundreds never holds Shepherd for more than one container's reading."
   (text-reply 200
               (metrics-text
                (map (match-lambda
                       ((id . running?)
+                       (yield-current-task)
                        (cons* id running?
                               (and running?
                                    (guard (c ((action-failure? c) #f))
