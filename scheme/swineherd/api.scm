@@ -70,7 +70,7 @@
                             (max-connections 256)
                             (head-bytes 16384)
                             (max-headers 64)
-                            (body-bytes (* 1024 1024))
+                            (body-bytes 65536)
                             (read-timeout 10)
                             (write-timeout 30)
                             (launch-prefix "/gnu/store/")
