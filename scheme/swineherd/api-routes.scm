@@ -11,7 +11,6 @@
   #:use-module (swineherd api-backend)
   #:use-module (swineherd arguments)
   #:use-module (swineherd exec)
-  #:use-module (shepherd service)
   #:use-module (json)
   #:use-module ((web uri) #:select (string->uri-reference))
   #:use-module (ice-9 iconv)
