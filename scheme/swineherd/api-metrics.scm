@@ -55,8 +55,10 @@
      ,(cut-stat 'disk-referenced-bytes))))
 
 (define (sample name id value)
-  "Return the sample line of metric NAME for container ID with VALUE."
-  (format #f "~a{id=\"~a\"} ~a~%" name id (number->text value)))
+  "Return the sample line of metric NAME for container ID with VALUE.
+(`string-append', not `format': a scrape of 500 containers writes 4500 of
+these.)"
+  (string-append name "{id=\"" id "\"} " (number->text value) "\n"))
 
 (define (number->text value)
   "Return VALUE as Prometheus writes numbers."
@@ -66,8 +68,9 @@
 
 (define (family name type help samples)
   "Return the text of the metric family NAME with its SAMPLES."
-  (string-append (format #f "# HELP ~a ~a~%# TYPE ~a ~a~%" name help name type)
-                 (string-concatenate samples)))
+  (string-concatenate
+   (cons* "# HELP " name " " help "\n# TYPE " name " " (symbol->string type) "\n"
+          samples)))
 
 (define (metrics-text containers)
   "Return the metrics of CONTAINERS, a list of (ID RUNNING? . STATS),
