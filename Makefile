@@ -84,8 +84,8 @@ scheme-objects:
 	@if ! command -v $(GUILD) >/dev/null; then \
 	  echo "make: not compiling the Scheme modules: guild not found (package guile-3.0-dev)"; \
 	  rm -f $(GO_STAMP); \
-	elif ! $(GUILE) -c '(use-modules (shepherd service) (fibers))' >/dev/null 2>&1; then \
-	  echo "make: not compiling the Scheme modules: $(GUILE) finds no (shepherd service) 1.0 or (fibers) (packages shepherd, guile-fibers)"; \
+	elif ! $(GUILE) -c '(use-modules (shepherd service) (fibers) (json))' >/dev/null 2>&1; then \
+	  echo "make: not compiling the Scheme modules: $(GUILE) finds no (shepherd service) 1.0, (fibers) or (json) (packages shepherd, guile-fibers, guile-json)"; \
 	  rm -f $(GO_STAMP); \
 	else \
 	  $(MAKE) --no-print-directory go-files && touch $(GO_STAMP); \

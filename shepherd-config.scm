@@ -13,3 +13,22 @@
 (unless (lookup-service 'swineherd)
   (register-services (list (swineherd-service))))
 (start-service (lookup-service 'swineherd))
+
+;; The HTTP/JSON API on /run/swineherd/api.sock (mode 0600); for TCP too:
+;;   (swineherd-api-service (swineherd-configuration)
+;;                          (api-configuration #:tcp-address "127.0.0.1"
+;;                                             #:token-file "/etc/swineherd/api-token"))
+;; It needs guile-json: without it, swineherd runs and the API is off, as
+;; Shepherd's log says.
+(define api
+  (catch 'misc-error
+    (lambda () (resolve-interface '(swineherd api)))
+    (lambda (key subr message args . _)
+      (format #t "swineherd: the HTTP API is off (~a); install guile-json~%"
+              (apply format #f message args))
+      #f)))
+
+(when api
+  (unless (lookup-service 'swineherd-api)
+    (register-services (list ((module-ref api 'swineherd-api-service)))))
+  (start-service (lookup-service 'swineherd-api)))

@@ -12,6 +12,7 @@
   #:use-module (swineherd config)
   #:use-module (swineherd container)
   #:use-module (swineherd declare)
+  #:use-module (swineherd events)
   #:use-module (swineherd exec)
   #:use-module (swineherd fs)
   #:use-module (swineherd init)
@@ -80,10 +81,13 @@ restoring hundreds of containers would wait for)."
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
               (want! 'running)
-              (apply start args))
+              (let ((value (apply start args)))
+                (when value (emit-event 'started id))
+                value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
                (want! 'stopped))
+             (emit-event 'stopped id)
              (apply stop process args))
     #:termination-handler (container-termination-handler config id address
                                                          ports)

@@ -10,6 +10,7 @@
   #:use-module (shepherd service)
   #:use-module ((swineherd arguments) #:select (check-snapshot-name))
   #:use-module (swineherd config)
+  #:use-module (swineherd events)
   #:use-module ((swineherd ffi) #:select (create-cgroup
                                           container-addresses
                                           link-statistics))
@@ -212,6 +213,8 @@ cgroup at once, then let Shepherd do the rest (respawn or mark it
 stopped)."
   (lambda (service process status)
     (release-runtime config id address ports)
+    (emit-event (if (respawn-service? service) 'respawned 'died) id
+                `((status . ,(or status 'null))))
     (default-service-termination-handler service process status)
     ;; Shepherd 1.0 disables a service whose process exits; unless it is
     ;; respawned, let `herd start' bring the container back.
@@ -226,6 +229,7 @@ PORTS."
       (fail "container ~a was created with --network=none" id))
     (connect-container config id address isolated process)
     (publish-container-ports (nat-table config) id address ports)
+    (emit-event 'up id)
     #t))
 
 (define (action:down config id address)
@@ -233,6 +237,7 @@ PORTS."
   (lambda _
     (when address
       (disconnect-container config id address))
+    (emit-event 'down id)
     #t))
 
 (define (action:ip config id address)
@@ -258,6 +263,7 @@ PORTS."
        (check-snapshot-name name)
        (snapshot-data (swineherd-configuration-container-root config) id
                       (container-data-directory config id) name)
+       (emit-event 'snapshot id `((name . ,name)))
        #t)
       (_
        (fail "snapshot: expected one snapshot NAME; usage: herd snapshot \

@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd declare)
+  #:use-module (swineherd events)
   #:use-module ((swineherd ffi) #:select (cgroup-layout))
   #:use-module (swineherd init)
   #:use-module (swineherd lock)
@@ -145,6 +146,7 @@ or pick another ID" data id))
            (service (make-service c))
            (registered (get-internal-real-time)))
       (register-services (list service))
+      (emit-event 'created id)
       (unless (catch #t
                 (lambda () (start-service service))
                 (lambda (key . args)
@@ -233,6 +235,7 @@ its leases; delete its data and snapshots unless KEEP-DATA?."
       ((id)
        (check-container-id id)
        (remove-container config id)
+       (emit-event 'killed id)
        #t)
       (_
        (fail "kill: expected exactly one container ID; usage: \

@@ -45,15 +45,18 @@ check "the Info manual is installed and registered" \
   bash -c "test -s /usr/share/info/swineherd.info && grep -q '(swineherd)' /usr/share/info/dir"
 
 cat > "$work/shepherd.scm" <<'EOF'
-(use-modules (swineherd))
-(register-services (list (swineherd-service)))
+(use-modules (swineherd) (swineherd api))
+(register-services (list (swineherd-service) (swineherd-api-service)))
 (start-service (lookup-service 'swineherd))
+(start-service (lookup-service 'swineherd-api))
 EOF
 # A plain Shepherd: nothing of the checkout in its environment.  The cgroup
 # parent is the sandbox's own (cgroups are not namespaced).
 start_shepherd "$work/shepherd.scm" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
   GUILE_AUTO_COMPILE=0 SWINEHERD_CGROUP_PARENT="$SWINEHERD_CGROUP_PARENT"
 check "swineherd runs from the installed modules" output_has "It is running" herd status swineherd
+check "its HTTP API answers from the installed modules" \
+  bash -c "curl -sf --unix-socket /run/swineherd/api.sock http://localhost/v1/containers | grep -q containers"
 
 maps_all_go() {
   local module
