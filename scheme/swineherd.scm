@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
+  #:use-module (swineherd guest)
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
@@ -273,14 +274,14 @@ runtime resources, which kills what is left in its cgroup)."
     (format #t "container ~a: process ~a still there after the grace \
 period; emptying its cgroup~%" id (survivor-main s))))
 
-(define (container-start config id script args address isolated ports
-                         limits)
+(define* (container-start config id script args address isolated ports
+                          limits #:key (options '()))
   "Return the start procedure of container ID, whose address is ADDRESS (#f
 for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets LIMITS.  A
 survivor of a Shepherd restart found for ID is adopted instead; if its
 network cannot be repaired, it is stopped and ID started afresh."
   (define fresh (container-fresh-start config id script args address
-                                       isolated ports limits))
+                                       isolated ports limits options))
   (lambda start-args
     (let ((s (hash-ref %adoptions id)))
       (hash-remove! %adoptions id)
@@ -296,7 +297,7 @@ starting it afresh~%" id (exception-text key args))
           (apply fresh start-args)))))
 
 (define (container-fresh-start config id script args address isolated
-                               ports limits)
+                               ports limits options)
   "Return the procedure that starts container ID afresh, from its script
 (see `container-start')."
   (lambda _
@@ -322,13 +323,18 @@ swineherd ~a' removes the container" id data id))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
              (network? (and init? (start-network config id address isolated ports
-                                                process))))
+                                                process)))
+             (ready? (and network?
+                          (container-ready?
+                           id (container-init config id process) options
+                           (swineherd-configuration-start-timeout config)
+                           start))))
         (log-line "swineherd: start ~a: cgroup ~,2f ms, script to init \
 ~,2f ms, network ~,2f ms"
                   id (milliseconds-between start cgroup-done)
                   (milliseconds-between cgroup-done init-done)
                   (milliseconds-since init-done))
-        (or (and network? process)
+        (or (and ready? process)
             (begin
               ;; Shepherd calls no termination handler for a service that
               ;; failed to start: release its resources here.
@@ -506,13 +512,15 @@ restoring hundreds of containers would wait for)."
                      address (isolated? config options) ports
                      (limit-options options
                                     (swineherd-configuration-default-memory
-                                     config))))
+                                     config))
+                     #:options options))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id
             (container-script c))
-    #:requirement '(swineherd)
+    #:requirement `(swineherd ,@(map container-service-name
+                                     (or (assq-ref options 'requires) '())))
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
               (want! 'running)
@@ -579,6 +587,13 @@ COMMAND (or --timeout) for its own."
                    (container-cgroup config id)
                    #:default-timeout
                    (swineherd-configuration-exec-timeout config)))
+     (guest
+      "Print the services of the Shepherd inside the container (its PID 1)
+and their status, one per line: NAME STATUS, then `disabled' or `one-shot'
+when they are.  Its socket, /var/run/shepherd/socket in the container, is
+resolved inside the container's root (a symlink never leads out) and the
+request is bounded in time and size."
+      (action:guest (lambda (process) (container-init config id process))))
      (peek
       "Print the last line of FILE, a file name inside the container, that
 matches REGEX (the syntax of Rust's regex crate, matched in linear time: no

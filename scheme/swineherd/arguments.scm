@@ -9,6 +9,7 @@
 (define-module (swineherd arguments)
   #:use-module (swineherd resources)
   #:use-module (swineherd storage)
+  #:use-module (swineherd upkeep-options)
   #:use-module (swineherd utils)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
@@ -222,7 +223,8 @@ the host's port to the container's (repeatable)")
 ports (--isolated=no: the default, unless configured otherwise)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
-respawn limits apply)")))
+respawn limits apply)")
+    ,@%upkeep-options))
 
 (define (option-word? word)
   "Return true if WORD, an argument of `new', is a swineherd option."

@@ -25,6 +25,7 @@
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-26)
   #:export (%exec-environment
+            read-available!
             %output-limit
             container-exec
             status->message

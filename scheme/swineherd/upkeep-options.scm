@@ -1,0 +1,92 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd upkeep-options)
+  #:use-module (swineherd utils)
+  #:use-module (ice-9 match)
+  #:use-module (srfi srfi-1)
+  #:export (parse-ready
+            parse-ready-timeout
+            parse-requires
+            %upkeep-options
+            %upkeep-option-checks))
+
+;;; Commentary:
+;;;
+;;; The options of `new' that make a container look after itself (issue
+;;; #23): readiness from its guest Shepherd, the containers it requires.
+;;; Pure: parsing only, checked before anything is touched.
+;;;
+;;; Code:
+
+(define (parse-ready value)
+  "Parse VALUE, the argument of --ready: none (every enabled guest service
+that is neither one-shot nor transient must run) or guest service names
+separated by commas.  Return #t or a list of strings."
+  (define (valid-name? name)
+    (and (<= 1 (string-length name) 128)
+         (string-every (lambda (c)
+                         (and (char<? #\space c #\delete)
+                              (not (memv c '(#\( #\) #\" #\; #\#)))))
+                       name)))
+  (match value
+    (#f #t)
+    (_
+     (let ((names (string-split value #\,)))
+       (unless (every valid-name? names)
+         (fail "invalid --ready ~s: give guest service names separated by \
+commas (such as --ready=sshd,nginx), or --ready alone for every enabled guest \
+service" value))
+       names))))
+
+(define (parse-ready-timeout value)
+  "Parse VALUE, the argument of --ready-timeout: seconds, 1 to 86400."
+  (let ((n (and value (string->number value))))
+    (unless (and n (exact-integer? n) (<= 1 n 86400))
+      (fail "invalid --ready-timeout ~s: give whole seconds from 1 to 86400"
+            value))
+    n))
+
+(define (parse-requires value)
+  "Parse VALUE, the argument of --requires: container IDs separated by
+commas.  Return them as a list of strings."
+  (unless value
+    (fail "--requires needs a value: container IDs separated by commas, \
+such as --requires=db,cache"))
+  (let ((ids (delete-duplicates (string-split value #\,))))
+    ;; At call time: (swineherd arguments) imports this module.
+    (for-each (@ (swineherd arguments) check-container-id) ids)
+    ids))
+
+(define %upkeep-options
+  ;; Entries of `new''s option table (see `%new-options').
+  `(("ready" ,parse-ready
+     "--ready[=SERVICE,...]: count the container as started only once these \
+services of its own Shepherd run (alone: every enabled one)")
+    ("ready-timeout" ,parse-ready-timeout
+     "--ready-timeout=SECONDS: how long --ready waits (default: the \
+configuration's start-timeout)")
+    ("requires" ,parse-requires
+     "--requires=ID,...: start only after these containers are started (and \
+ready); stopping one of them stops this one")))
+
+(define (service-names? value)
+  "Return true if VALUE is a list of names (strings) as --ready and
+--requires record them."
+  (and (list? value) (pair? value) (every string? value)))
+
+(define %upkeep-option-checks
+  ;; Entries of the record checks' table (see `%option-checks'): option,
+  ;; predicate on its recorded value, what it should be.
+  `((ready ,(lambda (v) (or (eq? v #t) (service-names? v)))
+           "#t or a list of guest service names (strings)")
+    (ready-timeout ,(lambda (v) (and (exact-integer? v) (<= 1 v 86400)))
+                   "whole seconds from 1 to 86400")
+    (requires ,service-names? "a list of container IDs (strings)")))
+
+;;; upkeep-options.scm ends here
