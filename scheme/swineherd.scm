@@ -12,6 +12,7 @@
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
   #:use-module (swineherd guest)
+  #:use-module (swineherd live-limits)
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
@@ -277,7 +278,8 @@ period; emptying its cgroup~%" id (survivor-main s))))
 (define* (container-start config id script args address isolated ports
                           limits #:key (options '()))
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets LIMITS.  A
+for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets
+the limits that the thunk LIMITS returns (they change with `limit').  A
 survivor of a Shepherd restart found for ID is adopted instead; if its
 network cannot be repaired, it is stopped and ID started afresh."
   (define fresh (container-fresh-start config id script args address
@@ -308,7 +310,8 @@ swineherd ~a' removes the container" id data id))
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
       (delete-file-if-exists (container-pid-file config id))
-      (let* ((start (get-internal-real-time))
+      (let* ((limits (limits))
+             (start (get-internal-real-time))
              (_ (create-cgroup (container-cgroup config id) limits))
              (cgroup-done (get-internal-real-time))
              (process ((make-forkexec-constructor
@@ -487,7 +490,7 @@ opposed to a container being stopped on its own."
 (define (record-wanted config c wanted)
   "Record that container C is wanted WANTED (`running' or `stopped')."
   (save-container (swineherd-configuration-state-directory config)
-                  (set-container-wanted c wanted)))
+                  (set-container-wanted (with-live-options c) wanted)))
 
 (define* (container-service config c #:key recorded?)
   "Return the service `swine:ID' that runs the container C: its script
@@ -510,9 +513,10 @@ restoring hundreds of containers would wait for)."
   (define start
     (container-start config id (container-script c) (container-arguments c)
                      address (isolated? config options) ports
-                     (limit-options options
-                                    (swineherd-configuration-default-memory
-                                     config))
+                     (lambda ()
+                       (limit-options (live-options c)
+                                      (swineherd-configuration-default-memory
+                                       config)))
                      #:options options))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
@@ -587,6 +591,17 @@ COMMAND (or --timeout) for its own."
                    (container-cgroup config id)
                    #:default-timeout
                    (swineherd-configuration-exec-timeout config)))
+     (limit
+      "Change the container's limits at once and in its record (a restart
+or a recovery keeps them): herd limit swine:ID --memory=SIZE --swap=SIZE
+--cpus=N --cpu-weight=N --pids=N --io-weight=N, any of them, with the
+values `new' takes.  An invalid value, or one the kernel refuses (such as
+less memory than the container uses, on cgroup v1), leaves the old limits."
+      (action:limit config c
+                    (lambda (options)
+                      (limit-options options
+                                     (swineherd-configuration-default-memory
+                                      config)))))
      (guest
       "Print the services of the Shepherd inside the container (its PID 1)
 and their status, one per line: NAME STATUS, then `disabled' or `one-shot'

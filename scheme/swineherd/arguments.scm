@@ -19,6 +19,7 @@
             check-snapshot-name
             check-script
             parse-new-arguments
+            parse-option
             %new-options))
 
 ;;; Commentary:

@@ -63,4 +63,34 @@ check "a planted magic link is refused" fails_with "refused" herd guest swine:pl
 check "…and Shepherd still serves" output_has "It is running" herd status swineherd
 
 for id in plain late all; do herd kill swineherd "$id" >/dev/null; done
+
+### 4. Live limits.
+script=$(make_container_script "$work/script")
+cg=$SWINEHERD_CGROUP_PARENT/lim
+memory_limit() {
+  if cgroup_v2; then cat "$(cgroup_file memory "$cg" memory.max)"
+  else cat "$(cgroup_file memory "$cg" memory.limit_in_bytes)"; fi
+}
+oom_kills() {
+  if cgroup_v2; then f=$(cgroup_file memory "$cg" memory.events); else f=$(cgroup_file memory "$cg" memory.oom_control); fi
+  awk '$1 == "oom_kill" { print $2 }' "$f"
+}
+hog='head -c 150M /dev/zero | tail -n 1 | wc -c'    # tail holds 150 MB
+check "new lim with 256 MiB of memory" herd new swineherd -- lim --memory=256M "$script"
+check "…150 MB fit in it" output_has 157286400 herd exec swine:lim -- sh -c "$hog"
+kills=$(oom_kills)
+check "limit -- --memory=96M --pids=300" \
+  output_has "memory=100663296 pids=300" herd limit swine:lim -- --memory=96M --pids=300
+check "…the cgroup has 96 MiB at once" test "$(memory_limit)" = 100663296
+check "…and 300 pids" test "$(cat "$(cgroup_file pids "$cg" pids.max)")" = 300
+out=$(herd exec swine:lim -- sh -c "$hog" 2>&1)
+check "…the same 150 MB are OOM-killed now" bash -c "! grep -q 157286400 <<<'$out'"
+check "…the kernel counted the OOM kill" test "$(oom_kills)" -gt "$kills"
+check "an invalid value is refused" fails_with "invalid --memory" herd limit swine:lim -- --memory=lots
+check "…a limit that cannot change is refused" fails_with "not a limit" herd limit swine:lim -- --ip=10.0.0.9
+check "…and the old limit stays" test "$(memory_limit)" = 100663296
+check "the record holds the new limits" grep -q "(memory . 100663296)" "$work/swineherd-state/containers/lim.scm"
+check "restart keeps them" herd restart swine:lim
+check "…96 MiB after the restart" test "$(memory_limit)" = 100663296
+herd kill swineherd lim >/dev/null
 finish
