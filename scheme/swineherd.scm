@@ -13,6 +13,8 @@
   #:use-module (swineherd exec)
   #:use-module (swineherd guest)
   #:use-module (swineherd live-limits)
+  #:use-module (swineherd console-log)
+  #:use-module ((swineherd upkeep-options) #:select (log-keep))
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
@@ -320,8 +322,10 @@ swineherd ~a' removes the container" id data id))
                                                            args)
                                         #:log-file (container-log-file config id)
                                         #:log-size
-                                        (swineherd-configuration-log-size
-                                         config))
+                                        (or (assq-ref options 'log-size)
+                                            (swineherd-configuration-log-size
+                                             config))
+                                        #:log-keep (log-keep options))
                         #:directory data)))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
@@ -602,6 +606,12 @@ less memory than the container uses, on cgroup v1), leaves the old limits."
                       (limit-options options
                                      (swineherd-configuration-default-memory
                                       config)))))
+     (tail
+      "Print the last lines of the container's console log (ID.log, and
+the older ID.log.1 when ID.log has fewer): herd tail swine:ID [N] (default
+10; also -- -n N).  Control characters are escaped.  (Not `log': herd
+1.0 keeps that word for Shepherd's own log.)"
+      (action:tail (container-log-file config id)))
      (guest
       "Print the services of the Shepherd inside the container (its PID 1)
 and their status, one per line: NAME STATUS, then `disabled' or `one-shot'

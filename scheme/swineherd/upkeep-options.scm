@@ -13,6 +13,10 @@
   #:export (parse-ready
             parse-ready-timeout
             parse-requires
+            parse-log-size
+            parse-log-keep
+            %default-log-keep
+            log-keep
             %upkeep-options
             %upkeep-option-checks))
 
@@ -63,6 +67,32 @@ such as --requires=db,cache"))
     (for-each (@ (swineherd arguments) check-container-id) ids)
     ids))
 
+(define %default-log-keep
+  ;; Older generations of a console log kept: ID.log.1 ... ID.log.5.
+  5)
+
+(define (parse-log-size value)
+  "Parse VALUE, the argument of --log-size: 64K to 1G (bytes, or K, M, G)."
+  (let ((bytes (and value
+                    (false-if-exception
+                     ((@ (swineherd storage) parse-size) value)))))
+    (unless (and bytes (<= (* 64 1024) bytes (expt 2 30)))
+      (fail "invalid --log-size ~s: give a size from 64K to 1G, such as 10M"
+            value))
+    bytes))
+
+(define (parse-log-keep value)
+  "Parse VALUE, the argument of --log-keep: 1 to 100 older console logs."
+  (let ((n (and value (string->number value))))
+    (unless (and n (exact-integer? n) (<= 1 n 100))
+      (fail "invalid --log-keep ~s: give how many older logs to keep, 1 to \
+100" value))
+    n))
+
+(define (log-keep options)
+  "Return how many older console logs a container with OPTIONS keeps."
+  (or (assq-ref options 'log-keep) %default-log-keep))
+
 (define %upkeep-options
   ;; Entries of `new''s option table (see `%new-options').
   `(("ready" ,parse-ready
@@ -71,6 +101,12 @@ services of its own Shepherd run (alone: every enabled one)")
     ("ready-timeout" ,parse-ready-timeout
      "--ready-timeout=SECONDS: how long --ready waits (default: the \
 configuration's start-timeout)")
+    ("log-size" ,parse-log-size
+     "--log-size=SIZE: rotate the console log ID.log at SIZE (default: the \
+configuration's log-size)")
+    ("log-keep" ,parse-log-keep
+     "--log-keep=N: keep N older console logs, ID.log.1 to ID.log.N \
+(default 5)")
     ("requires" ,parse-requires
      "--requires=ID,...: start only after these containers are started (and \
 ready); stopping one of them stops this one")))
@@ -87,6 +123,10 @@ ready); stopping one of them stops this one")))
            "#t or a list of guest service names (strings)")
     (ready-timeout ,(lambda (v) (and (exact-integer? v) (<= 1 v 86400)))
                    "whole seconds from 1 to 86400")
-    (requires ,service-names? "a list of container IDs (strings)")))
+    (requires ,service-names? "a list of container IDs (strings)")
+    (log-size ,(lambda (v) (and (exact-integer? v) (<= 65536 v (expt 2 30))))
+              "a number of bytes from 65536 to 2^30")
+    (log-keep ,(lambda (v) (and (exact-integer? v) (<= 1 v 100)))
+              "an integer from 1 to 100")))
 
 ;;; upkeep-options.scm ends here

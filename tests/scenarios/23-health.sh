@@ -64,8 +64,27 @@ check "…and Shepherd still serves" output_has "It is running" herd status swin
 
 for id in plain late all; do herd kill swineherd "$id" >/dev/null; done
 
-### 4. Live limits.
 script=$(make_container_script "$work/script")
+
+### 3. Containers that require others.
+check "new base --ready=echo (its echo starts 3 s late)" herd new swineherd -- base --ready=echo "$late"
+check "new dep --requires=base" herd new swineherd -- dep --requires=base "$script"
+check "stopping base stops dep" herd stop swine:base
+check "…dep is stopped" output_has "It is stopped" herd status swine:dep
+mark=$(wc -l <"$shepherd_log")
+check "starting dep starts base first" herd start swine:dep
+check "…base is running, and ready: its echo listens" listens "$(herd pid swine:base)" 80
+started_order() {
+  tail -n +"$mark" "$shepherd_log" | grep -nE "Service swine:base has been started|Starting service swine:dep" |
+    cut -d: -f1 | tr '\n' ' '
+}
+check "…base was started (and ready) before dep's start began" \
+  bash -c "set -- $(started_order); [ \$# -eq 2 ] && [ \$1 -lt \$2 ]"
+check "a required container that does not exist: dep2 fails to start" \
+  fails_with "dep2" herd new swineherd -- dep2 --requires=nosuch "$script"
+for id in dep base; do herd kill swineherd "$id" >/dev/null; done
+
+### 4. Live limits.
 cg=$SWINEHERD_CGROUP_PARENT/lim
 memory_limit() {
   if cgroup_v2; then cat "$(cgroup_file memory "$cg" memory.max)"
@@ -93,4 +112,20 @@ check "the record holds the new limits" grep -q "(memory . 100663296)" "$work/sw
 check "restart keeps them" herd restart swine:lim
 check "…96 MiB after the restart" test "$(memory_limit)" = 100663296
 herd kill swineherd lim >/dev/null
+
+### 6. Console logs: rotated by size, N generations kept; the action `tail'.
+log=/var/log/swineherd/lg.log
+check "new lg --log-size=64K --log-keep=2" herd new swineherd -- lg --log-size=64K --log-keep=2 "$script"
+# 400 KB of 11-byte lines (36364) on the container's console (its init's stdout).
+herd exec swine:lg -- sh -c 'yes 0123456789 | head -n 36364 >/proc/1/fd/1' >/dev/null
+rotated() { [ -s "$log.2" ] && [ "$(tail -c 11 "$log" 2>/dev/null)" = 0123456789 ]; }
+check "the log rotated into lg.log.1 and lg.log.2" wait_until 20 rotated
+check "…no third generation is kept" test ! -e "$log.3"
+check "…each generation stays near 64 KiB (+ one 64 KiB write)" \
+  bash -c "for f in $log $log.1 $log.2; do [ \$(stat -c %s \$f) -le $((128 * 1024)) ] || exit 1; done"
+out=$(herd tail swine:lg 3)
+check "tail N prints the last N lines" test "$out" = "$(printf '0123456789\n0123456789\n0123456789')"
+check "tail -- -n 5 too" test "$(herd tail swine:lg -- -n 5 | wc -l)" = 5
+check "a bad count is refused" fails_with "invalid number of lines" herd tail swine:lg -- -n 0
+herd kill swineherd lg >/dev/null
 finish
