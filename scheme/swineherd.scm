@@ -14,6 +14,7 @@
   #:use-module (swineherd guest)
   #:use-module (swineherd live-limits)
   #:use-module (swineherd console-log)
+  #:use-module (swineherd health)
   #:use-module ((swineherd upkeep-options) #:select (log-keep))
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
@@ -532,7 +533,14 @@ restoring hundreds of containers would wait for)."
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
               (want! 'running)
-              (apply start args))
+              (let ((value (apply start args)))
+                (when (and value (health-checked? options))
+                  (and=> (false-if-exception (container-init config id value))
+                         (lambda (init)
+                           (start-health-checks id init
+                                                (container-cgroup config id)
+                                                options))))
+                value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
                (want! 'stopped))
@@ -612,6 +620,11 @@ the older ID.log.1 when ID.log has fewer): herd tail swine:ID [N] (default
 10; also -- -n N).  Control characters are escaped.  (Not `log': herd
 1.0 keeps that word for Shepherd's own log.)"
       (action:tail (container-log-file config id)))
+     (health
+      "Print the container's health: `starting', `healthy' or `unhealthy',
+with the failures in a row and the last one's output; see --health-cmd,
+--health-guest and --health-on-failure of `new'."
+      (action:health id))
      (guest
       "Print the services of the Shepherd inside the container (its PID 1)
 and their status, one per line: NAME STATUS, then `disabled' or `one-shot'

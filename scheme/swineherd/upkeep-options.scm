@@ -15,6 +15,8 @@
             parse-requires
             parse-log-size
             parse-log-keep
+            parse-health-cmd
+            parse-health-on-failure
             %default-log-keep
             log-keep
             %upkeep-options
@@ -50,11 +52,7 @@ service" value))
 
 (define (parse-ready-timeout value)
   "Parse VALUE, the argument of --ready-timeout: seconds, 1 to 86400."
-  (let ((n (and value (string->number value))))
-    (unless (and n (exact-integer? n) (<= 1 n 86400))
-      (fail "invalid --ready-timeout ~s: give whole seconds from 1 to 86400"
-            value))
-    n))
+  ((seconds-parser "ready-timeout") value))
 
 (define (parse-requires value)
   "Parse VALUE, the argument of --requires: container IDs separated by
@@ -66,6 +64,43 @@ such as --requires=db,cache"))
     ;; At call time: (swineherd arguments) imports this module.
     (for-each (@ (swineherd arguments) check-container-id) ids)
     ids))
+
+(define (parse-health-cmd value)
+  "Parse VALUE, the argument of --health-cmd: a command and its arguments,
+separated by spaces (no shell).  Return them as a list of strings."
+  (match (and value (string-tokenize value))
+    ((or #f ()) (fail "--health-cmd needs a command, such as \
+--health-cmd='test -e /run/ok' (words separated by spaces; no shell)"))
+    (words words)))
+
+(define (parse-health-guest value)
+  "Parse VALUE, the argument of --health-guest: one guest service name."
+  (match (and value (parse-ready value))
+    (((? string? name)) name)
+    (_ (fail "invalid --health-guest ~s: give one guest service name" value))))
+
+(define (seconds-parser option)
+  "Return a parser of the argument of --OPTION: whole seconds, 1 to 86400."
+  (lambda (value)
+    (let ((n (and value (string->number value))))
+      (unless (and n (exact-integer? n) (<= 1 n 86400))
+        (fail "invalid --~a ~s: give whole seconds from 1 to 86400" option
+              value))
+      n)))
+
+(define (parse-health-retries value)
+  "Parse VALUE, the argument of --health-retries: 1 to 100."
+  (let ((n (and value (string->number value))))
+    (unless (and n (exact-integer? n) (<= 1 n 100))
+      (fail "invalid --health-retries ~s: give 1 to 100" value))
+    n))
+
+(define (parse-health-on-failure value)
+  "Parse VALUE, the argument of --health-on-failure."
+  (match value
+    ((or "none" "restart" "stop" "kill") (string->symbol value))
+    (_ (fail "invalid --health-on-failure ~s: give none, restart, stop or \
+kill" value))))
 
 (define %default-log-keep
   ;; Older generations of a console log kept: ID.log.1 ... ID.log.5.
@@ -107,6 +142,21 @@ configuration's log-size)")
     ("log-keep" ,parse-log-keep
      "--log-keep=N: keep N older console logs, ID.log.1 to ID.log.N \
 (default 5)")
+    ("health-cmd" ,parse-health-cmd
+     "--health-cmd='COMMAND ARG...': a health check run inside the container \
+as exec runs it; it passes when it exits 0")
+    ("health-guest" ,parse-health-guest
+     "--health-guest=SERVICE: a health check that passes while this guest \
+service runs")
+    ("health-interval" ,(seconds-parser "health-interval")
+     "--health-interval=SECONDS: between checks (default 30)")
+    ("health-timeout" ,(seconds-parser "health-timeout")
+     "--health-timeout=SECONDS: a check that takes longer fails (default 10)")
+    ("health-retries" ,parse-health-retries
+     "--health-retries=N: failures in a row that make it unhealthy (default 3)")
+    ("health-on-failure" ,parse-health-on-failure
+     "--health-on-failure=none|restart|stop|kill: what to do then (default \
+none)")
     ("requires" ,parse-requires
      "--requires=ID,...: start only after these containers are started (and \
 ready); stopping one of them stops this one")))
@@ -116,14 +166,25 @@ ready); stopping one of them stops this one")))
 --requires record them."
   (and (list? value) (pair? value) (every string? value)))
 
+(define (seconds? value)
+  "Return true if VALUE is whole seconds from 1 to 86400."
+  (and (exact-integer? value) (<= 1 value 86400)))
+
 (define %upkeep-option-checks
   ;; Entries of the record checks' table (see `%option-checks'): option,
   ;; predicate on its recorded value, what it should be.
   `((ready ,(lambda (v) (or (eq? v #t) (service-names? v)))
            "#t or a list of guest service names (strings)")
-    (ready-timeout ,(lambda (v) (and (exact-integer? v) (<= 1 v 86400)))
-                   "whole seconds from 1 to 86400")
+    (ready-timeout ,seconds? "whole seconds from 1 to 86400")
     (requires ,service-names? "a list of container IDs (strings)")
+    (health-cmd ,service-names? "a list of strings")
+    (health-guest ,string? "a guest service name (a string)")
+    (health-interval ,seconds? "whole seconds from 1 to 86400")
+    (health-timeout ,seconds? "whole seconds from 1 to 86400")
+    (health-retries ,(lambda (v) (and (exact-integer? v) (<= 1 v 100)))
+                    "an integer from 1 to 100")
+    (health-on-failure ,(lambda (v) (memq v '(none restart stop kill)))
+                       "none, restart, stop or kill")
     (log-size ,(lambda (v) (and (exact-integer? v) (<= 65536 v (expt 2 30))))
               "a number of bytes from 65536 to 2^30")
     (log-keep ,(lambda (v) (and (exact-integer? v) (<= 1 v 100)))

@@ -84,6 +84,38 @@ check "a required container that does not exist: dep2 fails to start" \
   fails_with "dep2" herd new swineherd -- dep2 --requires=nosuch "$script"
 for id in dep base; do herd kill swineherd "$id" >/dev/null; done
 
+### 2. Health checks and their consequences.  The check passes while the
+### file ok exists in the container's /home, its data directory here.
+health() { herd health "swine:$1" 2>&1; }
+is_health() { health "$1" | grep -q "^$2"; }
+check_options="--health-interval=1 --health-retries=2"
+check "new h with a health check that restarts it" herd new swineherd -- h \
+  "--health-cmd=test -e /home/ok" $check_options --health-on-failure=restart "$script"
+touch "$work/container-root/h/ok"
+check "…it becomes healthy" wait_until 20 is_health h healthy
+init=$(herd pid swine:h)
+rm "$work/container-root/h/ok"
+restarted() { grep -q "container h is unhealthy; on failure: restart" "$shepherd_log" &&
+  [ -n "$(herd pid swine:h 2>/dev/null)" ] && [ "$(herd pid swine:h 2>/dev/null)" != "$init" ]; }
+check "…once the check fails twice it is restarted (a new init)" wait_until 20 restarted
+check "…the failure is in the log, with the command's status" \
+  grep -q "container h: health check failed (2 of 2): exited with status 1" "$shepherd_log"
+herd kill swineherd h >/dev/null
+check "new hs whose check fails, on failure: stop" herd new swineherd -- hs \
+  "--health-cmd=test -e /home/ok" $check_options --health-on-failure=stop "$script"
+stopped() { herd status swine:hs | grep -q "It is stopped"; }
+check "…it is stopped" wait_until 20 stopped
+check "…its health says why" output_has "unhealthy (failures in a row: 2; last: exited with status 1" herd health swine:hs
+herd kill swineherd hs >/dev/null
+check "new hk whose guest service check fails, on failure: kill" herd new swineherd -- hk \
+  --health-guest=nosuch $check_options --health-on-failure=kill "$script"
+init=$(herd pid swine:hk)
+check "…its init is killed" wait_until 20 gone "$init"
+check "…the guest's word is the failure" grep -q "container hk: health check failed (2 of 2): guest service nosuch is undefined" "$shepherd_log"
+herd kill swineherd hk >/dev/null
+check "a bad --health-on-failure is refused" fails_with "invalid --health-on-failure" \
+  herd new swineherd -- hb --health-cmd=true --health-on-failure=reboot "$script"
+
 ### 4. Live limits.
 cg=$SWINEHERD_CGROUP_PARENT/lim
 memory_limit() {
