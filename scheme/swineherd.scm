@@ -1191,7 +1191,13 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 --publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
 forwards the host's port to the container's), --isolated (no traffic with
 other containers but through published ports; --isolated=no when the
-configuration isolates by default).  The `--' keeps herd from
+configuration isolates by default), --ready[=SERVICE,...] and
+--ready-timeout=SECONDS (started only once these guest services run),
+--requires=ID,... (containers started first; stopping one stops this),
+--health-cmd='COMMAND ARG...' or --health-guest=SERVICE, with
+--health-interval=SECONDS, --health-timeout=SECONDS, --health-retries=N and
+--health-on-failure=none|restart|stop|kill, --log-size=SIZE and
+--log-keep=N (console log rotation).  The `--' keeps herd from
 interpreting options meant for swineherd or the script."
       (action:new config))
      (kill
