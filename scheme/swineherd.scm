@@ -15,6 +15,7 @@
   #:use-module (swineherd live-limits)
   #:use-module (swineherd console-log)
   #:use-module (swineherd health)
+  #:use-module (swineherd snapshot-schedule)
   #:use-module ((swineherd upkeep-options) #:select (log-keep))
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
@@ -534,12 +535,18 @@ restoring hundreds of containers would wait for)."
     #:start (lambda args
               (want! 'running)
               (let ((value (apply start args)))
-                (when (and value (health-checked? options))
+                (when (and value (or (health-checked? options)
+                                     (snapshots-scheduled? options)))
                   (and=> (false-if-exception (container-init config id value))
                          (lambda (init)
                            (start-health-checks id init
                                                 (container-cgroup config id)
-                                                options))))
+                                                options)
+                           (schedule-snapshots
+                            id (swineherd-configuration-container-root config)
+                            (container-data-directory config id)
+                            (lambda () (false-if-exception (kill init 0)))
+                            options))))
                 value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
@@ -778,6 +785,8 @@ start ~,2f ms" id (milliseconds-between begun registered)
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
+      (check-snapshot-storage (swineherd-configuration-container-root config)
+                              options)
       (when (and (assq 'io-weight options)
                  (not (eq? 'unified (cgroup-layout))))
         (fail "--io-weight needs cgroup v2's io controller; this host's \
@@ -1197,7 +1206,8 @@ configuration isolates by default), --ready[=SERVICE,...] and
 --health-cmd='COMMAND ARG...' or --health-guest=SERVICE, with
 --health-interval=SECONDS, --health-timeout=SECONDS, --health-retries=N and
 --health-on-failure=none|restart|stop|kill, --log-size=SIZE and
---log-keep=N (console log rotation).  The `--' keeps herd from
+--log-keep=N (console log rotation), --snapshot-every=DURATION and
+--snapshot-keep=N (scheduled read-only snapshots, btrfs only).  The `--' keeps herd from
 interpreting options meant for swineherd or the script."
       (action:new config))
      (kill

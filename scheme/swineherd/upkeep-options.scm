@@ -17,6 +17,7 @@
             parse-log-keep
             parse-health-cmd
             parse-health-on-failure
+            parse-duration
             %default-log-keep
             log-keep
             %upkeep-options
@@ -102,6 +103,30 @@ separated by spaces (no shell).  Return them as a list of strings."
     (_ (fail "invalid --health-on-failure ~s: give none, restart, stop or \
 kill" value))))
 
+(define (parse-duration value)
+  "Parse VALUE, the argument of --snapshot-every: a whole number of seconds,
+or of minutes, hours or days with the suffix s, m, h or d (10s, 30m, 1d);
+1 second to 366 days.  Return seconds."
+  (let* ((unit (and value (not (string-null? value))
+                    (string-index "smhd" (string-ref value
+                                                     (- (string-length value) 1)))))
+         (digits (if unit (string-drop-right value 1) value))
+         (n (and digits (string-every char-set:digit digits)
+                 (not (string-null? digits)) (string->number digits)))
+         (seconds (and n (* n (list-ref '(1 60 3600 86400) (or unit 0))))))
+    (unless (and seconds (<= 1 seconds (* 366 86400)))
+      (fail "invalid --snapshot-every ~s: give a duration such as 30s, 10m, \
+2h or 1d (1 second to 366 days)" value))
+    seconds))
+
+(define (parse-snapshot-keep value)
+  "Parse VALUE, the argument of --snapshot-keep: 1 to 1000 snapshots."
+  (let ((n (and value (string->number value))))
+    (unless (and n (exact-integer? n) (<= 1 n 1000))
+      (fail "invalid --snapshot-keep ~s: give how many automatic snapshots \
+to keep, 1 to 1000" value))
+    n))
+
 (define %default-log-keep
   ;; Older generations of a console log kept: ID.log.1 ... ID.log.5.
   5)
@@ -157,6 +182,11 @@ service runs")
     ("health-on-failure" ,parse-health-on-failure
      "--health-on-failure=none|restart|stop|kill: what to do then (default \
 none)")
+    ("snapshot-every" ,parse-duration
+     "--snapshot-every=DURATION: take a read-only snapshot auto-TIME of the \
+data this often (30s, 10m, 2h, 1d; btrfs only)")
+    ("snapshot-keep" ,parse-snapshot-keep
+     "--snapshot-keep=N: keep the N newest automatic snapshots (default 7)")
     ("requires" ,parse-requires
      "--requires=ID,...: start only after these containers are started (and \
 ready); stopping one of them stops this one")))
@@ -185,6 +215,10 @@ ready); stopping one of them stops this one")))
                     "an integer from 1 to 100")
     (health-on-failure ,(lambda (v) (memq v '(none restart stop kill)))
                        "none, restart, stop or kill")
+    (snapshot-every ,(lambda (v) (and (exact-integer? v) (<= 1 v (* 366 86400))))
+                    "seconds from 1 to 366 days")
+    (snapshot-keep ,(lambda (v) (and (exact-integer? v) (<= 1 v 1000)))
+                   "an integer from 1 to 1000")
     (log-size ,(lambda (v) (and (exact-integer? v) (<= 65536 v (expt 2 30))))
               "a number of bytes from 65536 to 2^30")
     (log-keep ,(lambda (v) (and (exact-integer? v) (<= 1 v 100)))

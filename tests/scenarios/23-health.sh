@@ -7,7 +7,11 @@
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
-cleanup() { stop_shepherd; rm -rf "$work"; }
+cleanup() {
+  stop_shepherd
+  umount "$work/btrfs/container-root" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
 
@@ -160,4 +164,32 @@ check "tail N prints the last N lines" test "$out" = "$(printf '0123456789\n0123
 check "tail -- -n 5 too" test "$(herd tail swine:lg -- -n 5 | wc -l)" = 5
 check "a bad count is refused" fails_with "invalid number of lines" herd tail swine:lg -- -n 0
 herd kill swineherd lg >/dev/null
+
+### 5. Scheduled snapshots, pruned: refused off btrfs, then on a btrfs.
+check "--snapshot-every off btrfs is refused" fails_with "--snapshot-every needs btrfs" \
+  herd new swineherd -- sn --snapshot-every=1s "$script"
+check "…before anything is made" test ! -e "$work/container-root/sn"
+stop_shepherd
+mkdir "$work/btrfs" && cd "$work/btrfs"
+truncate --size=1024M disk.img && mkfs.btrfs -q disk.img && mkdir container-root &&
+  mount -o loop disk.img container-root
+start_shepherd
+check "new sn --snapshot-every=1s --snapshot-keep=3 on btrfs" \
+  herd new swineherd -- sn --snapshot-every=1s --snapshot-keep=3 "$script"
+automatic() { herd snapshots swine:sn | grep -c '^auto-'; }
+taken() { [ "$(grep -c 'container sn: snapshot auto-' "$shepherd_log")" -ge "$1" ]; }
+check "snapshots appear every second: 5 taken" wait_until 30 taken 5
+check "a stopped container takes none" bash -c "herd -s $socket stop swine:sn >/dev/null &&
+  n=\$(grep -c 'container sn: snapshot auto-' $shepherd_log) && sleep 2.5 &&
+  [ \$(grep -c 'container sn: snapshot auto-' $shepherd_log) = \$n ]"
+check "…pruned to the 3 newest" test "$(automatic)" = 3
+check "…the oldest were deleted, as the log says" grep -q "container sn: snapshot auto-.*, deleted auto-" "$shepherd_log"
+newest=$(herd snapshots swine:sn | grep '^auto-' | tail -n 1)
+check "…read-only btrfs subvolumes (btrfs says so)" \
+  bash -c "btrfs subvolume show container-root/.snapshots/sn/$newest | grep -q 'Flags:.*readonly'"
+check "…btrfs lists exactly 3 under .snapshots/sn" \
+  test "$(btrfs subvolume list container-root | grep -c ' path .snapshots/sn/auto-')" = 3
+check "the schedule is in the record" grep -q "(snapshot-every . 1)" swineherd-state/containers/sn.scm
+herd kill swineherd sn >/dev/null
+check "kill deletes them" test ! -e container-root/.snapshots/sn
 finish
