@@ -466,7 +466,8 @@ lists them" id name (container-service-name id)))
 (define (action:stats config id address)
   "Return the `stats' action of container ID."
   (lambda (process . args)
-    (let ((stats (container-statistics config id address)))
+    (let ((stats (append (container-statistics config id address)
+                         (health-statistics id))))
       (match args
         (() (display-upstream-stats stats))
         (((or "json" "sexp") . _)
@@ -770,8 +771,8 @@ or pick another ID" data id))
                                  id)
         (delete-data data)
         (release)
-        (fail "container ~a failed to start and was removed; see ~a and \
-Shepherd's log~a" id (container-log-file config id)
+        (fail "container ~a failed to start and was removed~a; see ~a and \
+Shepherd's log~a" id (not-ready-text id) (container-log-file config id)
               (limits-sentence
                (limit-options options
                               (swineherd-configuration-default-memory

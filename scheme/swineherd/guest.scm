@@ -25,6 +25,7 @@
             services-not-ready
             wait-until-guest-ready
             container-ready?
+            not-ready-text
             action:guest))
 
 ;;; Commentary:
@@ -294,6 +295,18 @@ could not be asked."
                     text))))))))
 
 
+(define %not-ready
+  ;; Container ID -> why its last start was not ready, for `new''s error
+  ;; (Shepherd 1.0.9 does not pass on what a start procedure prints).
+  (make-hash-table))
+
+(define (not-ready-text id)
+  "Return \": WHY\" if the last start of container ID failed for want of
+readiness, else \"\"; forget it."
+  (let ((why (hash-ref %not-ready id)))
+    (hash-remove! %not-ready id)
+    (if why (string-append ": not ready: " why) "")))
+
 (define (container-ready? id init-pid options start-timeout begun)
   "Return #t once the guest services that OPTIONS (of `new') name with
 --ready run in container ID, whose init has host PID INIT-PID, or at once
@@ -312,8 +325,9 @@ run in time."
                      (milliseconds-since begun))
            #t)
          (lambda (key . args)
-           (format #t "container ~a: not ready: ~a~%" id
-                   (exception-text key args))
+           (let ((why (exception-text key args)))
+             (hash-set! %not-ready id why)
+             (format #t "container ~a: not ready: ~a~%" id why))
            #f))))))
 
 

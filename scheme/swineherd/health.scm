@@ -20,6 +20,7 @@
   #:export (health-checked?
             start-health-checks
             container-health
+            health-statistics
             action:health))
 
 ;;; Commentary:
@@ -53,6 +54,17 @@ if it has no health checks running."
   (match (hash-ref %health id)
     (#(state failures output _) (list state failures output))
     (#f #f)))
+
+(define (health-statistics id)
+  "Return the health of container ID for `stats json' and `stats sexp': an
+alist of its state, failures in a row and the last failure's output; none
+without health checks."
+  (match (container-health id)
+    (#f '())
+    ((state failures output)
+     `((health . ,(symbol->string state))
+       (health-failures . ,failures)
+       (health-last-failure . ,(and (not (string-null? output)) output))))))
 
 (define (set-health! id state failures output)
   (hash-set! %health id (vector state failures output #f)))
