@@ -82,7 +82,11 @@ option or an invalid value."
                 ((name . _)
                  (unless (memq name %limit-options)
                    (fail "limit: --~a is not a limit that can change while \
-the container runs; give ~{--~a~^, ~}" name %limit-options))))
+the container runs; give ~a" name
+                         (string-join (map (lambda (option)
+                                             (format #f "--~a" option))
+                                           %limit-options)
+                                      ", ")))))
               changes)
     changes))
 
@@ -121,10 +125,11 @@ options."
                        (or (and=> (load-container state-directory id)
                                   container-wanted)
                            (container-wanted c))))
-      (format #t "container ~a: ~{~a~^ ~}~a~%" id
-              (map (match-lambda
-                     ((name . value) (format #f "~a=~s" name value)))
-                   changes)
+      (format #t "container ~a: ~a~a~%" id
+              (string-join (map (match-lambda
+                                  ((name . value)
+                                   (format #f "~a=~s" name value)))
+                                changes))
               (if running "" " (from its next start)"))
       #t)))
 

@@ -51,8 +51,9 @@ and microseconds as `gettimeofday' returns: auto-YYYYMMDD-HHMMSS.mmm (UTC),
 which sorts by time."
   (match time
     ((seconds . microseconds)
-     (format #f "~a.~3,'0d" (strftime "auto-%Y%m%d-%H%M%S" (gmtime seconds))
-             (quotient microseconds 1000)))))
+     (string-append (strftime "auto-%Y%m%d-%H%M%S" (gmtime seconds)) "."
+                    (string-pad (number->string (quotient microseconds 1000))
+                                3 #\0)))))
 
 (define (take-and-prune root id data keep)
   "Snapshot DATA, the data of container ID under ROOT, and delete the

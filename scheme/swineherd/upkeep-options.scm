@@ -62,8 +62,10 @@ commas.  Return them as a list of strings."
     (fail "--requires needs a value: container IDs separated by commas, \
 such as --requires=db,cache"))
   (let ((ids (delete-duplicates (string-split value #\,))))
-    ;; At call time: (swineherd arguments) imports this module.
-    (for-each (@ (swineherd arguments) check-container-id) ids)
+    ;; Looked up at call time: (swineherd arguments) imports this module.
+    (for-each (module-ref (resolve-interface '(swineherd arguments))
+                          'check-container-id)
+              ids)
     ids))
 
 (define (parse-health-cmd value)

@@ -53,7 +53,7 @@ check "…the container is removed" fails_with "could not be found" herd status 
 no_cgroup() { [ -z "$(cgroup_dirs "$SWINEHERD_CGROUP_PARENT/$1")" ]; }
 check "…and its cgroup is gone" no_cgroup never
 check "an unknown guest service is named as undefined" \
-  fails_with "nosuch (undefined)" herd new swineherd -- never2 --ready=nosuch --ready-timeout=2 "$late"
+  fails_with "nosuch (undefined)" herd new swineherd -- never2 --ready=nosuch --ready-timeout=5 "$late"
 check "--ready without a name waits for every enabled service" herd new swineherd -- all --ready "$late"
 check "…echo listens when it returns" listens "$(herd pid swine:all)" 80
 check "a bad --ready is refused before anything is made" fails_with "invalid --ready" \
