@@ -613,9 +613,9 @@ COMMAND (or --timeout) for its own."
                    (swineherd-configuration-exec-timeout config)))
      (limit
       "Change the container's limits at once and in its record (a restart
-or a recovery keeps them): herd limit swine:ID --memory=SIZE --swap=SIZE
---cpus=N --cpu-weight=N --pids=N --io-weight=N, any of them, with the
-values `new' takes.  An invalid value, or one the kernel refuses (such as
+or a recovery keeps them): herd limit swine:ID -- --memory=SIZE
+--swap=SIZE --cpus=N --cpu-weight=N --pids=N --io-weight=N, any of them,
+with the values `new' takes (the `--' keeps herd from taking them).  An invalid value, or one the kernel refuses (such as
 less memory than the container uses, on cgroup v1), leaves the old limits."
       (action:limit config c
                     (lambda (options)
