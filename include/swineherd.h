@@ -393,6 +393,18 @@ int swh_exec_kill(int pidfd);
 int swh_open_in_root(int init_pid, const char *path, int *fd);
 
 /*
+ Connect to the Unix stream socket PATH, a file name inside the container
+ whose init has host PID INIT_PID, resolved as by `swh_open_in_root`
+ (never leading outside the container's root).  Store the connected
+ socket (non-blocking, close-on-exec; the caller closes it) in *FD.  The
+ connection is made at once or refused: it never waits.
+
+ # Safety
+ PATH must be a NUL-terminated string; FD valid for a write of one `int`.
+ */
+int swh_connect_in_root(int init_pid, const char *path, int *fd);
+
+/*
  Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
 
  # Safety

@@ -13,6 +13,11 @@
   #:use-module (swineherd container)
   #:use-module (swineherd declare)
   #:use-module (swineherd events)
+  #:use-module (swineherd guest)
+  #:use-module (swineherd live-limits)
+  #:use-module (swineherd console-log)
+  #:use-module (swineherd health)
+  #:use-module (swineherd snapshot-schedule)
   #:use-module (swineherd exec)
   #:use-module (swineherd fs)
   #:use-module (swineherd init)
@@ -69,20 +74,25 @@ restoring hundreds of containers would wait for)."
   (define start
     (container-start config id (container-script c) (container-arguments c)
                      address (isolated? config options) ports
-                     (limit-options options
-                                    (swineherd-configuration-default-memory
-                                     config))))
+                     (lambda ()
+                       (limit-options (live-options c)
+                                      (swineherd-configuration-default-memory
+                                       config)))
+                     #:options options))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id
             (container-script c))
-    #:requirement '(swineherd)
+    #:requirement `(swineherd ,@(map container-service-name
+                                     (or (assq-ref options 'requires) '())))
     #:respawn? (and (assq-ref options 'respawn) #t)
     #:start (lambda args
               (want! 'running)
               (let ((value (apply start args)))
-                (when value (emit-event 'started id))
+                (when value
+                  (emit-event 'started id)
+                  (start-upkeep config id value options))
                 value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
@@ -147,6 +157,36 @@ COMMAND (or --timeout) for its own."
                    (container-cgroup config id)
                    #:default-timeout
                    (swineherd-configuration-exec-timeout config)))
+     (limit
+      "Change the container's limits at once and in its record (a restart
+or a recovery keeps them): herd limit swine:ID -- --memory=SIZE
+--swap=SIZE --cpus=N --cpu-weight=N --pids=N --io-weight=N, any of them,
+with the values `new' takes (the `--' keeps herd from taking them).  An
+invalid value, or one the kernel refuses (such as less memory than the
+container uses, on cgroup v1), leaves the old limits."
+      (action:limit config c
+                    (lambda (options)
+                      (limit-options options
+                                     (swineherd-configuration-default-memory
+                                      config)))))
+     (tail
+      "Print the last lines of the container's console log (ID.log, and
+the older ID.log.1 when ID.log has fewer): herd tail swine:ID [N] (default
+10; also -- -n N).  Control characters are escaped.  (Not `log': herd
+1.0 keeps that word for Shepherd's own log.)"
+      (action:tail (container-log-file config id)))
+     (health
+      "Print the container's health: `starting', `healthy' or `unhealthy',
+with the failures in a row and the last one's output; see --health-cmd,
+--health-guest and --health-on-failure of `new'."
+      (action:health id))
+     (guest
+      "Print the services of the Shepherd inside the container (its PID 1)
+and their status, one per line: NAME STATUS, then `disabled' or `one-shot'
+when they are.  Its socket, /var/run/shepherd/socket in the container, is
+resolved inside the container's root (a symlink never leads out) and the
+request is bounded in time and size."
+      (action:guest (lambda (process) (container-init config id process))))
      (peek
       "Print the last line of FILE, a file name inside the container, that
 matches REGEX (the syntax of Rust's regex crate, matched in linear time: no
@@ -194,8 +234,15 @@ container' printed; ARGs are passed to it.  OPTIONs: --disk-limit=SIZE
 --publish=[HOST-ADDRESS:]HOST-PORT:CONTAINER-PORT[/tcp|/udp] (repeatable;
 forwards the host's port to the container's), --isolated (no traffic with
 other containers but through published ports; --isolated=no when the
-configuration isolates by default).  The `--' keeps herd from
-interpreting options meant for swineherd or the script."
+configuration isolates by default), --ready[=SERVICE,...] and
+--ready-timeout=SECONDS (started only once these guest services run),
+--requires=ID,... (containers started first; stopping one stops this),
+--health-cmd='COMMAND ARG...' or --health-guest=SERVICE, with
+--health-interval=SECONDS, --health-timeout=SECONDS, --health-retries=N and
+--health-on-failure=none|restart|stop|kill, --log-size=SIZE and
+--log-keep=N (console log rotation), --snapshot-every=DURATION and
+--snapshot-keep=N (scheduled read-only snapshots, btrfs only).  The `--'
+keeps herd from interpreting options meant for swineherd or the script."
       (action:new config (cut container-service config <...>)))
      (kill
       "Stop container ID, unregister its service `swine:ID' and delete its

@@ -5,10 +5,12 @@
 //! its own, forked before the script is exec'd: in the container's cgroup,
 //! so the CPU and memory a flooding console costs are charged to the
 //! container (and bounded by its `--cpus`), never to Shepherd.  The logger
-//! appends to FILE; when FILE has reached BYTES it is renamed FILE.1
-//! (replacing the previous one) and a fresh FILE is started: the log never
-//! takes more than twice BYTES.  It ends when every writer has closed the
-//! pipe (the container is gone).
+//! appends to FILE; when FILE has reached BYTES it is renamed FILE.1, the
+//! older generations shifted to FILE.2 … FILE.KEEP (`--log-keep=KEEP`,
+//! default 1; the oldest is dropped) and a fresh FILE is started: the log
+//! never takes much more than (KEEP + 1) × BYTES.  Generations are not
+//! compressed.  It ends when every writer has closed the pipe (the
+//! container is gone).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -23,6 +25,7 @@ pub struct RotatingLog {
     file: File,
     size: u64,
     limit: u64,
+    keep: u32,
 }
 
 fn open_append(path: &Path) -> Result<File> {
@@ -36,21 +39,40 @@ fn open_append(path: &Path) -> Result<File> {
 }
 
 impl RotatingLog {
-    /// Open PATH for appending (creating it); rotate at LIMIT bytes.
-    pub fn open(path: &Path, limit: u64) -> Result<Self> {
+    /// Open PATH for appending (creating it); rotate at LIMIT bytes,
+    /// keeping KEEP older generations (at least one).
+    pub fn open(path: &Path, limit: u64, keep: u32) -> Result<Self> {
         let file = open_append(path)?;
         let size = file.metadata().at("open console log", path)?.len();
-        Ok(RotatingLog { path: path.to_path_buf(), file, size, limit: limit.max(1) })
+        Ok(RotatingLog { path: path.to_path_buf(), file, size, limit: limit.max(1), keep: keep.max(1) })
+    }
+
+    /// The name of generation N of PATH: PATH.N (PATH itself for 0).
+    pub fn generation(path: &Path, n: u32) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        if n > 0 {
+            name.push(format!(".{n}"));
+        }
+        PathBuf::from(name)
     }
 
     /// The name of the previous generation: PATH.1.
     pub fn previous(path: &Path) -> PathBuf {
-        let mut name = path.as_os_str().to_owned();
-        name.push(".1");
-        PathBuf::from(name)
+        Self::generation(path, 1)
     }
 
     fn rotate(&mut self) -> Result<()> {
+        // PATH.(KEEP-1) → PATH.KEEP (replacing it) … PATH.1 → PATH.2; a
+        // generation missing (fewer rotations so far) is skipped.
+        for n in (1..self.keep).rev() {
+            let from = Self::generation(&self.path, n);
+            match std::fs::rename(&from, Self::generation(&self.path, n + 1)) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                    return Err(crate::Error::io("rotate console log", &from, &err));
+                }
+                _ => {}
+            }
+        }
         std::fs::rename(&self.path, Self::previous(&self.path)).at("rotate console log", &self.path)?;
         self.file = open_append(&self.path)?;
         self.size = 0;
@@ -95,7 +117,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.log");
         std::fs::write(&path, b"old\n").unwrap();
-        let mut log = RotatingLog::open(&path, 1000).unwrap();
+        let mut log = RotatingLog::open(&path, 1000, 1).unwrap();
         let data = vec![b'x'; 10_000];
         // Appended to what was there; a full file rotates at the next write.
         copy(&mut &data[..], &mut log).unwrap();
@@ -106,12 +128,32 @@ mod tests {
         assert!(previous.starts_with(b"old\n"));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 10_000);
         // Many small writes: rotation keeps both files near the limit.
-        let mut log = RotatingLog::open(&path, 1000).unwrap();
+        let mut log = RotatingLog::open(&path, 1000, 1).unwrap();
         for _ in 0..1000 {
             log.write(b"0123456789\n").unwrap();
         }
         assert!(std::fs::metadata(&path).unwrap().len() <= 1000);
         assert!(std::fs::metadata(RotatingLog::previous(&path)).unwrap().len() <= 1011);
+        assert!(!RotatingLog::generation(&path, 2).exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn generations_shift_and_the_oldest_goes() {
+        let dir = std::env::temp_dir().join(format!("swh-console-keep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.log");
+        let mut log = RotatingLog::open(&path, 10, 3).unwrap();
+        for chunk in [b"aaaaaaaaaa", b"bbbbbbbbbb", b"cccccccccc", b"dddddddddd", b"eeeeeeeeee"] {
+            log.write(chunk).unwrap();
+        }
+        let read = |n| std::fs::read(RotatingLog::generation(&path, n)).unwrap();
+        assert_eq!(read(0), b"eeeeeeeeee");
+        assert_eq!(read(1), b"dddddddddd");
+        assert_eq!(read(2), b"cccccccccc");
+        assert_eq!(read(3), b"bbbbbbbbbb");
+        assert!(!RotatingLog::generation(&path, 4).exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -9,7 +9,8 @@
 //! (`ELOOP`).  The file is first opened `O_PATH` (opening a FIFO could
 //! block, opening a device could have effects), checked to be a regular
 //! file, then reopened for reading through `/proc/self/fd`, which opens the
-//! very same inode.
+//! very same inode.  Unix sockets (the guest Shepherd's) are connected to
+//! the same way, through the `O_PATH` descriptor of their inode.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -62,21 +63,28 @@ fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result
     Err(io::Error::from_raw_os_error(libc::EAGAIN))
 }
 
-/// Open PATH for reading, resolved inside the directory ROOT as if ROOT
-/// were `/`.  PATH must name a regular file.
-pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
+/// Open PATH with `O_PATH`, resolved inside the directory ROOT as if ROOT
+/// were `/`, magic links refused; OP names the operation in errors.
+fn resolve_in_root(root: &impl AsFd, path: &str, op: &'static str) -> Result<File> {
     if path.is_empty() {
-        return Err(Error::new(OP, libc::ENOENT).detail("empty file name"));
+        return Err(Error::new(op, libc::ENOENT).detail("empty file name"));
     }
     let name = Path::new(path);
     let resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
     let opened = openat2(root, name, libc::O_PATH, resolve).map_err(|err| match err.raw_os_error() {
-        Some(libc::ELOOP) => Error::new(OP, libc::ELOOP)
+        Some(libc::ELOOP) => Error::new(op, libc::ELOOP)
             .path(name)
             .detail("too many symbolic links, or one that leads into /proc (refused)"),
-        _ => Error::io(OP, name, &err),
+        _ => Error::io(op, name, &err),
     })?;
-    let file = File::from(opened);
+    Ok(File::from(opened))
+}
+
+/// Open PATH for reading, resolved inside the directory ROOT as if ROOT
+/// were `/`.  PATH must name a regular file.
+pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
+    let name = Path::new(path);
+    let file = resolve_in_root(root, path, OP)?;
     let meta = file.metadata().at(OP, name)?;
     let kind = meta.file_type();
     if kind.is_dir() {
@@ -110,19 +118,59 @@ pub fn open_in_root(root: &impl AsFd, path: &str) -> Result<File> {
     Ok(reopened)
 }
 
-/// Open PATH inside the root of the container whose init has host PID
+/// The root directory (`O_PATH`) of the container whose init has host PID
 /// INIT.
-pub fn open_in_container(init: i32, path: &str) -> Result<File> {
+fn container_root(init: i32, op: &'static str) -> Result<File> {
     if init <= 0 {
-        return Err(Error::new(OP, libc::EINVAL).detail(format!("invalid init PID {init}")));
+        return Err(Error::new(op, libc::EINVAL).detail(format!("invalid init PID {init}")));
     }
     let root_path = format!("/proc/{init}/root");
-    let root = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
         .open(&root_path)
-        .at(OP, &root_path)?;
-    open_in_root(&root, path)
+        .at(op, &root_path)
+}
+
+/// Open PATH inside the root of the container whose init has host PID
+/// INIT.
+pub fn open_in_container(init: i32, path: &str) -> Result<File> {
+    open_in_root(&container_root(init, OP)?, path)
+}
+
+const CONNECT: &str = "connect in container";
+
+/// Connect to the Unix stream socket PATH, resolved inside the directory
+/// ROOT as [`open_in_root`] resolves files: the socket's inode is opened
+/// `O_PATH` first, checked to be a socket, and connected to through
+/// `/proc/self/fd/N`, which names that very inode — never what a path
+/// would lead to after a rename or a new symlink.  The socket returned is
+/// non-blocking and close-on-exec; the connection is made at once or
+/// refused (`EAGAIN` when the listener's backlog is full): it never waits.
+pub fn connect_in_root(root: &impl AsFd, path: &str) -> Result<OwnedFd> {
+    let name = Path::new(path);
+    let file = resolve_in_root(root, path, CONNECT)?;
+    let kind = file.metadata().at(CONNECT, name)?.file_type();
+    if !kind.is_socket() {
+        return Err(Error::new(CONNECT, libc::ENOTSOCK).path(name).detail("is not a socket"));
+    }
+    let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let address = nix::sys::socket::UnixAddr::new(proc.as_str()).map_err(|e| Error::new(CONNECT, e as i32))?;
+    let socket = nix::sys::socket::socket(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::Stream,
+        nix::sys::socket::SockFlag::SOCK_NONBLOCK | nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::new(CONNECT, e as i32).path(name))?;
+    nix::sys::socket::connect(socket.as_raw_fd(), &address).map_err(|e| Error::new(CONNECT, e as i32).path(name))?;
+    Ok(socket)
+}
+
+/// Connect to the Unix socket PATH inside the root of the container whose
+/// init has host PID INIT (see [`connect_in_root`]).
+pub fn connect_in_container(init: i32, path: &str) -> Result<OwnedFd> {
+    connect_in_root(&container_root(init, CONNECT)?, path)
 }
 
 #[cfg(test)]
@@ -234,6 +282,31 @@ mod tests {
         assert_eq!(err.errno, libc::EINVAL);
         assert!(err.to_string().contains("FIFO"), "{err}");
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn sockets_connect_inside_only() {
+        use std::os::unix::net::UnixListener;
+        let root = fixture();
+        let outside = fixture();
+        let _listener = UnixListener::bind(root.join("sock")).unwrap();
+        let _host = UnixListener::bind(outside.join("host.sock")).unwrap();
+        symlink("/sock", root.join("link")).unwrap();
+        symlink(outside.join("host.sock"), root.join("out")).unwrap();
+        let dir = File::open(&root).unwrap();
+        assert!(connect_in_root(&dir, "/sock").is_ok());
+        assert!(connect_in_root(&dir, "/link").is_ok());
+        // An absolute link toward a host socket resolves inside the root.
+        assert_eq!(connect_in_root(&dir, "/out").unwrap_err().errno, libc::ENOENT);
+        let err = connect_in_root(&dir, "/etc/passwd").unwrap_err();
+        assert_eq!(err.errno, libc::ENOTSOCK, "{err}");
+        // Magic links are refused even when the root holds a /proc.
+        let slash = File::open("/").unwrap();
+        let magic = format!("/proc/self/root{}", outside.join("host.sock").display());
+        let err = connect_in_root(&slash, &magic).unwrap_err();
+        assert_eq!(err.errno, libc::ELOOP, "{err}");
+        std::fs::remove_dir_all(root).unwrap();
+        std::fs::remove_dir_all(outside).unwrap();
     }
 
     #[test]

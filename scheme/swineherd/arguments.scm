@@ -8,6 +8,7 @@
 
 (define-module (swineherd arguments)
   #:use-module (swineherd parse)
+  #:use-module (swineherd upkeep-options)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
@@ -21,7 +22,8 @@
             %max-timeout
             %default-exec-timeout
             %exec-options
-            parse-exec-arguments))
+            parse-exec-arguments
+            parse-option))
 
 ;;; Commentary:
 ;;;
@@ -230,7 +232,8 @@ the host's port to the container's (repeatable)")
 ports (--isolated=no: the default, unless configured otherwise)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
-respawn limits apply)")))
+respawn limits apply)")
+    ,@%upkeep-options))
 
 
 ;;;
@@ -277,6 +280,13 @@ error."
   (fail "unknown option ~s for new; swineherd's own options go between \
 ID and SCRIPT (~{--~a~^, ~}), options for the container script after SCRIPT"
         word (map car %new-options)))
+
+(define (parse-option word)
+  "Parse WORD, one option of `new' (--NAME or --NAME=VALUE), into its
+(NAME-SYMBOL . VALUE) pair, as `parse-new-arguments' does; raise a clear
+error for an unknown option or an invalid value."
+  (match (parse-options (list word) %new-options unknown-new-option)
+    ((pair) pair)))
 
 (define %usage
   "usage: herd new swineherd -- ID [OPTION...] SCRIPT [ARG...]")

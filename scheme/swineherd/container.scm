@@ -11,6 +11,11 @@
   #:use-module ((swineherd arguments) #:select (check-snapshot-name))
   #:use-module (swineherd config)
   #:use-module (swineherd events)
+  #:use-module (swineherd guest)
+  #:use-module (swineherd health)
+  #:use-module (swineherd live-limits)
+  #:use-module (swineherd snapshot-schedule)
+  #:use-module ((swineherd upkeep-options) #:select (log-keep))
   #:use-module ((swineherd ffi) #:select (create-cgroup
                                           container-addresses
                                           link-statistics))
@@ -43,6 +48,7 @@
             action:stats
             container-statistics
 
+            start-upkeep
             shutting-down?
             record-wanted))
 
@@ -129,14 +135,15 @@ runtime resources, which kills what is left in its cgroup)."
     (format #t "container ~a: process ~a still there after the grace \
 period; emptying its cgroup~%" id (survivor-main s))))
 
-(define (container-start config id script args address isolated ports
-                         limits)
+(define* (container-start config id script args address isolated ports
+                          limits #:key (options '()))
   "Return the start procedure of container ID, whose address is ADDRESS (#f
-for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets LIMITS.  A
+for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets
+the limits that the thunk LIMITS returns (they change with `limit').  A
 survivor of a Shepherd restart found for ID is adopted instead; if its
 network cannot be repaired, it is stopped and ID started afresh."
   (define fresh (container-fresh-start config id script args address
-                                       isolated ports limits))
+                                       isolated ports limits options))
   (lambda start-args
     (let ((s (hash-ref %adoptions id)))
       (hash-remove! %adoptions id)
@@ -152,7 +159,7 @@ starting it afresh~%" id (exception-text key args))
           (apply fresh start-args)))))
 
 (define (container-fresh-start config id script args address isolated
-                               ports limits)
+                               ports limits options)
   "Return the procedure that starts container ID afresh, from its script
 (see `container-start')."
   (lambda _
@@ -163,7 +170,8 @@ swineherd ~a' removes the container" id data id))
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
       (delete-file-if-exists (container-pid-file config id))
-      (let* ((start (get-internal-real-time))
+      (let* ((limits (limits))
+             (start (get-internal-real-time))
              (_ (create-cgroup (container-cgroup config id) limits))
              (cgroup-done (get-internal-real-time))
              (process ((make-forkexec-constructor
@@ -172,19 +180,26 @@ swineherd ~a' removes the container" id data id))
                                                            args)
                                         #:log-file (container-log-file config id)
                                         #:log-size
-                                        (swineherd-configuration-log-size
-                                         config))
+                                        (or (assq-ref options 'log-size)
+                                            (swineherd-configuration-log-size
+                                             config))
+                                        #:log-keep (log-keep options))
                         #:directory data)))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
              (network? (and init? (start-network config id address isolated ports
-                                                process))))
+                                                process)))
+             (ready? (and network?
+                          (container-ready?
+                           id (container-init config id process) options
+                           (swineherd-configuration-start-timeout config)
+                           start))))
         (log-line "swineherd: start ~a: cgroup ~,2f ms, script to init \
 ~,2f ms, network ~,2f ms"
                   id (milliseconds-between start cgroup-done)
                   (milliseconds-between cgroup-done init-done)
                   (milliseconds-since init-done))
-        (or (and network? process)
+        (or (and ready? process)
             (begin
               ;; Shepherd calls no termination handler for a service that
               ;; failed to start: release its resources here.
@@ -299,7 +314,8 @@ lists them" id name (container-service-name id)))
 (define (action:stats config id address)
   "Return the `stats' action of container ID."
   (lambda (process . args)
-    (let ((stats (container-statistics config id address)))
+    (let ((stats (append (container-statistics config id address)
+                         (health-statistics id))))
       (match args
         (() (display-upstream-stats stats))
         (((or "json" "sexp") . _)
@@ -329,6 +345,21 @@ opposed to a container being stopped on its own."
 (define (record-wanted config c wanted)
   "Record that container C is wanted WANTED (`running' or `stopped')."
   (save-container (swineherd-configuration-state-directory config)
-                  (set-container-wanted c wanted)))
+                  (set-container-wanted (with-live-options c) wanted)))
+
+(define (start-upkeep config id process options)
+  "Start what looks after container ID, just started as PROCESS, as its
+OPTIONS ask: its health checks and its scheduled snapshots (see `(swineherd
+health)' and `(swineherd snapshot-schedule)')."
+  (when (or (health-checked? options) (snapshots-scheduled? options))
+    (and=> (false-if-exception (container-init config id process))
+           (lambda (init)
+             (start-health-checks id init (container-cgroup config id)
+                                  options)
+             (schedule-snapshots
+              id (swineherd-configuration-container-root config)
+              (container-data-directory config id)
+              (lambda () (false-if-exception (kill init 0)))
+              options)))))
 
 ;;; container.scm ends here

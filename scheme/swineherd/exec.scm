@@ -29,6 +29,7 @@
                %default-exec-timeout
                %max-timeout)
   #:export (%exec-environment
+            read-available!
             %output-limit
             container-exec
             status->message

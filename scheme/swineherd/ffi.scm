@@ -55,7 +55,8 @@
             exec-spawn
             exec-reap
             exec-kill
-            open-in-container))
+            open-in-container
+            connect-in-container))
 
 ;;; Commentary:
 ;;;
@@ -786,6 +787,22 @@ refused, and FILE must be a regular file; otherwise throw a `system-error'."
     (check 'open-in-container
            (%open-in-root init-pid (c-string file)
                           (bytevector->pointer out)))
+    (int-out-ref out)))
+
+;; The guest Shepherd's socket, from the host: see (swineherd guest).
+(define %connect-in-root
+  (library-function "swh_connect_in_root" int (list int '* '*)))
+
+(define (connect-in-container init-pid file)
+  "Connect to the Unix socket FILE, a file name inside the container whose
+init has host PID INIT-PID, resolved as by `open-in-container' (never
+leading outside its root), and return the connected socket's descriptor,
+non-blocking; throw a `system-error' if FILE is not a socket there or
+nothing listens."
+  (let ((out (int-out)))
+    (check 'connect-in-container
+           (%connect-in-root init-pid (c-string file)
+                             (bytevector->pointer out)))
     (int-out-ref out)))
 
 ;;; ffi.scm ends here

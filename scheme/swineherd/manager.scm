@@ -12,6 +12,8 @@
   #:use-module (swineherd config)
   #:use-module (swineherd declare)
   #:use-module (swineherd events)
+  #:use-module ((swineherd guest) #:select (not-ready-text))
+  #:use-module ((swineherd snapshot-schedule) #:select (check-snapshot-storage))
   #:use-module ((swineherd ffi) #:select (cgroup-layout))
   #:use-module (swineherd init)
   #:use-module (swineherd lock)
@@ -160,8 +162,8 @@ or pick another ID" data id))
         (unless reuse-data?
           (delete-data data))
         (release)
-        (fail "container ~a failed to start and was removed; see ~a and \
-Shepherd's log~a" id (container-log-file config id)
+        (fail "container ~a failed to start and was removed~a; see ~a and \
+Shepherd's log~a" id (not-ready-text id) (container-log-file config id)
               (limits-sentence
                (limit-options options
                               (swineherd-configuration-default-memory
@@ -177,6 +179,8 @@ with REUSE-DATA?, it uses data of the ID that exists already (see
   (lambda (running . args)
     (let-values (((id options script script-args) (parse-new-arguments args)))
       (check-script script)
+      (check-snapshot-storage (swineherd-configuration-container-root config)
+                              options)
       (when (and (assq 'io-weight options)
                  (not (eq? 'unified (cgroup-layout))))
         (fail "--io-weight needs cgroup v2's io controller; this host's \

@@ -8,6 +8,7 @@
 
 (define-module (swineherd record-check)
   #:use-module ((swineherd arguments) #:select (valid-container-id?))
+  #:use-module ((swineherd upkeep-options) #:select (%upkeep-option-checks))
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-26)
@@ -83,7 +84,8 @@ upper bound)."
     (publish ,published-port?
              "(tcp|udp HOST-PORT CONTAINER-PORT [\"HOST-ADDRESS\"])")
     (isolated ,(cut memq <> '(#t no)) "#t or no")
-    (respawn ,(cut eq? <> #t) "#t")))
+    (respawn ,(cut eq? <> #t) "#t")
+    ,@%upkeep-option-checks))
 
 (define (option-problem option)
   "Return #f if OPTION, one recorded option of `new', is valid, else a text

@@ -18,7 +18,8 @@
 //!
 //! With `--log=FILE`, COMMAND's standard output and error go to a logger
 //! process forked here, in the cgroup, which appends them to FILE and
-//! rotates it at BYTES (see `src/console.rs`): Shepherd never reads a
+//! rotates it at BYTES, keeping `--log-keep` generations (see
+//! `src/console.rs`): Shepherd never reads a
 //! container's console.
 
 use std::ffi::CString;
@@ -37,7 +38,7 @@ fn fail(message: impl std::fmt::Display) -> ! {
     exit(127)
 }
 
-const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES] CGROUP -- COMMAND [ARG...]";
+const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES --log-keep=N] CGROUP -- COMMAND [ARG...]";
 
 /// The console of a container: the read end of the pipe that is now our
 /// standard output and error, and the log it goes to.
@@ -94,15 +95,25 @@ fn start_logger(console: Console) {
     }
 }
 
-/// Parse the command line: the log file and its size, CGROUP and COMMAND.
-fn parse(mut args: Vec<String>) -> (Option<String>, u64, String, Vec<String>) {
+/// The console log: its file, its size limit, how many generations it keeps.
+struct LogSpec {
+    file: Option<String>,
+    size: u64,
+    keep: u32,
+}
+
+/// Parse the command line: the console log, CGROUP and COMMAND.
+fn parse(mut args: Vec<String>) -> (LogSpec, String, Vec<String>) {
     let mut log_file = None;
     let mut log_size: u64 = 16 << 20;
+    let mut log_keep: u32 = 1;
     while let Some(arg) = args.first().cloned() {
         if let Some(file) = arg.strip_prefix("--log=") {
             log_file = Some(file.to_string());
         } else if let Some(size) = arg.strip_prefix("--log-size=") {
             log_size = size.parse().unwrap_or_else(|_| fail(format!("invalid --log-size {size:?}; {USAGE}")));
+        } else if let Some(keep) = arg.strip_prefix("--log-keep=") {
+            log_keep = keep.parse().unwrap_or_else(|_| fail(format!("invalid --log-keep {keep:?}; {USAGE}")));
         } else {
             break;
         }
@@ -110,18 +121,19 @@ fn parse(mut args: Vec<String>) -> (Option<String>, u64, String, Vec<String>) {
     }
     match args.as_slice() {
         [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
-            (log_file, log_size, cgroup.clone(), command.to_vec())
+            (LogSpec { file: log_file, size: log_size, keep: log_keep }, cgroup.clone(), command.to_vec())
         }
         _ => fail(USAGE),
     }
 }
 
 fn main() {
-    let (log_file, log_size, cgroup, command) = parse(std::env::args().skip(1).collect());
+    let (log, cgroup, command) = parse(std::env::args().skip(1).collect());
     let manager =
         cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
-    let mut console =
-        log_file.map(|file| redirect_to(RotatingLog::open(Path::new(&file), log_size).unwrap_or_else(|err| fail(err))));
+    let mut console = log.file.map(|file| {
+        redirect_to(RotatingLog::open(Path::new(&file), log.size, log.keep).unwrap_or_else(|err| fail(err)))
+    });
     // No btrfs subvolumes inside: they would escape --disk-limit.
     let filter = swineherd::seccomp::container_filter();
     // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for

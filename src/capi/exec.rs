@@ -165,3 +165,23 @@ pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, 
         write_out(fd, file.into_raw_fd())
     })
 }
+
+/// Connect to the Unix stream socket PATH, a file name inside the container
+/// whose init has host PID INIT_PID, resolved as by `swh_open_in_root`
+/// (never leading outside the container's root).  Store the connected
+/// socket (non-blocking, close-on-exec; the caller closes it) in *FD.  The
+/// connection is made at once or refused: it never waits.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string; FD valid for a write of one `int`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_connect_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("connect in container", || unsafe {
+        if fd.is_null() {
+            return Err(Error::new("connect in container", libc::EINVAL).detail("NULL out-parameter"));
+        }
+        let socket = inroot::connect_in_container(init_pid, borrow_str(path, "socket name")?)?;
+        write_out(fd, socket.into_raw_fd())
+    })
+}
