@@ -137,7 +137,7 @@ to keep, 1 to 1000" value))
   "Parse VALUE, the argument of --log-size: 64K to 1G (bytes, or K, M, G)."
   (let ((bytes (and value
                     (false-if-exception
-                     ((@ (swineherd storage) parse-size) value)))))
+                     (parse-size value)))))
     (unless (and bytes (<= (* 64 1024) bytes (expt 2 30)))
       (fail "invalid --log-size ~s: give a size from 64K to 1G, such as 10M"
             value))
