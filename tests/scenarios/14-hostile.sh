@@ -73,8 +73,9 @@ probe_stop() {
 probe_start
 probe_stop "0. idle"
 check "new t" herd new swineherd t "$script"
+memory_limit=memory.limit_in_bytes; ! cgroup_v2 || memory_limit=memory.max
 check "t, given no --memory, has the configured default-memory (512 MiB)" \
-  test "$(cat /sys/fs/cgroup/memory/"$SWINEHERD_CGROUP_PARENT"/t/memory.limit_in_bytes)" = $((512 << 20))
+  test "$(cat "$(cgroup_file memory "$SWINEHERD_CGROUP_PARENT"/t $memory_limit)")" = $((512 << 20))
 init=$(herd pid swine:t)
 # scans: how many swineherd-peek processes read a file of t.
 scans() { pgrep -f "^[^ ]*/swineherd-peek .* $init " | wc -l; }
@@ -223,8 +224,10 @@ probe_stop "7. console flood (4 s)"
 check "7. the flood reached the log" bash -c "grep -qx y $log || grep -qx y $log.1"
 check "7. t.log stays under 1 MiB and a read" test "$(stat -c %s $log)" -le $(((1 << 20) + 65536))
 check "7. t.log.1 holds the previous MiB" test "$(stat -c %s $log.1)" -ge $((1 << 20))
+# The line of the pids hierarchy on v1, of the unified one on v2.
+line=':pids:'; ! cgroup_v2 || line='^0::'
 check "7. the logger is in the container's cgroup" bash -c \
-  "grep -qE ':pids:/.*/t\$' /proc/\$(pgrep -f '^[^ ]*swineherd-cgexec --log=$log')/cgroup"
+  "grep -qE '$line/.*/t\$' /proc/\$(pgrep -f '^[^ ]*swineherd-cgexec --log=$log')/cgroup"
 
 ### 8. Terminal escapes from the container are escaped.
 out=$(herd exec swine:t -- printf 'a\033[31mred\007\rb\n' 2>&1)
