@@ -35,12 +35,15 @@ all_in_cgroup() {
   pids=$(descendants "$(main_pid swine:"$id")")
   [ "$(wc -w <<<"$pids")" -ge 2 ] || { echo "  too few processes: $pids"; return 1; }
   for pid in $pids; do
+    # A short-lived process of the guest may have exited since the walk.
+    [ -e /proc/"$pid" ] || continue
     if $v2; then
       grep -qx "0::/$parent/$id" /proc/"$pid"/cgroup
     else
       grep -qE "^[0-9]+:memory:/$parent/$id\$" /proc/"$pid"/cgroup &&
         grep -qE "^[0-9]+:pids:/$parent/$id\$" /proc/"$pid"/cgroup
-    fi || { echo "  $pid ($(cat /proc/$pid/comm)) is elsewhere: $(tr '\n' ' ' </proc/$pid/cgroup)"; return 1; }
+    fi || [ ! -e /proc/"$pid" ] ||
+      { echo "  $pid ($(cat /proc/$pid/comm)) is elsewhere: $(tr '\n' ' ' </proc/$pid/cgroup)"; return 1; }
   done
 }
 descendants() {

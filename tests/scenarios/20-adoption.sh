@@ -27,7 +27,7 @@ check "20 containers" test ${#ids[@]} = 20
 inits() { for id in "${ids[@]}"; do echo "$id $(herd pid swine:$id)"; done; }
 veths() { ip -o link show master swineherd0 | awk -F'[:@ ]+' '{print $2}' | sort; }
 netns() { ls /run/netns | sort; }
-cgroups() { (cd /sys/fs/cgroup/pids/$parent && ls -d */ | tr -d / | sort); }
+cgroups() { (cd "$(cgroup_file pids "$parent" "")" && ls -d */ | tr -d / | sort); }
 rules() { nft list table ip swineherd | grep -c 'dnat to'; }
 inits > inits.before; veths > veths.before; netns > netns.before; cgroups > cgroups.before
 rules_before=$(rules)
@@ -91,7 +91,7 @@ died=$(date +%s%N)
 kill -KILL "$m1_init"
 check "m1's death is noticed: stopped" wait_until 10 output_has "It is stopped" herd status swine:m1
 echo "  m1 seen stopped $(( ($(date +%s%N) - died) / 1000000 )) ms after its init was killed"
-check "…its cgroup is gone" wait_until 5 bash -c "! ls -d /sys/fs/cgroup/*/$parent/m1 2>/dev/null"
+check "…its cgroup is gone" wait_until 5 bash -c "! ls -d /sys/fs/cgroup/$parent/m1 /sys/fs/cgroup/*/$parent/m1 2>/dev/null"
 check "…and its netns mount" test ! -e /run/netns/swineherd-m1
 check "herd start m1 starts it afresh" herd start swine:m1
 
@@ -99,7 +99,7 @@ check "herd start m1 starts it afresh" herd start swine:m1
 m2_init=$(herd pid swine:m2)
 check "stop of adopted m2" herd stop swine:m2
 check "…its init is gone" wait_until 5 gone "$m2_init"
-check "…and its cgroup" bash -c "! ls -d /sys/fs/cgroup/*/$parent/m2 2>/dev/null"
+check "…and its cgroup" bash -c "! ls -d /sys/fs/cgroup/$parent/m2 /sys/fs/cgroup/*/$parent/m2 2>/dev/null"
 check "start m2 again" herd start swine:m2
 check "…a new init" test "$(herd pid swine:m2)" != "$m2_init"
 
@@ -109,12 +109,12 @@ m3_veth=$(ip -o link show master swineherd0 | grep -F 'swineherd:swineherd0:m3' 
 check "kill of adopted m3" timeout 30 herd -s "$socket" kill swineherd m3
 check "…its init is gone" wait_until 5 gone "$m3_init"
 check "…nothing of m3 is left" bash -c \
-  "[ -z \"\$(ls -d container-root/m3 swineherd-state/containers/m3.scm /sys/fs/cgroup/*/$parent/m3 /run/netns/swineherd-m3 2>/dev/null)\" ] && ! ip link show $m3_veth 2>/dev/null"
+  "[ -z \"\$(ls -d container-root/m3 swineherd-state/containers/m3.scm /sys/fs/cgroup/$parent/m3 /sys/fs/cgroup/*/$parent/m3 /run/netns/swineherd-m3 2>/dev/null)\" ] && ! ip link show $m3_veth 2>/dev/null"
 
 # A PID file that names an unrelated process, the container's own processes
 # gone: not adopted, the process left alone, the container started afresh.
 kill -KILL "$shepherd_pid"; wait "$shepherd_pid" 2>/dev/null; shepherd_pid=
-for pid in $(cat /sys/fs/cgroup/pids/$parent/m4/cgroup.procs); do kill -KILL "$pid"; done
+for pid in $(cat "$(cgroup_file pids "$parent"/m4 cgroup.procs)"); do kill -KILL "$pid"; done
 sleep 600 & unrelated=$!
 echo "$unrelated" > /run/swineherd/m4.pid
 start_shepherd
