@@ -74,11 +74,13 @@
             (lambda _
               (invoke "make" "install"
                       (string-append "prefix=" #$output)))))))
-    (native-inputs (list clang guile-3.0 shepherd-1.0 guile-fibers texinfo))
+    (native-inputs (list clang guile-3.0 shepherd-1.0 guile-fibers guile-json-4
+                         texinfo))
     (inputs (cons guile-3.0
                   (cargo-inputs-from-lockfile
                    (string-append %source-dir "/Cargo.lock"))))
-    (propagated-inputs (list guile-fibers))
+    ;; Fibers for everything; guile-json for the HTTP API (swineherd api).
+    (propagated-inputs (list guile-fibers guile-json-4))
     (home-page "https://github.com/BIMSBbioinfo/swineherd")
     (synopsis "GNU Shepherd's manager of Guix System containers")
     (description

@@ -43,6 +43,8 @@
          (every guix-package? packages))
   (check "guile-fibers is propagated"
          (any (lambda (p) (equal? "guile-fibers" (package-name p))) propagated))
+  (check "guile-json is propagated (the HTTP API)"
+         (any (lambda (p) (equal? "guile-json" (package-name p))) propagated))
   (check "Shepherd 1.0 and Guile 3.0 at build time"
          (and (any (lambda (p) (and (equal? "shepherd" (package-name p))
                                     (string-prefix? "1." (package-version p))))
