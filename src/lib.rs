@@ -17,6 +17,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod btrfs;
+pub mod caps;
 pub mod capi;
 pub mod cgroup;
 pub mod console;
@@ -32,5 +33,6 @@ pub mod seccomp;
 pub mod state;
 pub mod sys;
 pub mod tree;
+pub mod userns;
 
 pub use error::{Error, Result};
