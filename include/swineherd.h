@@ -28,6 +28,8 @@
  */
 #define SWH_PANIC -4096
 
+#define CAPS 9
+
 /*
  A subvolume, from `swh_subvolume_info`.
  */
@@ -627,5 +629,15 @@ int swh_write_atomically(const char *path, const uint8_t *data, size_t len);
  PATH must be a NUL-terminated string.
  */
 int swh_remove_tree_step(const char *path, size_t budget);
+
+/*
+ Move the owners and groups of the tree at PATH from host ids
+ FROM..FROM+COUNT to TO..TO+COUNT, never following symlinks nor crossing
+ mount points (see [`crate::idshift`]).  Return 0 or -errno.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_shift_ids(const char *path, uint32_t from, uint32_t to, uint32_t count);
 
 #endif  /* SWINEHERD_H */

@@ -11,6 +11,7 @@
   #:use-module (swineherd arguments)
   #:use-module (swineherd config)
   #:use-module (swineherd exec)
+  #:use-module (swineherd idmap)
   #:use-module (swineherd lock)
   #:use-module (swineherd ffi)
   #:use-module (swineherd nat)
@@ -273,14 +274,14 @@ runtime resources, which kills what is left in its cgroup)."
     (format #t "container ~a: process ~a still there after the grace \
 period; emptying its cgroup~%" id (survivor-main s))))
 
-(define (container-start config id script args address isolated ports
-                         limits)
+(define* (container-start config id script args address isolated ports
+                          limits #:optional (options '()))
   "Return the start procedure of container ID, whose address is ADDRESS (#f
 for no network), ISOLATED or not, which publishes PORTS and whose cgroup gets LIMITS.  A
 survivor of a Shepherd restart found for ID is adopted instead; if its
 network cannot be repaired, it is stopped and ID started afresh."
   (define fresh (container-fresh-start config id script args address
-                                       isolated ports limits))
+                                       isolated ports limits options))
   (lambda start-args
     (let ((s (hash-ref %adoptions id)))
       (hash-remove! %adoptions id)
@@ -295,10 +296,10 @@ starting it afresh~%" id (exception-text key args))
                    #f)))
           (apply fresh start-args)))))
 
-(define (container-fresh-start config id script args address isolated
-                               ports limits)
+(define* (container-fresh-start config id script args address isolated
+                                ports limits #:optional (options '()))
   "Return the procedure that starts container ID afresh, from its script
-(see `container-start')."
+(see `container-start'), confined as its OPTIONS say."
   (lambda _
     (let ((data (container-data-directory config id)))
       (unless (file-exists? data)
@@ -306,7 +307,7 @@ starting it afresh~%" id (exception-text key args))
 swineherd ~a' removes the container" id data id))
       (mkdir-p (swineherd-configuration-log-directory config))
       (mkdir-p (swineherd-configuration-run-directory config))
-      (delete-file-if-exists (container-pid-file config id))
+      (prepare-pid-file (container-pid-file config id) options)
       (let* ((start (get-internal-real-time))
              (_ (create-cgroup (container-cgroup config id) limits))
              (cgroup-done (get-internal-real-time))
@@ -317,7 +318,9 @@ swineherd ~a' removes the container" id data id))
                                         #:log-file (container-log-file config id)
                                         #:log-size
                                         (swineherd-configuration-log-size
-                                         config))
+                                         config)
+                                        #:confinement
+                                        (confinement-arguments options))
                         #:directory data)))
              (init? (wait-for-container-init config id process limits))
              (init-done (get-internal-real-time))
@@ -468,7 +471,15 @@ upstream's one-line form)"))))
                      (lambda () (link-statistics (host-interface address)))
                      (const #f))))
         (disk (data-usage (container-data-directory config id))))
-    (statistics-alist id cgroup link disk)))
+    (append (statistics-alist id cgroup link disk)
+            `((identity . ,(identity-text (container-options* config id)))))))
+
+(define (container-options* config id)
+  "Return the options of container ID, from its record ('() if none)."
+  (or (and=> (load-container (swineherd-configuration-state-directory config)
+                             id)
+             container-options)
+      '()))
 
 (define (shutting-down?)
   "Return true if Shepherd or the `swineherd' service is being stopped, as
@@ -506,7 +517,8 @@ restoring hundreds of containers would wait for)."
                      address (isolated? config options) ports
                      (limit-options options
                                     (swineherd-configuration-default-memory
-                                     config))))
+                                     config))
+                     options))
   (define stop (container-stop config id address ports))
   (service (list (container-service-name id))
     #:documentation
@@ -657,6 +669,15 @@ a template must be one (btrfs subvolume create, then fill it), so that \
 containers start from a snapshot of it" directory))
     directory))
 
+(define (source-ids config from)
+  "Return the base of the host ids that own the data --from=FROM designates:
+the range of the container it comes from, or 0 (a template, or a
+privileged container's data, is owned by host ids)."
+  (match from
+    (((or 'container 'snapshot) source . _)
+     (or (container-ids (container-options* config source)) 0))
+    (_ 0)))
+
 (define (create-container config id options script script-args)
   "Create container ID with OPTIONS (an alist from `parse-new-arguments'),
 SCRIPT and SCRIPT-ARGS: its data, then its service, then start it.  If any
@@ -684,17 +705,30 @@ or pick another ID" data id))
                         (lambda args
                           (release-ports (port-lease-directory config) id)
                           (apply throw args))))))
+    (define ids (and (not (assq-ref options 'privileged))
+                     (catch #t
+                       (lambda () (allocate-ids config id))
+                       (lambda args
+                         (when address (release-address leases address id))
+                         (release-ports (port-lease-directory config) id)
+                         (apply throw args)))))
     (define (release)
       (when address (release-address leases address id))
-      (release-ports (port-lease-directory config) id))
+      (release-ports (port-lease-directory config) id)
+      (release-ids config ids id))
     (catch #t
       (lambda ()
         (create-data (swineherd-configuration-container-root config) data
-                     #:from from #:limit (assq-ref options 'disk-limit)))
+                     #:from from #:limit (assq-ref options 'disk-limit))
+        (give-data-to-range data ids
+                            #:from (source-ids config
+                                               (assq-ref options 'from))))
       (lambda args
+        (when (file-exists? data) (delete-data data))
         (release)
         (apply throw args)))
-    (let* ((c (container id script script-args options address 'running))
+    (let* ((options (if ids `((ids . ,ids) ,@options) options))
+           (c (container id script script-args options address 'running))
            (service (container-service config c))
            (registered (get-internal-real-time)))
       (register-services (list service))
@@ -778,6 +812,9 @@ them" id))
          (delete-data (container-data-directory config id))
          (delete-snapshots config id)
          (release-leases config id record)
+         (release-ids config (and record (container-ids
+                                          (container-options record)))
+                      id)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \
@@ -802,14 +839,18 @@ herd kill swineherd ID")))))
                          (_ (fail "stats: the argument is `json' or `sexp'"))))
       #t)))
 
-(define (action:list running)
-  "Print one line per container: its ID and whether it is running."
-  (for-each (match-lambda
+(define (action:list config)
+  "Return the `list' action: one line per container, its ID, whether it is
+running and its identity (`privileged' or its id range, from its record)."
+  (lambda (running . _)
+   (for-each (match-lambda
               ((service . running?)
-               (format #t "~a ~a~%" (service-id service)
-                       (if running? "running" "stopped"))))
+               (format #t "~a ~a ~a~%" (service-id service)
+                       (if running? "running" "stopped")
+                       (identity-text
+                        (container-options* config (service-id service))))))
             (container-services/status))
-  #t)
+   #t))
 
 (define (bridge-up! config)
   "Bring the bridge of CONFIG up, creating it if needed."
@@ -1147,8 +1188,9 @@ data and snapshots: herd kill swineherd ID.  This is the only action that
 deletes a container's data."
       (action:kill config))
      (list
-      "List the containers, one per line: ID and running or stopped."
-      action:list)
+      "List the containers, one per line: ID, running or stopped, and
+`privileged' or the host ids its root and users are (`ids BASE-LAST')."
+      (action:list config))
      (stats
       "Summarise all containers: how many, how many run, their total CPU
 time and memory.  An argument `json' or `sexp' selects a machine-readable

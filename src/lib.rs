@@ -24,6 +24,7 @@ pub mod console;
 pub mod detached;
 pub mod error;
 pub mod exec;
+pub mod idshift;
 pub mod inroot;
 pub mod net;
 pub mod nft;

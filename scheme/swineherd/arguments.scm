@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd arguments)
+  #:use-module (swineherd idmap)
   #:use-module (swineherd resources)
   #:use-module (swineherd storage)
   #:use-module (swineherd utils)
@@ -222,7 +223,8 @@ the host's port to the container's (repeatable)")
 ports (--isolated=no: the default, unless configured otherwise)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
-respawn limits apply)")))
+respawn limits apply)")
+    ,@%id-options))
 
 (define (option-word? word)
   "Return true if WORD, an argument of `new', is a swineherd option."

@@ -23,6 +23,7 @@
             pidfd-open
             pidfd-signal
             remove-tree-step
+            shift-ids
             btrfs?
             create-subvolume
             snapshot-subvolume
@@ -371,6 +372,12 @@ transaction commit.  Quotas must be enabled."
 following symlinks nor crossing into other file systems (EXDEV).  Return #t
 once FILE is gone, #f if entries remain."
   (= 1 (%remove-tree-step file budget)))
+
+(define-path-procedure (shift-ids "swh_shift_ids"
+                         (from uint32) (to uint32) (count uint32))
+  "Move the owners and groups of the tree at FILE (included) from host ids
+FROM..FROM+COUNT-1 to TO..TO+COUNT-1, never following symlinks nor crossing
+into other file systems; other ids are kept.")
 
 (define %bridge-up
   (library-function "swh_bridge_up" int (list '* '* uint8)))

@@ -64,16 +64,19 @@ as 0.5 or 2" value %max-cpus))
   "Parse VALUE, the argument of --io-weight: 1 to 10000 (default 100)."
   (parse-integer value "io-weight" 1 10000))
 
-(define* (cgroup-command relative command #:key log-file log-size)
+(define* (cgroup-command relative command #:key log-file log-size
+                         (confinement '()))
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup
 RELATIVE from its first instruction.  With LOG-FILE, the wrapper also sends
 COMMAND's output to LOG-FILE through a logger process in that cgroup,
-rotating it at LOG-SIZE bytes."
+rotating it at LOG-SIZE bytes.  CONFINEMENT are the wrapper's options that
+confine COMMAND (see `confinement-arguments' in (swineherd idmap))."
   `(,(cgexec-file-name)
     ,@(if log-file
           (list (string-append "--log=" log-file)
                 (format #f "--log-size=~a" log-size))
           '())
+    ,@confinement
     ,relative "--" ,@command))
 
 (define* (remove-cgroup relative #:key (timeout 10))

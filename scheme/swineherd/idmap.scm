@@ -1,0 +1,211 @@
+;;; Swineherd --- GNU Shepherd's manager of Guix System containers
+;;; Copyright © 2026 The Swineherd authors
+;;;
+;;; This program is free software; you can redistribute it and/or modify it
+;;; under the terms of the GNU General Public License as published by the
+;;; Free Software Foundation; either version 3 of the License, or (at your
+;;; option) any later version.
+
+(define-module (swineherd idmap)
+  #:use-module (swineherd config)
+  #:use-module (swineherd ffi)
+  #:use-module (swineherd utils)
+  #:use-module (ice-9 match)
+  #:use-module (ice-9 rdelim)
+  #:use-module (srfi srfi-1)
+  #:export (%ids-per-container
+            %default-id-base
+            %id-options
+            id-space
+            id-lease-directory
+            allocate-ids
+            release-ids
+            container-ids
+            confinement-arguments
+            prepare-pid-file
+            give-data-to-range
+            identity-text))
+
+;;; Commentary:
+;;;
+;;; Each container's own range of host user and group IDs (issue #18).  By
+;;; default a container's root is host uid BASE, not 0: its script runs in
+;;; a user namespace mapping 0–65535 to BASE.. (made by swineherd-cgexec),
+;;; and Guix's own nested `0 0 65536' map lands in that range.  Ranges are
+;;; leased like addresses: the file STATE-DIRECTORY/ids/BASE holds the
+;;; container's ID, made with O_EXCL; the container's record keeps BASE
+;;; among its options (`ids'), so a restart maps it the same; only `kill'
+;;; returns the lease.  The space ranges are cut from is the `swineherd'
+;;; user's entry in /etc/subuid and /etc/subgid when both have the same
+;;; one, else SWINEHERD_ID_BASE (default 1 000 000 000) up to the last
+;;; valid id.  `new --privileged' keeps the host's identity map.
+;;;
+;;; Code:
+
+(define %ids-per-container 65536)
+
+(define %default-id-base 1000000000)
+
+(define %last-id
+  ;; The highest valid id: (uid_t) -1 means "no change" to the kernel.
+  4294967294)
+
+
+;;;
+;;; Options of `new'.
+;;;
+
+(define (flag-parser option)
+  "Return the parser of OPTION, a flag taking no value."
+  (lambda (value)
+    (when value
+      (fail "--~a takes no value (got ~s); give --~a alone" option value
+            option))
+    #t))
+
+(define (parse-syscalls value)
+  "Parse the value of --syscalls: only `all' (no deny list)."
+  (match value
+    ("all" 'all)
+    (_ (fail "invalid --syscalls ~s: give --syscalls=all to allow the \
+system calls denied by default (module loading, kexec, open_by_handle_at, \
+forced unmounts)" value))))
+
+(define %id-options
+  ;; Options of `new' about identity and hardening, as in `%new-options'.
+  `(("privileged" ,(flag-parser "privileged")
+     "--privileged: the container's root is the host's root (no id range \
+of its own); only for trusted workloads")
+    ("keep-caps" ,(flag-parser "keep-caps")
+     "--keep-caps: keep CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, \
+CAP_MAC_ADMIN and CAP_MAC_OVERRIDE in the bounding set")
+    ("syscalls" ,parse-syscalls
+     "--syscalls=all: allow module loading, kexec, open_by_handle_at and \
+forced unmounts (denied with EPERM by default)")))
+
+
+;;;
+;;; The space of ids and the leases.
+;;;
+
+(define (subordinate-entry file user)
+  "Return (START . COUNT) from USER's first line in FILE (the format of
+/etc/subuid), or #f."
+  (catch 'system-error
+    (lambda ()
+      (call-with-input-file file
+        (lambda (port)
+          (let loop ((line (read-line port)))
+            (and (not (eof-object? line))
+                 (match (string-split line #\:)
+                   (((? (lambda (name) (string=? name user)))
+                     start count)
+                    (let ((start (string->number start))
+                          (count (string->number count)))
+                      (and start count (cons start count))))
+                   (_ (loop (read-line port)))))))))
+    (const #f)))
+
+(define (id-space)
+  "Return (FIRST . COUNT), the host ids that container ranges are cut from:
+the `swineherd' user's entry when /etc/subuid and /etc/subgid give it the
+same one, else from SWINEHERD_ID_BASE (default `%default-id-base') to the
+last valid id."
+  (let ((uids (subordinate-entry "/etc/subuid" "swineherd"))
+        (gids (subordinate-entry "/etc/subgid" "swineherd")))
+    (if (and uids (equal? uids gids))
+        uids
+        (let ((base (or (and=> (getenv "SWINEHERD_ID_BASE") string->number)
+                        %default-id-base)))
+          (unless (and (exact-integer? base) (<= 1 base %last-id))
+            (fail "invalid SWINEHERD_ID_BASE ~s: give a number of at least \
+65536 and below 4294901760" (getenv "SWINEHERD_ID_BASE")))
+          (cons base (- (+ 1 %last-id) base))))))
+
+(define (id-lease-directory config)
+  "Return the directory of the id-range leases."
+  (string-append (swineherd-configuration-state-directory config) "/ids"))
+
+(define (leased-bases directory)
+  "Return the bases of the ranges leased in DIRECTORY."
+  (filter-map string->number (entries directory)))
+
+(define (overlapping base bases)
+  "Return the members of BASES whose range overlaps the one at BASE."
+  (filter (lambda (b) (< (abs (- b base)) %ids-per-container)) bases))
+
+(define (allocate-ids config id)
+  "Lease the lowest free range of `%ids-per-container' ids of the space to
+container ID and return its base, or raise a clear error when the space is
+full.  Disjoint from every leased range, even one cut from another space."
+  (define directory (id-lease-directory config))
+  (mkdir-p directory)
+  (match (id-space)
+    ((first . count)
+     (let loop ((base first) (bases (leased-bases directory)))
+       (cond ((> (+ base %ids-per-container) (+ first count))
+              (fail "no free range of ~a ids left from ~a (~a ids); kill a \
+container, or give the `swineherd' user a larger entry in /etc/subuid and \
+/etc/subgid" %ids-per-container first count))
+             ((pair? (overlapping base bases))
+              (loop (+ %ids-per-container
+                       (apply max (overlapping base bases)))
+                    bases))
+             ((take-lease (string-append directory "/"
+                                         (number->string base))
+                          id)
+              base)
+             (else (loop base (leased-bases directory))))))))
+
+(define (release-ids config base id)
+  "Return the lease of the range at BASE if container ID holds it."
+  (when base
+    (let ((file (string-append (id-lease-directory config) "/"
+                               (number->string base))))
+      (when (equal? id (lease-owner file))
+        (delete-file-if-exists file)))))
+
+
+;;;
+;;; A container's identity.
+;;;
+
+(define (container-ids options)
+  "Return the base of the id range of the container created with OPTIONS,
+or #f for a privileged one."
+  (assq-ref options 'ids))
+
+(define (confinement-arguments options)
+  "Return the arguments of swineherd-cgexec that confine the container
+created with OPTIONS: its id range, and the relaxations it was given."
+  (append (match (container-ids options)
+            (#f '())
+            (base (list (format #f "--ids=~a:~a" base %ids-per-container))))
+          (if (assq-ref options 'keep-caps) '("--keep-caps") '())
+          (if (assq-ref options 'syscalls) '("--syscalls=all") '())))
+
+(define (prepare-pid-file file options)
+  "Make FILE, the PID file the script of the container created with
+OPTIONS writes, writable by its root: an empty file owned by its range
+(the script runs as that uid, in a directory it cannot write)."
+  (delete-file-if-exists file)
+  (match (container-ids options)
+    (#f #t)
+    (base
+     (close-port (open file (logior O_WRONLY O_CREAT O_EXCL) #o644))
+     (chown file base base))))
+
+(define* (give-data-to-range directory base #:key (from 0))
+  "Give DIRECTORY, a container's data, to the range at BASE: its ids FROM..
+(another container's range, or 0 for host-owned data) move there."
+  (when base
+    (shift-ids directory from base %ids-per-container)))
+
+(define (identity-text options)
+  "Return how the container created with OPTIONS maps its ids, for
+`status' and `list': \"privileged\" or \"ids BASE-LAST\"."
+  (match (container-ids options)
+    (#f "privileged")
+    (base (format #f "ids ~a-~a" base (+ base %ids-per-container -1)))))
+
+;;; idmap.scm ends here
