@@ -318,6 +318,17 @@ int swh_cgroup_remove(const char *relative);
 int swh_cgroup_stats(const char *relative, struct SwhCgroupStats *out);
 
 /*
+ Limit the devices of the cgroup RELATIVE to the containers' allow list
+ (null, zero, full, tty, console, ptmx, random, urandom, pts, fuse,
+ tun).  Return 1 if done, 0 where the host has no v1 `devices`
+ controller; -ENOTSUP on cgroup v2 (not written yet).
+
+ # Safety
+ RELATIVE must be a NUL-terminated string.
+ */
+int swh_cgroup_restrict_devices(const char *relative);
+
+/*
  Finish a request started by a `swh_*_start` function, given its PIDFD
  and RESULT descriptor, without blocking: reap its process and return 0
  if the kernel accepted the request, `-EAGAIN` if it is still under way

@@ -310,6 +310,7 @@ swineherd ~a' removes the container" id data id))
       (prepare-pid-file (container-pid-file config id) options)
       (let* ((start (get-internal-real-time))
              (_ (create-cgroup (container-cgroup config id) limits))
+             (_ (restrict-devices (container-cgroup config id) options))
              (cgroup-done (get-internal-real-time))
              (process ((make-forkexec-constructor
                         (cgroup-command (container-cgroup config id)

@@ -24,6 +24,7 @@
             pidfd-signal
             remove-tree-step
             shift-ids
+            restrict-cgroup-devices
             btrfs?
             create-subvolume
             snapshot-subvolume
@@ -378,6 +379,11 @@ once FILE is gone, #f if entries remain."
   "Move the owners and groups of the tree at FILE (included) from host ids
 FROM..FROM+COUNT-1 to TO..TO+COUNT-1, never following symlinks nor crossing
 into other file systems; other ids are kept.")
+
+(define-path-procedure (restrict-cgroup-devices "swh_cgroup_restrict_devices")
+  "Limit the devices of the cgroup FILE (relative, e.g. swineherd/web) to
+the containers' allow list; 1 if done, 0 without a v1 devices controller.
+Raises ENOTSUP on cgroup v2.")
 
 (define %bridge-up
   (library-function "swh_bridge_up" int (list '* '* uint8)))

@@ -24,6 +24,7 @@
             confinement-arguments
             prepare-pid-file
             give-data-to-range
+            restrict-devices
             identity-text))
 
 ;;; Commentary:
@@ -71,9 +72,19 @@
 system calls denied by default (module loading, kexec, open_by_handle_at, \
 forced unmounts)" value))))
 
+(define (parse-devices value)
+  "Parse the value of --devices: only `all' (no allow list)."
+  (match value
+    ("all" 'all)
+    (_ (fail "invalid --devices ~s: give --devices=all to let the \
+container use every device node it can reach (default: null, zero, full, \
+tty, console, ptmx, random, urandom, pts, fuse and tun only)" value))))
+
 (define %id-options
   ;; Options of `new' about identity and hardening, as in `%new-options'.
-  `(("privileged" ,(flag-parser "privileged")
+  `(("devices" ,parse-devices
+     "--devices=all: no device allow list (cgroup v1 devices controller)")
+    ("privileged" ,(flag-parser "privileged")
      "--privileged: the container's root is the host's root (no id range \
 of its own); only for trusted workloads")
     ("keep-caps" ,(flag-parser "keep-caps")
@@ -200,6 +211,19 @@ OPTIONS writes, writable by its root: an empty file owned by its range
 (another container's range, or 0 for host-owned data) move there."
   (when base
     (shift-ids directory from base %ids-per-container)))
+
+(define (restrict-devices relative options)
+  "Limit the devices of the cgroup RELATIVE, the container's created with
+OPTIONS, to the allow list, unless --devices=all.  Return #t if limited,
+#f if not (asked, or no v1 devices controller; on cgroup v2 it is not
+written yet)."
+  (and (not (assq-ref options 'devices))
+       (catch 'system-error
+         (lambda () (= 1 (restrict-cgroup-devices relative)))
+         (lambda args
+           (if (= ENOTSUP (system-error-errno args))
+               #f
+               (apply throw args))))))
 
 (define (identity-text options)
   "Return how the container created with OPTIONS maps its ids, for

@@ -88,7 +88,8 @@ upper bound)."
     (ids ,(integer-in? 1 4294901759) "the base of a range of host ids")
     (privileged ,(cut eq? <> #t) "#t")
     (keep-caps ,(cut eq? <> #t) "#t")
-    (syscalls ,(cut eq? <> 'all) "all")))
+    (syscalls ,(cut eq? <> 'all) "all")
+    (devices ,(cut eq? <> 'all) "all")))
 
 (define (option-problem option)
   "Return #f if OPTION, one recorded option of `new', is valid, else a text

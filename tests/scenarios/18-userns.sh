@@ -42,6 +42,8 @@ cat > "$work/probe.scm" <<'EOF'
         (lambda () (call-with-output-file "/mnt/file" (lambda (p) (display "x" p)))))
 (report "create_in_shared_host_dir"
         (lambda () (call-with-output-file "/mnt/new" (lambda (p) (display "x" p)))))
+(report "open_device"
+        (lambda () (close-port (open "/device" O_RDWR))))
 (report "create_in_home"
         (lambda () (call-with-output-file "/home/made-inside" (lambda (p) (display "x" p)))))
 EOF
@@ -120,13 +122,29 @@ check "c's copy of a's data is owned by c's range" test "$(stat -c %u container-
 check "…and uid 1000 of a is uid 1000 of c" test "$(stat -c %u container-root/c/u)" = "$((base_c + 1000))"
 
 # Opting out is explicit.
-check "new p --privileged" herd new swineherd -- p --privileged "$script" --share="$work/hostdir=/mnt"
+# A device node outside the allow list, shared into privileged containers
+# (whose root passes the node's host-root permissions): only the devices
+# cgroup stands in the way.
+device=/dev/loop-control
+check "new p --privileged" herd new swineherd -- p --privileged "$script" --share="$work/hostdir=/mnt" --share="$device=/device"
 p=$(herd pid swine:p)
 check "p maps 0 to host 0" grep -Eq '^ +0 +0 +65536$' /proc/"$p"/uid_map
 check "list shows p privileged" output_has "p running privileged" herd list swineherd
 out=$(probe p)
 check "p's root can write the host-root file (what --privileged means)" errno_is "$out" write_shared_host_file 0
 check "p still has the seccomp deny list" errno_is "$out" umount2_force $EPERM
+if cgroup_v2; then
+  echo "  (cgroup v2: the device allow list is not written yet; skipped)"
+else
+  check "p's devices cgroup allows only the list" bash -c \
+    "grep -qx 'c 1:3 rwm' $(cgroup_file devices "$SWINEHERD_CGROUP_PARENT/p" devices.list) &&
+     ! grep -q '^a' $(cgroup_file devices "$SWINEHERD_CGROUP_PARENT/p" devices.list)"
+  check "p cannot open $device (EPERM: devices cgroup)" errno_is "$out" open_device $EPERM
+  check "new q --privileged --devices=all" \
+    herd new swineherd -- q --privileged --devices=all "$script" --share="$device=/device"
+  out=$(probe q 2>&1)
+  check "q can open $device" errno_is "$out" open_device 0
+fi
 
 check "new r --syscalls=all --keep-caps" herd new swineherd -- r --syscalls=all --keep-caps "$script"
 # The relaxations are the container's own processes': its script is
@@ -140,6 +158,6 @@ check "r: its script keeps the whole bounding set" \
   test $((0x$(field "$(main_pid swine:r)" CapBnd) & 0x302030000)) -eq $((0x302030000))
 check "bad --syscalls is refused with the fix" fails_with "give --syscalls=all" herd new swineherd -- s --syscalls=some "$script"
 
-for id in a b c p r; do herd kill swineherd "$id" >/dev/null; done
+for id in a b c p q r; do herd kill swineherd "$id" >/dev/null; done
 check "kill returned every range lease" test -z "$(ls "$work/swineherd-state/ids")"
 finish
