@@ -141,32 +141,37 @@ last valid id."
   "Return the bases of the ranges leased in DIRECTORY."
   (filter-map string->number (entries directory)))
 
-(define (overlapping base bases)
-  "Return the members of BASES whose range overlaps the one at BASE."
-  (filter (lambda (b) (< (abs (- b base)) %ids-per-container)) bases))
+(define (first-gap first bases)
+  "Return the lowest base from FIRST whose range overlaps none of those at
+BASES, a sorted list: one walk over them."
+  (let loop ((base first) (bases bases))
+    (match bases
+      (() base)
+      ((b . rest)
+       (cond ((<= (+ b %ids-per-container) base) (loop base rest))
+             ((<= (+ base %ids-per-container) b) base)
+             (else (loop (+ b %ids-per-container) rest)))))))
 
 (define (allocate-ids config id)
   "Lease the lowest free range of `%ids-per-container' ids of the space to
 container ID and return its base, or raise a clear error when the space is
-full.  Disjoint from every leased range, even one cut from another space."
+full.  Disjoint from every leased range, even one cut from another space.
+A lease lost to a concurrent `new' makes it look again."
   (define directory (id-lease-directory config))
   (mkdir-p directory)
   (match (id-space)
     ((first . count)
-     (let loop ((base first) (bases (leased-bases directory)))
-       (cond ((> (+ base %ids-per-container) (+ first count))
-              (fail "no free range of ~a ids left from ~a (~a ids); kill a \
-container, or give the `swineherd' user a larger entry in /etc/subuid and \
+     (let loop ()
+       (let ((base (first-gap first (sort (leased-bases directory) <))))
+         (cond ((> (+ base %ids-per-container) (+ first count))
+                (fail "no free range of ~a ids left from ~a (~a ids); kill \
+a container, or give the `swineherd' user a larger entry in /etc/subuid and \
 /etc/subgid" %ids-per-container first count))
-             ((pair? (overlapping base bases))
-              (loop (+ %ids-per-container
-                       (apply max (overlapping base bases)))
-                    bases))
-             ((take-lease (string-append directory "/"
-                                         (number->string base))
-                          id)
-              base)
-             (else (loop base (leased-bases directory))))))))
+               ((take-lease (string-append directory "/"
+                                           (number->string base))
+                            id)
+                base)
+               (else (loop))))))))
 
 (define (release-ids config base id)
   "Return the lease of the range at BASE if container ID holds it."

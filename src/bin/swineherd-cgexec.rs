@@ -93,6 +93,16 @@ fn redirect_to(log: RotatingLog) -> Console {
     Console { read, log }
 }
 
+/// Give the console's pipe (our standard output, now) to RANGE's root: the
+/// container's processes may reopen it through /proc/PID/fd/1, as they
+/// could when it was host root's.
+fn give_console_to(range: IdRange) {
+    // SAFETY: plain fchown of our standard output, integer arguments.
+    if unsafe { libc::fchown(1, range.base, range.base) } < 0 {
+        fail(format!("give the console to uid {}: {}", range.base, std::io::Error::last_os_error()));
+    }
+}
+
 /// Start the logger: a child, in our cgroup, that copies the console's pipe
 /// into its log until every writer has closed it.
 fn start_logger(console: Console) {
@@ -176,6 +186,9 @@ fn main() {
         cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
     let mut console =
         log_file.map(|file| redirect_to(RotatingLog::open(Path::new(&file), log_size).unwrap_or_else(|err| fail(err))));
+    if let (Some(_), Some(range)) = (&console, confinement.ids) {
+        give_console_to(range);
+    }
     // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
     // bench/cgroup-start, which compares the two.
     if let (Some(dir), None) = (manager.unified_directory(), std::env::var_os("SWINEHERD_CGEXEC_MIGRATE")) {
