@@ -1046,6 +1046,7 @@ names of the data directories that belong to no record, for the log and
             (entries leases))
   (release-orphaned-ports (port-lease-directory config)
                           (lambda (owner) (not (orphan? owner))))
+  (release-orphaned-ids config orphan?)
   (for-each (match-lambda
               ((link . id)
                (unless (member link (map host-interface addresses))

@@ -17,8 +17,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod btrfs;
-pub mod caps;
 pub mod capi;
+pub mod caps;
 pub mod cgroup;
 pub mod console;
 pub mod detached;

@@ -20,6 +20,7 @@
             id-lease-directory
             allocate-ids
             release-ids
+            release-orphaned-ids
             container-ids
             confinement-arguments
             prepare-pid-file
@@ -181,6 +182,22 @@ a container, or give the `swineherd' user a larger entry in /etc/subuid and \
       (when (equal? id (lease-owner file))
         (delete-file-if-exists file)))))
 
+
+(define (release-orphaned-ids config orphan?)
+  "Release the id-range leases whose holder is an ORPHAN? (no record) and
+has no data directory left: data is never deleted, and a range stays with
+the data it owns."
+  (define directory (id-lease-directory config))
+  (for-each (lambda (name)
+              (let* ((file (string-append directory "/" name))
+                     (owner (lease-owner file)))
+                (when (and owner (orphan? owner)
+                           (not (file-exists?
+                                 (container-data-directory config owner))))
+                  (format #t "swineherd: releasing orphaned id range ~a (~a)~%"
+                          name owner)
+                  (delete-file-if-exists file))))
+            (entries directory)))
 
 ;;;
 ;;; A container's identity.
