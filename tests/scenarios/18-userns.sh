@@ -114,6 +114,16 @@ check "a's Shepherd serves TCP on port 80" \
 check "stop and start a" bash -c "herd -s $socket stop swine:a >/dev/null && herd -s $socket start swine:a >/dev/null"
 check "…with the same range" test "$(base_of "$(herd pid swine:a)")" = "$base_a"
 
+# After a crash of Shepherd: b, running, is adopted in its range; a,
+# stopped, starts again from its record in the same range.
+herd stop swine:a >/dev/null
+kill -KILL "$shepherd_pid"; wait "$shepherd_pid" 2>/dev/null; shepherd_pid=
+start_shepherd
+check "after Shepherd's SIGKILL, b runs again" wait_until 30 output_has "It is running" herd status swine:b
+check "…in its range" test "$(base_of "$(herd pid swine:b)")" = "$base_b"
+check "a starts from its record" herd start swine:a
+check "…in the same range" test "$(base_of "$(herd pid swine:a)")" = "$base_a"
+
 # A clone gets the data in its own range, offsets kept.
 herd exec swine:a -- /bin/sh -c 'mkdir -p /home/u && chown 1000:1000 /home/u'
 check "new c --from=a" herd new swineherd -- c --from=a "$script"
