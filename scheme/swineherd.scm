@@ -473,7 +473,7 @@ upstream's one-line form)"))))
                      (const #f))))
         (disk (data-usage (container-data-directory config id))))
     (append (statistics-alist id cgroup link disk)
-            `((identity . ,(identity-text (container-options* config id)))))))
+            `((identity . ,(container-identity id))))))
 
 (define (container-options* config id)
   "Return the options of container ID, from its record ('() if none)."
@@ -521,6 +521,7 @@ restoring hundreds of containers would wait for)."
                                      config))
                      options))
   (define stop (container-stop config id address ports))
+  (remember-identity! id options)
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id
@@ -816,6 +817,7 @@ them" id))
          (release-ids config (and record (container-ids
                                           (container-options record)))
                       id)
+         (forget-identity! id)
          #t))
       (_
        (fail "kill: expected exactly one container ID; usage: \
@@ -840,18 +842,16 @@ herd kill swineherd ID")))))
                          (_ (fail "stats: the argument is `json' or `sexp'"))))
       #t)))
 
-(define (action:list config)
-  "Return the `list' action: one line per container, its ID, whether it is
-running and its identity (`privileged' or its id range, from its record)."
-  (lambda (running . _)
-   (for-each (match-lambda
+(define (action:list running)
+  "Print one line per container: its ID, whether it is running, and its
+identity: `privileged' or its id range (see `container-identity')."
+  (for-each (match-lambda
               ((service . running?)
                (format #t "~a ~a ~a~%" (service-id service)
                        (if running? "running" "stopped")
-                       (identity-text
-                        (container-options* config (service-id service))))))
+                       (container-identity (service-id service)))))
             (container-services/status))
-   #t))
+  #t)
 
 (define (bridge-up! config)
   "Bring the bridge of CONFIG up, creating it if needed."
@@ -1192,7 +1192,7 @@ deletes a container's data."
      (list
       "List the containers, one per line: ID, running or stopped, and
 `privileged' or the host ids its root and users are (`ids BASE-LAST')."
-      (action:list config))
+      action:list)
      (stats
       "Summarise all containers: how many, how many run, their total CPU
 time and memory.  An argument `json' or `sexp' selects a machine-readable

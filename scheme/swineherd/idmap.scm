@@ -26,7 +26,10 @@
             prepare-pid-file
             give-data-to-range
             restrict-devices
-            identity-text))
+            identity-text
+            remember-identity!
+            forget-identity!
+            container-identity))
 
 ;;; Commentary:
 ;;;
@@ -253,5 +256,22 @@ written yet)."
   (match (container-ids options)
     (#f "privileged")
     (base (format #f "ids ~a-~a" base (+ base %ids-per-container -1)))))
+
+(define %identities
+  ;; Container ID -> its `identity-text', for `list' and `stats' without
+  ;; reading every record.
+  (make-hash-table))
+
+(define (remember-identity! id options)
+  "Remember the identity of container ID, created with OPTIONS."
+  (hash-set! %identities id (identity-text options)))
+
+(define (forget-identity! id)
+  "Forget the identity of container ID, killed."
+  (hash-remove! %identities id))
+
+(define (container-identity id)
+  "Return the identity text of container ID (see `identity-text')."
+  (or (hash-ref %identities id) "unknown"))
 
 ;;; idmap.scm ends here
