@@ -132,7 +132,9 @@ last valid id."
         uids
         (let ((base (or (and=> (getenv "SWINEHERD_ID_BASE") string->number)
                         %default-id-base)))
-          (unless (and (exact-integer? base) (<= 1 base %last-id))
+          (unless (and (exact-integer? base)
+                       (<= %ids-per-container base
+                           (- (+ 1 %last-id) %ids-per-container)))
             (fail "invalid SWINEHERD_ID_BASE ~s: give a number of at least \
 65536 and below 4294901760" (getenv "SWINEHERD_ID_BASE")))
           (cons base (- (+ 1 %last-id) base))))))
