@@ -320,8 +320,8 @@ int swh_cgroup_stats(const char *relative, struct SwhCgroupStats *out);
 /*
  Limit the devices of the cgroup RELATIVE to the containers' allow list
  (null, zero, full, tty, console, ptmx, random, urandom, pts, fuse,
- tun).  Return 1 if done, 0 where the host has no v1 `devices`
- controller; -ENOTSUP on cgroup v2 (not written yet).
+ tun): the v1 `devices` controller, or a BPF device program on v2.
+ Return 1 if done, 0 where a v1 host has no `devices` controller.
 
  # Safety
  RELATIVE must be a NUL-terminated string.

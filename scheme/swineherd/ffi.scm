@@ -382,8 +382,8 @@ into other file systems; other ids are kept.")
 
 (define-path-procedure (restrict-cgroup-devices "swh_cgroup_restrict_devices")
   "Limit the devices of the cgroup FILE (relative, e.g. swineherd/web) to
-the containers' allow list; 1 if done, 0 without a v1 devices controller.
-Raises ENOTSUP on cgroup v2.")
+the containers' allow list (v1 devices controller, or a BPF device program
+on v2); 1 if done, 0 on a v1 host without a devices controller.")
 
 (define %bridge-up
   (library-function "swh_bridge_up" int (list '* '* uint8)))

@@ -87,7 +87,8 @@ tty, console, ptmx, random, urandom, pts, fuse and tun only)" value))))
 (define %id-options
   ;; Options of `new' about identity and hardening, as in `%new-options'.
   `(("devices" ,parse-devices
-     "--devices=all: no device allow list (cgroup v1 devices controller)")
+     "--devices=all: no device allow list (cgroup v1 devices controller, \
+v2 BPF device program)")
     ("privileged" ,(flag-parser "privileged")
      "--privileged: the container's root is the host's root (no id range \
 of its own); only for trusted workloads")
@@ -242,8 +243,8 @@ OPTIONS writes, writable by its root: an empty file owned by its range
 (define (restrict-devices relative options)
   "Limit the devices of the cgroup RELATIVE, the container's created with
 OPTIONS, to the allow list, unless --devices=all.  Return #t if limited,
-#f if not (asked, or no v1 devices controller; on cgroup v2 it is not
-written yet)."
+#f if not (asked, or a v1 host without a devices controller, or a kernel
+without BPF device programs: ENOTSUP)."
   (and (not (assq-ref options 'devices))
        (catch 'system-error
          (lambda () (= 1 (restrict-cgroup-devices relative)))

@@ -13,6 +13,7 @@
 //! it and then execs the script, so nothing of a container ever runs
 //! outside its cgroup.
 
+pub mod devices;
 pub mod v1;
 pub mod v2;
 
@@ -191,14 +192,13 @@ impl Manager {
     }
 
     /// Limit the devices the cgroup's processes may use to
-    /// [`ALLOWED_DEVICES`].  True if done, false where the host mounts no
-    /// v1 `devices` controller; ENOTSUP on v2 (its BPF device program is
-    /// not written yet).
+    /// [`ALLOWED_DEVICES`]: the v1 `devices` controller, or on v2 a BPF
+    /// device program ([`devices`]).  True if done, false where the host
+    /// mounts no v1 `devices` controller.
     pub fn restrict_devices(&self) -> Result<bool> {
         match self {
             Manager::V1(c) => c.restrict_devices(),
-            Manager::V2(_) => Err(Error::new("limit devices", libc::ENOTSUP)
-                .detail("not on cgroup v2 yet (a BPF_PROG_TYPE_CGROUP_DEVICE program is to be written)")),
+            Manager::V2(c) => devices::restrict(c.directory()).map(|()| true),
         }
     }
 
