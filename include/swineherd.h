@@ -28,6 +28,8 @@
  */
 #define SWH_PANIC -4096
 
+#define CAPS 9
+
 /*
  A subvolume, from `swh_subvolume_info`.
  */
@@ -314,6 +316,17 @@ int swh_cgroup_remove(const char *relative);
  `SwhCgroupStats`.
  */
 int swh_cgroup_stats(const char *relative, struct SwhCgroupStats *out);
+
+/*
+ Limit the devices of the cgroup RELATIVE to the containers' allow list
+ (null, zero, full, tty, console, ptmx, random, urandom, pts, fuse,
+ tun): the v1 `devices` controller, or a BPF device program on v2.
+ Return 1 if done, 0 where a v1 host has no `devices` controller.
+
+ # Safety
+ RELATIVE must be a NUL-terminated string.
+ */
+int swh_cgroup_restrict_devices(const char *relative);
 
 /*
  Finish a request started by a `swh_*_start` function, given its PIDFD
@@ -639,5 +652,15 @@ int swh_write_atomically(const char *path, const uint8_t *data, size_t len);
  PATH must be a NUL-terminated string.
  */
 int swh_remove_tree_step(const char *path, size_t budget);
+
+/*
+ Move the owners and groups of the tree at PATH from host ids
+ FROM..FROM+COUNT to TO..TO+COUNT, never following symlinks nor crossing
+ mount points (see [`crate::idshift`]).  Return 0 or -errno.
+
+ # Safety
+ PATH must be a NUL-terminated string.
+ */
+int swh_shift_ids(const char *path, uint32_t from, uint32_t to, uint32_t count);
 
 #endif  /* SWINEHERD_H */

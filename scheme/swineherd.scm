@@ -17,6 +17,7 @@
   #:use-module (swineherd live-limits)
   #:use-module (swineherd console-log)
   #:use-module (swineherd health)
+  #:use-module ((swineherd idmap) #:select (remember-identity!))
   #:use-module (swineherd snapshot-schedule)
   #:use-module (swineherd exec)
   #:use-module (swineherd fs)
@@ -80,6 +81,7 @@ restoring hundreds of containers would wait for)."
                                        config)))
                      #:options options))
   (define stop (container-stop config id address ports))
+  (remember-identity! id options)
   (service (list (container-service-name id))
     #:documentation
     (format #f "Guix System container ~a, started by ~a." id
@@ -250,7 +252,8 @@ data and snapshots: herd kill swineherd ID.  This is the only action that
 deletes a container's data."
       (action:kill config))
      (list
-      "List the containers, one per line: ID and running or stopped."
+      "List the containers, one per line: ID, running or stopped, and
+`privileged' or the host ids its root and users are (`ids BASE-LAST')."
       action:list)
      (reconcile
       "Bring the containers in line with the configuration's declared

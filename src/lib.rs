@@ -18,11 +18,13 @@
 
 pub mod btrfs;
 pub mod capi;
+pub mod caps;
 pub mod cgroup;
 pub mod console;
 pub mod detached;
 pub mod error;
 pub mod exec;
+pub mod idshift;
 pub mod inroot;
 pub mod net;
 pub mod nft;
@@ -32,5 +34,6 @@ pub mod seccomp;
 pub mod state;
 pub mod sys;
 pub mod tree;
+pub mod userns;
 
 pub use error::{Error, Result};

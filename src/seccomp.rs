@@ -1,5 +1,7 @@
 //! The seccomp filter every container runs under: no new btrfs subvolumes
-//! or snapshots (issue #14).
+//! or snapshots (issue #14); no kernel modules, no kexec, no
+//! `open_by_handle_at`, no `umount2(MNT_FORCE)` (issue #18, LXC's
+//! defaults).
 //!
 //! A container's data is a subvolume with a qgroup limit (`--disk-limit`).
 //! A subvolume created inside it — which an unprivileged user may do — gets
@@ -22,15 +24,47 @@
 use crate::btrfs::SUBVOLUME_CREATING_IOCTLS;
 use crate::error::{Error, Result};
 
-/// The architectures (`AUDIT_ARCH_*`) a process of this machine may make
-/// system calls with, and the numbers of `ioctl` in each: x86_64 (and its
-/// x32 ABI) and i386; aarch64 and arm.
+/// What the filter knows of one system-call ABI of this machine: its
+/// `AUDIT_ARCH_*`, and its numbers of `ioctl`, of the calls denied outright
+/// ([`DENIED_CALLS`]) and of `umount2`.
+struct Abi {
+    arch: u32,
+    ioctl: &'static [u32],
+    denied: &'static [u32],
+    umount2: &'static [u32],
+}
+
+/// The system calls a container may not make at all (LXC's
+/// `common.seccomp`, issue #18): kexec_load, kexec_file_load,
+/// open_by_handle_at, init_module, finit_module, delete_module.  Their
+/// numbers are in [`ABIS`], in this order where the ABI has the call.
+pub const DENIED_CALLS: [&str; 6] =
+    ["kexec_load", "kexec_file_load", "open_by_handle_at", "init_module", "finit_module", "delete_module"];
+
+/// x86_64 (and its x32 ABI, same `AUDIT_ARCH`, numbers with bit 30: x32's
+/// own kexec_load is 528) and i386 (no kexec_file_load); aarch64 and arm.
 #[cfg(target_arch = "x86_64")]
-const ABIS: &[(u32, &[u32])] = &[(0xC000_003E, &[16, 0x4000_0000 | 514]), (0x4000_0003, &[54])];
+const ABIS: &[Abi] = &[
+    Abi {
+        arch: 0xC000_003E,
+        ioctl: &[16, X32 | 514],
+        denied: &[246, 320, 304, 175, 313, 176, X32 | 528, X32 | 320, X32 | 304, X32 | 175, X32 | 313, X32 | 176],
+        umount2: &[166, X32 | 166],
+    },
+    Abi { arch: 0x4000_0003, ioctl: &[54], denied: &[283, 342, 128, 350, 129], umount2: &[52] },
+];
+#[cfg(target_arch = "x86_64")]
+const X32: u32 = 0x4000_0000;
 #[cfg(target_arch = "aarch64")]
-const ABIS: &[(u32, &[u32])] = &[(0xC000_00B7, &[29]), (0x4000_0028, &[54])];
+const ABIS: &[Abi] = &[
+    Abi { arch: 0xC000_00B7, ioctl: &[29], denied: &[104, 294, 265, 105, 273, 106], umount2: &[39] },
+    Abi { arch: 0x4000_0028, ioctl: &[54], denied: &[347, 401, 371, 128, 379, 129], umount2: &[52] },
+];
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-const ABIS: &[(u32, &[u32])] = &[];
+const ABIS: &[Abi] = &[];
+
+/// `MNT_FORCE`, the `umount2` flag the filter refuses.
+const MNT_FORCE: u32 = 1;
 
 /// Offsets in `struct seccomp_data`.
 const NR: u32 = 0;
@@ -44,11 +78,15 @@ fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }
 }
 
-/// `if A == K goto TARGET else fall through`, TARGET an index in the
+/// `if A OP K goto TARGET else fall through`, TARGET an index in the
 /// program, HERE the index of this instruction.
-fn jump_if(k: u32, here: usize, target: usize) -> libc::sock_filter {
+fn jump(op: u32, k: u32, here: usize, target: usize) -> libc::sock_filter {
     let jt = u8::try_from(target - here - 1).expect("a short program");
-    libc::sock_filter { code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16, jt, jf: 0, k }
+    libc::sock_filter { code: (libc::BPF_JMP | op | libc::BPF_K) as u16, jt, jf: 0, k }
+}
+
+fn jump_if(k: u32, here: usize, target: usize) -> libc::sock_filter {
+    jump(libc::BPF_JEQ, k, here, target)
 }
 
 fn load(offset: u32) -> libc::sock_filter {
@@ -59,42 +97,73 @@ fn allow() -> libc::sock_filter {
     stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW)
 }
 
-/// The filter: `ioctl(fd, R, …)` fails with EPERM for R among REQUESTS.
-pub fn deny_ioctls(requests: &[u64]) -> Vec<libc::sock_filter> {
+/// The filter: `ioctl(fd, R, …)` fails with EPERM for R among REQUESTS;
+/// with DENY_CALLS, so do the calls of [`DENIED_CALLS`] and `umount2` with
+/// `MNT_FORCE`.
+pub fn filter(requests: &[u64], deny_calls: bool) -> Vec<libc::sock_filter> {
     // Layout: [load arch; one jump per ABI to its block; allow]
-    //         per ABI: [load nr; one jump per ioctl number to CHECK; allow]
-    //         CHECK: [load request; one jump per request to DENY; allow]
+    //         per ABI: [load nr; jumps: ioctl numbers to IOCTL, denied
+    //                   calls to DENY, umount2 to UMOUNT; allow]
+    //         IOCTL: [load request; one jump per request to DENY; allow]
+    //         UMOUNT: [load flags; jset MNT_FORCE to DENY; allow]
     //         DENY: [return EPERM]
-    let block_len = |nrs: &[u32]| 2 + nrs.len();
+    let denied = |abi: &Abi| if deny_calls { abi.denied.len() + abi.umount2.len() } else { 0 };
+    let block_len = |abi: &Abi| 2 + abi.ioctl.len() + denied(abi);
     let mut prog = vec![load(ARCH)];
     let mut block = 2 + ABIS.len();
-    for (arch, nrs) in ABIS {
-        prog.push(jump_if(*arch, prog.len(), block));
-        block += block_len(nrs);
+    for abi in ABIS {
+        prog.push(jump_if(abi.arch, prog.len(), block));
+        block += block_len(abi);
     }
     prog.push(allow());
-    let check = block;
-    for (_, nrs) in ABIS {
+    let ioctl = block;
+    let umount = ioctl + 2 + requests.len();
+    let deny = umount + 3;
+    for abi in ABIS {
         prog.push(load(NR));
-        for nr in nrs.iter() {
-            prog.push(jump_if(*nr, prog.len(), check));
+        for nr in abi.ioctl {
+            prog.push(jump_if(*nr, prog.len(), ioctl));
+        }
+        if deny_calls {
+            for nr in abi.denied {
+                prog.push(jump_if(*nr, prog.len(), deny));
+            }
+            for nr in abi.umount2 {
+                prog.push(jump_if(*nr, prog.len(), umount));
+            }
         }
         prog.push(allow());
     }
+    debug_assert_eq!(prog.len(), ioctl);
     prog.push(load(ARG1_LOW));
-    let deny = check + 2 + requests.len();
     for request in requests {
         prog.push(jump_if(*request as u32, prog.len(), deny));
     }
+    prog.push(allow());
+    debug_assert_eq!(prog.len(), umount);
+    prog.push(load(ARG1_LOW));
+    prog.push(jump(libc::BPF_JSET, MNT_FORCE, prog.len(), deny));
     prog.push(allow());
     debug_assert_eq!(prog.len(), deny);
     prog.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | libc::EPERM as u32));
     prog
 }
 
-/// The containers' filter.
+/// The filter: `ioctl(fd, R, …)` fails with EPERM for R among REQUESTS.
+pub fn deny_ioctls(requests: &[u64]) -> Vec<libc::sock_filter> {
+    filter(requests, false)
+}
+
+/// The containers' filter: no new subvolumes, none of [`DENIED_CALLS`],
+/// no forced unmount.
 pub fn container_filter() -> Vec<libc::sock_filter> {
-    deny_ioctls(&SUBVOLUME_CREATING_IOCTLS)
+    relaxed_filter(false)
+}
+
+/// The containers' filter, without the denied calls if RELAXED (`new
+/// --syscalls=all`): only the subvolume ioctls stay refused.
+pub fn relaxed_filter(relaxed: bool) -> Vec<libc::sock_filter> {
+    filter(&SUBVOLUME_CREATING_IOCTLS, !relaxed)
 }
 
 /// Install PROG on the calling thread (and what it forks or clones from
@@ -171,6 +240,45 @@ mod tests {
         assert_ne!(other, libc::EPERM);
         assert_eq!(high_bits, libc::EPERM);
         assert_eq!(fionread, 0);
+    }
+
+    /// The errno of a system call that returned RET (0 if it succeeded).
+    fn errno_of(ret: libc::c_long) -> i32 {
+        if ret < 0 {
+            std::io::Error::last_os_error().raw_os_error().unwrap()
+        } else {
+            0
+        }
+    }
+
+    /// The errnos of delete_module, open_by_handle_at, umount2 with and
+    /// without MNT_FORCE, on things that do not exist, under PROG.
+    fn denied_call_errnos(prog: Vec<libc::sock_filter>) -> [i32; 4] {
+        filtered(prog, || {
+            // SAFETY: every pointer is a NUL-terminated literal or null, as
+            // the calls allow; nothing is loaded, opened or unmounted.
+            unsafe {
+                [
+                    errno_of(libc::syscall(libc::SYS_delete_module, c"swineherd-none".as_ptr(), 0)),
+                    errno_of(libc::syscall(libc::SYS_open_by_handle_at, -1, std::ptr::null::<u8>(), 0)),
+                    errno_of(libc::syscall(libc::SYS_umount2, c"/swineherd-none".as_ptr(), libc::MNT_FORCE)),
+                    errno_of(libc::syscall(libc::SYS_umount2, c"/swineherd-none".as_ptr(), 0)),
+                ]
+            }
+        })
+    }
+
+    #[test]
+    fn denied_calls_fail_with_eperm_unless_relaxed() {
+        let [module, handle, forced, plain] = denied_call_errnos(container_filter());
+        assert_eq!((module, handle, forced), (libc::EPERM, libc::EPERM, libc::EPERM));
+        // Without MNT_FORCE, umount2 reaches the kernel.
+        assert_ne!(plain, libc::EPERM);
+        // Relaxed: the kernel answers (the tests run as root: EBADF or
+        // EFAULT for the handle, ENOENT for the path).
+        let [_, handle, forced, _] = denied_call_errnos(relaxed_filter(true));
+        assert_ne!(handle, libc::EPERM);
+        assert_eq!(forced, libc::ENOENT);
     }
 
     #[test]

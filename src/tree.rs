@@ -26,7 +26,7 @@ fn cstring(name: &OsStr) -> Result<CString> {
 use crate::sys::errno as last_errno;
 
 /// Open the directory NAME below DIR, refusing symlinks.
-fn open_dir_at(dir: i32, name: &CStr) -> std::result::Result<OwnedFd, i32> {
+pub(crate) fn open_dir_at(dir: i32, name: &CStr) -> std::result::Result<OwnedFd, i32> {
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     // SAFETY: NAME is a NUL-terminated string; a bad DIR fails with EBADF.
     let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
@@ -38,7 +38,7 @@ fn open_dir_at(dir: i32, name: &CStr) -> std::result::Result<OwnedFd, i32> {
     }
 }
 
-fn stat_at(dir: i32, name: &CStr) -> std::result::Result<libc::stat, i32> {
+pub(crate) fn stat_at(dir: i32, name: &CStr) -> std::result::Result<libc::stat, i32> {
     // SAFETY: plain data, for which all zeroes is a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: NAME is a NUL-terminated string, ST a stat to fill.
@@ -51,7 +51,7 @@ fn stat_at(dir: i32, name: &CStr) -> std::result::Result<libc::stat, i32> {
 }
 
 /// The names in the directory open as FD, without `.` and `..`.
-fn entries(fd: &OwnedFd) -> std::result::Result<Vec<CString>, i32> {
+pub(crate) fn entries(fd: &OwnedFd) -> std::result::Result<Vec<CString>, i32> {
     // (Raw: the DIR stream is read in place, without an allocation per
     // entry beyond the name kept.)
     // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes no pointers.

@@ -137,7 +137,7 @@ see its log" id)))))))))
 `list' action of `swineherd'."
   (map (lambda (line)
          (match (string-split line #\space)
-           ((id state) (cons id (string=? state "running")))))
+           ((id state . _) (cons id (string=? state "running")))))
        (output-lines (perform/text 'swineherd 'list))))
 
 (define (container-pid id)

@@ -9,6 +9,7 @@
 (define-module (swineherd arguments)
   #:use-module (swineherd parse)
   #:use-module (swineherd upkeep-options)
+  #:use-module (swineherd id-options)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
@@ -233,7 +234,8 @@ ports (--isolated=no: the default, unless configured otherwise)")
     ("respawn" ,parse-respawn
      "--respawn: restart the container when its init dies (Shepherd's \
 respawn limits apply)")
-    ,@%upkeep-options))
+    ,@%upkeep-options
+    ,@%id-options))
 
 
 ;;;

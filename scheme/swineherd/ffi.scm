@@ -20,6 +20,8 @@
             pidfd-open
             pidfd-signal
             remove-tree-step
+            shift-ids
+            restrict-cgroup-devices
             btrfs?
             create-subvolume
             snapshot-subvolume
@@ -375,6 +377,17 @@ transaction commit.  Quotas must be enabled."
 following symlinks nor crossing into other file systems (EXDEV).  Return #t
 once FILE is gone, #f if entries remain."
   (= 1 (%remove-tree-step file budget)))
+
+(define-path-procedure (shift-ids "swh_shift_ids"
+                         (from uint32) (to uint32) (count uint32))
+  "Move the owners and groups of the tree at FILE (included) from host ids
+FROM..FROM+COUNT-1 to TO..TO+COUNT-1, never following symlinks nor crossing
+into other file systems; other ids are kept.")
+
+(define-path-procedure (restrict-cgroup-devices "swh_cgroup_restrict_devices")
+  "Limit the devices of the cgroup FILE (relative, e.g. swineherd/web) to
+the containers' allow list (v1 devices controller, or a BPF device program
+on v2); 1 if done, 0 on a v1 host without a devices controller.")
 
 (define %bridge-up
   (library-function "swh_bridge_up" int (list '* '* uint8)))

@@ -12,6 +12,7 @@
   #:use-module (swineherd config)
   #:use-module (swineherd declare)
   #:use-module (swineherd events)
+  #:use-module (swineherd idmap)
   #:use-module ((swineherd guest) #:select (not-ready-text))
   #:use-module ((swineherd snapshot-schedule) #:select (check-snapshot-storage))
   #:use-module ((swineherd ffi) #:select (cgroup-layout))
@@ -103,6 +104,22 @@ a template must be one (btrfs subvolume create, then fill it), so that \
 containers start from a snapshot of it" directory))
     directory))
 
+(define (container-options* config id)
+  "Return the options of container ID, from its record ('() if none)."
+  (or (and=> (load-container (swineherd-configuration-state-directory config)
+                             id)
+             container-options)
+      '()))
+
+(define (source-ids config from)
+  "Return the base of the host ids that own the data --from=FROM designates:
+the range of the container it comes from, or 0 (a template, or a
+privileged container's data, is owned by host ids)."
+  (match from
+    (((or 'container 'snapshot) source . _)
+     (or (container-ids (container-options* config source)) 0))
+    (_ 0)))
+
 (define* (create-container config make-service id options script script-args
                            #:key reuse-data?)
   "Create container ID with OPTIONS (an alist from `parse-new-arguments'),
@@ -133,18 +150,37 @@ or pick another ID" data id))
                         (lambda args
                           (release-ports (port-lease-directory config) id)
                           (apply throw args))))))
+    ;; Its own range of host ids, unless --privileged; data kept for ID
+    ;; stays with the range that owns it.
+    (define ids (and (not (assq-ref options 'privileged))
+                     (catch #t
+                       (lambda ()
+                         (or (and reuse-data? (held-ids config id))
+                             (allocate-ids config id)))
+                       (lambda args
+                         (when address (release-address leases address id))
+                         (release-ports (port-lease-directory config) id)
+                         (apply throw args)))))
     (define (release)
       (when address (release-address leases address id))
-      (release-ports (port-lease-directory config) id))
+      (release-ports (port-lease-directory config) id)
+      (release-ids config ids id))
+    (define reused? (and reuse-data? (false-if-system-error (lstat data)) #t))
     (catch #t
       (lambda ()
-        (unless (and reuse-data? (false-if-system-error (lstat data)))
+        (unless reused?
           (create-data (swineherd-configuration-container-root config) data
-                       #:from from #:limit (assq-ref options 'disk-limit))))
+                       #:from from #:limit (assq-ref options 'disk-limit))
+          (give-data-to-range data ids
+                              #:from (source-ids config
+                                                 (assq-ref options 'from)))))
       (lambda args
+        (unless reused?
+          (when (file-exists? data) (delete-data data)))
         (release)
         (apply throw args)))
-    (let* ((c (container id script script-args options address 'running))
+    (let* ((options (if ids `((ids . ,ids) ,@options) options))
+           (c (container id script script-args options address 'running))
            (service (make-service c))
            (registered (get-internal-real-time)))
       (register-services (list service))
@@ -229,8 +265,13 @@ its leases; delete its data and snapshots unless KEEP-DATA?."
                              id)
     (unless keep-data?
       (delete-data (container-data-directory config id))
-      (delete-snapshots config id))
-    (release-leases config id record)))
+      (delete-snapshots config id)
+      ;; The range stays with data that is kept.
+      (release-ids config (and record (container-ids
+                                       (container-options record)))
+                   id))
+    (release-leases config id record)
+    (forget-identity! id)))
 
 (define (action:kill config)
   "Return the `kill' action."
@@ -265,11 +306,13 @@ herd kill swineherd ID")))))
       #t)))
 
 (define (action:list running)
-  "Print one line per container: its ID and whether it is running."
+  "Print one line per container: its ID, whether it is running, and its
+identity: `privileged' or its id range (see `container-identity')."
   (for-each (match-lambda
               ((service . running?)
-               (format #t "~a ~a~%" (service-id service)
-                       (if running? "running" "stopped"))))
+               (format #t "~a ~a ~a~%" (service-id service)
+                       (if running? "running" "stopped")
+                       (container-identity (service-id service)))))
             (container-services/status))
   #t)
 

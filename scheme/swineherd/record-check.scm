@@ -85,6 +85,12 @@ upper bound)."
              "(tcp|udp HOST-PORT CONTAINER-PORT [\"HOST-ADDRESS\"])")
     (isolated ,(cut memq <> '(#t no)) "#t or no")
     (respawn ,(cut eq? <> #t) "#t")
+    ;; Identity and hardening (issue #18, see (swineherd idmap)).
+    (ids ,(integer-in? 1 4294901759) "the base of a range of host ids")
+    (privileged ,(cut eq? <> #t) "#t")
+    (keep-caps ,(cut eq? <> #t) "#t")
+    (syscalls ,(cut eq? <> 'all) "all")
+    (devices ,(cut eq? <> 'all) "all")
     ,@%upkeep-option-checks))
 
 (define (option-problem option)

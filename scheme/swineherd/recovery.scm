@@ -13,6 +13,7 @@
                                                 adoption-pending?))
   #:use-module ((swineherd detached) #:select (delete-owned-link))
   #:use-module ((swineherd ffi) #:select (detach-netns))
+  #:use-module ((swineherd idmap) #:select (release-orphaned-ids))
   #:use-module (swineherd init)
   #:use-module (swineherd nat)
   #:use-module (swineherd network)
@@ -251,6 +252,7 @@ names of the data directories that belong to no record, for the log and
             (entries leases))
   (release-orphaned-ports (port-lease-directory config)
                           (lambda (owner) (not (orphan? owner))))
+  (release-orphaned-ids config orphan?)
   (for-each (match-lambda
               ((link . id)
                (unless (member link (map host-interface addresses))

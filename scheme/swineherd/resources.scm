@@ -22,17 +22,20 @@
 ;;; Code:
 
 (define* (cgroup-command relative command #:key log-file log-size
-                         (log-keep 1))
+                         (log-keep 1) (confinement '()))
   "Return COMMAND prefixed with the wrapper that runs it in the cgroup
 RELATIVE from its first instruction.  With LOG-FILE, the wrapper also sends
 COMMAND's output to LOG-FILE through a logger process in that cgroup,
-rotating it at LOG-SIZE bytes and keeping LOG-KEEP older generations."
+rotating it at LOG-SIZE bytes and keeping LOG-KEEP older generations.
+CONFINEMENT are the wrapper's options that confine COMMAND (see
+`confinement-arguments' in (swineherd idmap))."
   `(,(cgexec-file-name)
     ,@(if log-file
           (list (string-append "--log=" log-file)
                 (format #f "--log-size=~a" log-size)
                 (format #f "--log-keep=~a" log-keep))
           '())
+    ,@confinement
     ,relative "--" ,@command))
 
 (define* (remove-cgroup relative #:key (timeout 10))

@@ -16,6 +16,14 @@
 //!   bench/cgroup-start, which compares the two).
 //! - cgroup v1: join the cgroup in every hierarchy, then exec COMMAND.
 //!
+//! Before it execs COMMAND, the process that becomes it confines itself
+//! (issue #18, see [`confine`]): with `--ids=BASE:COUNT` it enters a user
+//! namespace of its own mapping 0..COUNT to host ids BASE.. and becomes
+//! root there (`src/userns.rs`); unless `--keep-caps`, it drops the
+//! dangerous capabilities from its bounding set (`src/caps.rs`); it
+//! installs the seccomp filter, without its deny list of system calls
+//! with `--syscalls=all`.
+//!
 //! With `--log=FILE`, COMMAND's standard output and error go to a logger
 //! process forked here, in the cgroup, which appends them to FILE and
 //! rotates it at BYTES, keeping `--log-keep` generations (see
@@ -32,13 +40,33 @@ use std::process::{exit, Command};
 use swineherd::cgroup::{self, Manager};
 use swineherd::console::{self, RotatingLog};
 use swineherd::exec::fork_into_cgroup;
+use swineherd::userns::IdRange;
 
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("swineherd-cgexec: {message}");
     exit(127)
 }
 
-const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES --log-keep=N] CGROUP -- COMMAND [ARG...]";
+const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES --log-keep=N] [--ids=BASE:COUNT] [--keep-caps] \
+[--syscalls=all] CGROUP -- COMMAND [ARG...]";
+
+/// What the command line says.
+struct Options {
+    log: LogSpec,
+    confinement: Confinement,
+    cgroup: String,
+    command: Vec<String>,
+}
+
+/// How the process that becomes COMMAND confines itself.
+struct Confinement {
+    /// The host ids of its user namespace; `None` for the host's own.
+    ids: Option<IdRange>,
+    /// Whether to keep the whole capability bounding set.
+    keep_caps: bool,
+    /// The seccomp filter.
+    filter: Vec<libc::sock_filter>,
+}
 
 /// The console of a container: the read end of the pipe that is now our
 /// standard output and error, and the log it goes to.
@@ -63,6 +91,16 @@ fn redirect_to(log: RotatingLog) -> Console {
         }
     }
     Console { read, log }
+}
+
+/// Give the console's pipe (our standard output, now) to RANGE's root: the
+/// container's processes may reopen it through /proc/PID/fd/1, as they
+/// could when it was host root's.
+fn give_console_to(range: IdRange) {
+    // SAFETY: plain fchown of our standard output, integer arguments.
+    if unsafe { libc::fchown(1, range.base, range.base) } < 0 {
+        fail(format!("give the console to uid {}: {}", range.base, std::io::Error::last_os_error()));
+    }
 }
 
 /// Start the logger: a child, in our cgroup, that copies the console's pipe
@@ -102,11 +140,13 @@ struct LogSpec {
     keep: u32,
 }
 
-/// Parse the command line: the console log, CGROUP and COMMAND.
-fn parse(mut args: Vec<String>) -> (LogSpec, String, Vec<String>) {
+/// Parse the command line: the log file and its size, the confinement,
+/// CGROUP and COMMAND.
+fn parse(mut args: Vec<String>) -> Options {
     let mut log_file = None;
     let mut log_size: u64 = 16 << 20;
     let mut log_keep: u32 = 1;
+    let (mut ids, mut keep_caps, mut all_syscalls) = (None, false, false);
     while let Some(arg) = args.first().cloned() {
         if let Some(file) = arg.strip_prefix("--log=") {
             log_file = Some(file.to_string());
@@ -114,59 +154,82 @@ fn parse(mut args: Vec<String>) -> (LogSpec, String, Vec<String>) {
             log_size = size.parse().unwrap_or_else(|_| fail(format!("invalid --log-size {size:?}; {USAGE}")));
         } else if let Some(keep) = arg.strip_prefix("--log-keep=") {
             log_keep = keep.parse().unwrap_or_else(|_| fail(format!("invalid --log-keep {keep:?}; {USAGE}")));
+        } else if let Some(range) = arg.strip_prefix("--ids=") {
+            ids = Some(IdRange::parse(range).unwrap_or_else(|| fail(format!("invalid --ids {range:?}; {USAGE}"))));
+        } else if arg == "--keep-caps" {
+            keep_caps = true;
+        } else if arg == "--syscalls=all" {
+            all_syscalls = true;
         } else {
             break;
         }
         args.remove(0);
     }
+    // No btrfs subvolumes inside: they would escape --disk-limit.
+    let confinement = Confinement { ids, keep_caps, filter: swineherd::seccomp::relaxed_filter(all_syscalls) };
     match args.as_slice() {
         [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
-            (LogSpec { file: log_file, size: log_size, keep: log_keep }, cgroup.clone(), command.to_vec())
+            Options { log: LogSpec { file: log_file, size: log_size, keep: log_keep }, confinement, cgroup: cgroup.clone(), command: command.to_vec() }
         }
         _ => fail(USAGE),
     }
 }
 
+/// Confine the calling process as C says, last thing before it execs the
+/// container's script: its own user namespace and ids, the bounding set,
+/// the seccomp filter (last: it could refuse the calls before it).
+fn confine(c: &Confinement) {
+    if let Some(range) = c.ids {
+        swineherd::userns::enter(range).unwrap_or_else(|err| fail(err));
+    }
+    if !c.keep_caps {
+        swineherd::caps::drop_bounding().unwrap_or_else(|err| fail(err));
+    }
+    if let Err(err) = swineherd::seccomp::install(&c.filter) {
+        fail(err);
+    }
+}
+
 fn main() {
-    let (log, cgroup, command) = parse(std::env::args().skip(1).collect());
+    let Options { log, confinement, cgroup, command } = parse(std::env::args().skip(1).collect());
     let manager =
         cgroup::detect_here().and_then(|layout| Manager::new(&layout, &cgroup)).unwrap_or_else(|err| fail(err));
     let mut console = log.file.map(|file| {
         redirect_to(RotatingLog::open(Path::new(&file), log.size, log.keep).unwrap_or_else(|err| fail(err)))
     });
-    // No btrfs subvolumes inside: they would escape --disk-limit.
-    let filter = swineherd::seccomp::container_filter();
+    if let (Some(_), Some(range)) = (&console, confinement.ids) {
+        give_console_to(range);
+    }
     // SWINEHERD_CGEXEC_MIGRATE=1 takes the v1 way on v2 too: for
     // bench/cgroup-start, which compares the two.
     if let (Some(dir), None) = (manager.unified_directory(), std::env::var_os("SWINEHERD_CGEXEC_MIGRATE")) {
-        spawn_into(dir, &manager, &command, &filter, &mut console);
+        spawn_into(dir, &manager, &command, &confinement, &mut console);
     }
-    join_and_exec(&manager, &command, &filter, console)
+    join_and_exec(&manager, &command, &confinement, console)
 }
 
-/// Join the cgroup, start the logger, install FILTER, then become COMMAND.
-fn join_and_exec(manager: &Manager, command: &[String], filter: &[libc::sock_filter], console: Option<Console>) -> ! {
+/// Join the cgroup, start the logger, confine ourselves, then become
+/// COMMAND.
+fn join_and_exec(manager: &Manager, command: &[String], confinement: &Confinement, console: Option<Console>) -> ! {
     if let Err(err) = manager.join(std::process::id() as i32) {
         fail(err);
     }
     if let Some(console) = console {
         start_logger(console);
     }
-    if let Err(err) = swineherd::seccomp::install(filter) {
-        fail(err);
-    }
+    confine(confinement);
     let err = Command::new(&command[0]).args(&command[1..]).exec();
     fail(format!("cannot run {}: {err}", command[0]))
 }
 
-/// Clone COMMAND, under FILTER, into the v2 cgroup DIR, join it, start the
+/// Clone COMMAND, confined, into the v2 cgroup DIR, join it, start the
 /// logger of CONSOLE, wait for COMMAND and exit as it did.  Returns only
 /// if the kernel has no `CLONE_INTO_CGROUP`.
 fn spawn_into(
     dir: &Path,
     manager: &Manager,
     command: &[String],
-    filter: &[libc::sock_filter],
+    confinement: &Confinement,
     console: &mut Option<Console>,
 ) {
     let cgroup = File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
@@ -186,9 +249,7 @@ fn spawn_into(
     // SAFETY: this program has a single thread: the child may do anything.
     let pid = unsafe { fork_into_cgroup(cgroup.as_fd()) };
     if pid == 0 {
-        if let Err(err) = swineherd::seccomp::install(filter) {
-            fail(err);
-        }
+        confine(confinement);
         // SAFETY: OLD is the mask saved above; ARGV_PTRS is NULL-terminated
         // and its strings live in ARGV, both alive until exec.
         unsafe {

@@ -137,3 +137,16 @@ pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut Swh
         write_out(out, stats)
     })
 }
+
+/// Limit the devices of the cgroup RELATIVE to the containers' allow list
+/// (null, zero, full, tty, console, ptmx, random, urandom, pts, fuse,
+/// tun): the v1 `devices` controller, or a BPF device program on v2.
+/// Return 1 if done, 0 where a v1 host has no `devices` controller.
+///
+/// # Safety
+/// RELATIVE must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_cgroup_restrict_devices(relative: *const c_char) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("limit devices", || unsafe { Ok(manager(relative)?.restrict_devices()? as c_int) })
+}

@@ -20,3 +20,19 @@ pub unsafe extern "C" fn swh_remove_tree_step(path: *const c_char, budget: usize
         Ok(tree::remove_tree_step(Path::new(path), budget)? as c_int)
     })
 }
+
+/// Move the owners and groups of the tree at PATH from host ids
+/// FROM..FROM+COUNT to TO..TO+COUNT, never following symlinks nor crossing
+/// mount points (see [`crate::idshift`]).  Return 0 or -errno.
+///
+/// # Safety
+/// PATH must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn swh_shift_ids(path: *const c_char, from: u32, to: u32, count: u32) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("give data to the id range", || unsafe {
+        let path = borrow_str(path, "path")?;
+        crate::idshift::shift_tree(Path::new(path), crate::idshift::Shift { from, to, count })?;
+        Ok(0)
+    })
+}

@@ -13,6 +13,7 @@
 //! it and then execs the script, so nothing of a container ever runs
 //! outside its cgroup.
 
+pub mod devices;
 pub mod v1;
 pub mod v2;
 
@@ -130,6 +131,40 @@ pub struct Stats {
     pub io_write_bytes: Option<u64>,
 }
 
+/// A device a container may use: character devices only, MAJOR and MINOR
+/// (`None`: any minor).
+pub struct DeviceRule {
+    pub major: u32,
+    pub minor: Option<u32>,
+    pub name: &'static str,
+}
+
+impl DeviceRule {
+    /// The rule as the v1 `devices.allow` file takes it.
+    pub fn v1_line(&self) -> String {
+        match self.minor {
+            Some(minor) => format!("c {}:{minor} rwm", self.major),
+            None => format!("c {}:* rwm", self.major),
+        }
+    }
+}
+
+/// The devices a container may open (issue #18; LXC's list): null, zero,
+/// full, tty, console, ptmx, random, urandom, the pts, fuse and tun.
+pub const ALLOWED_DEVICES: [DeviceRule; 11] = [
+    DeviceRule { major: 1, minor: Some(3), name: "null" },
+    DeviceRule { major: 1, minor: Some(5), name: "zero" },
+    DeviceRule { major: 1, minor: Some(7), name: "full" },
+    DeviceRule { major: 5, minor: Some(0), name: "tty" },
+    DeviceRule { major: 5, minor: Some(1), name: "console" },
+    DeviceRule { major: 5, minor: Some(2), name: "ptmx" },
+    DeviceRule { major: 1, minor: Some(8), name: "random" },
+    DeviceRule { major: 1, minor: Some(9), name: "urandom" },
+    DeviceRule { major: 136, minor: None, name: "pts" },
+    DeviceRule { major: 10, minor: Some(229), name: "fuse" },
+    DeviceRule { major: 10, minor: Some(200), name: "tun" },
+];
+
 /// The cgroup `PARENT/NAME` of one container, in the layout of this
 /// machine.
 pub enum Manager {
@@ -153,6 +188,17 @@ impl Manager {
         match self {
             Manager::V1(c) => c.create(limits),
             Manager::V2(c) => c.create(limits),
+        }
+    }
+
+    /// Limit the devices the cgroup's processes may use to
+    /// [`ALLOWED_DEVICES`]: the v1 `devices` controller, or on v2 a BPF
+    /// device program ([`devices`]).  True if done, false where the host
+    /// mounts no v1 `devices` controller.
+    pub fn restrict_devices(&self) -> Result<bool> {
+        match self {
+            Manager::V1(c) => c.restrict_devices(),
+            Manager::V2(c) => devices::restrict(c.directory()).map(|()| true),
         }
     }
 

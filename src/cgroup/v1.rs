@@ -14,10 +14,15 @@ pub enum Controller {
     Cpuacct,
     Memory,
     Pids,
+    /// Used where mounted: device access (issue #18).
+    Devices,
 }
 
 impl Controller {
+    /// The controllers a container's cgroup needs.
     const ALL: [Controller; 4] = [Controller::Cpu, Controller::Cpuacct, Controller::Memory, Controller::Pids];
+    /// Those it uses where the host mounts them.
+    const OPTIONAL: [Controller; 1] = [Controller::Devices];
 
     fn name(self) -> &'static str {
         match self {
@@ -25,6 +30,7 @@ impl Controller {
             Controller::Cpuacct => "cpuacct",
             Controller::Memory => "memory",
             Controller::Pids => "pids",
+            Controller::Devices => "devices",
         }
     }
 }
@@ -44,6 +50,8 @@ const MEMORY_OOM_CONTROL: &str = "memory.oom_control";
 const PIDS_MAX: &str = "pids.max";
 const PIDS_CURRENT: &str = "pids.current";
 const PROCS: &str = "cgroup.procs";
+const DEVICES_DENY: &str = "devices.deny";
+const DEVICES_ALLOW: &str = "devices.allow";
 
 /// Where each controller's hierarchy is mounted.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -52,7 +60,7 @@ pub struct Hierarchies(BTreeMap<Controller, PathBuf>);
 impl Hierarchies {
     /// Record a v1 mount at MOUNTPOINT with super options OPTIONS.
     pub(super) fn add_mount(&mut self, mountpoint: &Path, options: &str) {
-        for controller in Controller::ALL {
+        for controller in Controller::ALL.into_iter().chain(Controller::OPTIONAL) {
             if options.split(',').any(|o| o == controller.name()) {
                 self.0.insert(controller, mountpoint.to_path_buf());
             }
@@ -86,6 +94,11 @@ impl Cgroup {
                     .detail(format!("the {} controller is not mounted", controller.name()))
             })?;
             dirs.insert(controller, root.join(relative));
+        }
+        for controller in Controller::OPTIONAL {
+            if let Some(root) = hierarchies.path(controller) {
+                dirs.insert(controller, root.join(relative));
+            }
         }
         Ok(Cgroup { dirs })
     }
@@ -137,6 +150,20 @@ impl Cgroup {
         let shares = limits.cpu_weight.map_or(1024, |w| (w * 1024 / 100).clamp(2, 262_144));
         write(cpu, CPU_SHARES, &shares.to_string())?;
         write(self.dir(Controller::Pids), PIDS_MAX, &limits.pids.map_or("max".into(), |p| p.to_string()))
+    }
+
+    /// Deny every device but [`super::ALLOWED_DEVICES`] (and mknod, which
+    /// the user namespace limits anyway).  False where the host mounts no
+    /// `devices` controller.
+    pub fn restrict_devices(&self) -> Result<bool> {
+        let Some(dir) = self.dirs.get(&Controller::Devices) else {
+            return Ok(false);
+        };
+        write(dir, DEVICES_DENY, "a")?;
+        for rule in super::ALLOWED_DEVICES {
+            write(dir, DEVICES_ALLOW, &rule.v1_line())?;
+        }
+        Ok(true)
     }
 
     pub fn join(&self, pid: i32) -> Result<()> {
@@ -194,6 +221,24 @@ mod tests {
             h.add_mount(&dir, &format!("rw,{}", c.name()));
         }
         (root, h)
+    }
+
+    #[test]
+    fn devices_are_denied_but_the_allowed_ones() {
+        let (root, mut h) = fixture("devices");
+        let cg = Cgroup::new(&h, "swineherd/web").unwrap();
+        assert!(!cg.restrict_devices().unwrap(), "no devices hierarchy: nothing to do");
+        let dir = root.join("devices");
+        fs::create_dir_all(dir.join("swineherd/web")).unwrap();
+        h.add_mount(&dir, "rw,devices");
+        let cg = Cgroup::new(&h, "swineherd/web").unwrap();
+        assert!(cg.restrict_devices().unwrap());
+        let web = dir.join("swineherd/web");
+        assert_eq!(fs::read_to_string(web.join(DEVICES_DENY)).unwrap(), "a");
+        // The fixture keeps the last write of each file.
+        assert_eq!(fs::read_to_string(web.join(DEVICES_ALLOW)).unwrap(), "c 10:200 rwm");
+        assert!(cg.directories().contains(&web));
+        fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

@@ -155,9 +155,13 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
                 fail(plan, report::IDS);
             }
         }
-        // The container's seccomp filter, for the command to have exactly
+        // The container's bounding set (after setns(user), which gave us a
+        // full one) and seccomp filter, for the command to have exactly
         // the container's (we hold every capability of its user namespace
         // now).
+        if plan.set_ids && crate::caps::drop_bounding_raw() < 0 {
+            fail(plan, report::CAPS);
+        }
         if !plan.filter.is_empty() && crate::seccomp::install_raw(&plan.filter) < 0 {
             fail(plan, report::SECCOMP);
         }

@@ -123,6 +123,7 @@ pub(crate) mod report {
     pub const FDS: i32 = 6;
     pub const CGROUP: i32 = 7;
     pub const SECCOMP: i32 = 8;
+    pub const CAPS: i32 = 9;
     /// `SETNS + i`: joining `NAMESPACE_ORDER[i]`.
     pub const SETNS: i32 = 16;
 }
@@ -519,6 +520,7 @@ fn step_error(code: i32, errno: i32, target: Target) -> Error {
         report::FDS => "close Shepherd's descriptors in the relay",
         report::CGROUP => "join the container's cgroup",
         report::SECCOMP => "install the container's seccomp filter",
+        report::CAPS => "drop capabilities from the bounding set",
         c if c >= report::SETNS => "join namespace",
         _ => "run command",
     };

@@ -22,7 +22,8 @@ check "init's command is shepherd" grep -q shepherd /proc/"$init"/cmdline
 for ns in pid user mnt net uts ipc; do
   check "init's $ns namespace differs from the host's" other_ns "$ns" "$init" $$
 done
-check "init maps 65536 uids" grep -Eq '^ +0 +0 +65536$' /proc/"$init"/uid_map
+check "init maps 65536 uids of its own range (not host root)" \
+  grep -Eq '^ +0 +[1-9][0-9]{9} +65536$' /proc/"$init"/uid_map
 check "init is PID 1 inside" grep -Eq "^NSpid:.*[[:space:]]1$" /proc/"$init"/status
 
 script_pid=$(main_pid swine:test)

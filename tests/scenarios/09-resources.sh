@@ -74,7 +74,9 @@ check "pids limit is in pids.max" test "$(cat "$(cgroup_file pids "$parent"/r pi
 echo "  processes in $(cgroup_dirs "$parent"/r | head -n 1): $(cat "$(cgroup_file pids "$parent"/r cgroup.procs)" | tr '\n' ' ')"
 check "every process of the container is in its cgroup" all_in_cgroup r
 check "Shepherd spawned the script through swineherd-cgexec (in the cgroup from its first instruction)" \
-  output_has "swineherd-cgexec --log=/var/log/swineherd/r.log --log-size=16777216 --log-keep=5 $parent/r -- $script" herd status swine:r
+  output_has "swineherd-cgexec --log=/var/log/swineherd/r.log --log-size=16777216 --log-keep=5 --ids=" herd status swine:r
+check "…with its id range (#18), its cgroup and its script" \
+  bash -c "herd -s $socket status swine:r | grep -Eq -- '--ids=[0-9]+:65536 $parent/r -- $script'"
 
 # A 1 s busy loop's CPU time, as its shell's `times' says (children's user
 # and system time, "0m0.52s 0m0.00s"), must show in the container's: on a

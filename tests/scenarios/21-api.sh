@@ -388,7 +388,7 @@ launch_one() {
 export -f launch_one; export api_socket script
 codes=$(seq 50 | xargs -P 50 -I{} bash -c 'launch_one {}' | sort | uniq -c | tr -s ' ')
 check "50 concurrent creations: all 201 (got:$codes)" test "$codes" = " 50 201"
-check "  herd lists 50 running containers" test "$(herd list swineherd | grep -c ' running$')" = 50
+check "  herd lists 50 running containers" test "$(herd list swineherd | grep -c ' running ')" = 50
 check "  each has its own address" test "$(for i in $(seq 50); do herd ip swine:c$i; done | sort -u | wc -l)" = 50
 delete_one() {
   curl -sS --max-time 120 --unix-socket "$api_socket" -o /dev/null -w '%{http_code}\n' \

@@ -71,8 +71,12 @@ stop_shepherd() {
 }
 
 # make_container_script DIR: generate the Guix-faithful test container
-# script into DIR and print its file name.
+# script into DIR and print its file name.  DIR's parent (a scenario's
+# mktemp -d work directory, 0700) is made searchable: an unprivileged
+# container's script runs as its own range of host uids (issue #18), which
+# must reach the script and the data directory, as it reaches /gnu/store.
 make_container_script() {
+  chmod o+x "$(dirname "$1")"
   "$top"/tests/container/make-script "$1" >/dev/null && echo "$1/run-container"
 }
 
