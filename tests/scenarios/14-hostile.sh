@@ -170,7 +170,8 @@ rm -f /run/second.sock
 second_pid=$!
 wait_until 30 test -S /run/second.sock
 check "4. the second Shepherd's swineherd refuses, naming the first's PID" \
-  wait_until 10 grep -q "is in use by the swineherd of the Shepherd with PID $shepherd_pid" /tmp/second.log
+  wait_until 10 grep -q "is in use by the swineherd of the Shepherd with PID $shepherd_pid" /tmp/second.log ||
+  { echo "  its log:"; sed 's/^/    /' /tmp/second.log; }
 check "4. …and runs no container" bash -c "! herd -s /run/second.sock status swine:t >/dev/null 2>&1"
 check "4. t still runs once, in the first" test "$(pgrep -fc "^[^ ]*guile .*run-container .*container-root/t=/home")" = 1
 herd -s /run/second.sock stop root >/dev/null 2>&1
