@@ -11,10 +11,14 @@
 //! a *relay* process that never execs stands between them:
 //!
 //! 1. Shepherd opens everything first: `/proc/INIT/ns/*`, `/proc/INIT/root`,
-//!    the pipes, `/dev/null`, and builds argv, envp and the program's
-//!    candidate file names ([`Plan`]).  Nothing is allocated after a fork.
-//! 2. Shepherd clones the relay with exit signal 0 and `CLONE_PIDFD`.  The
-//!    relay closes every descriptor of Shepherd's it does not need, makes
+//!    the pipes, `/dev/null` (a [`handoff::Handoff`]).
+//! 2. Shepherd starts the relay, the program `swineherd-relay`, with
+//!    [`crate::spawn`]: a child that shares Shepherd's memory until it
+//!    execs, handed exactly those descriptors — no copy of Shepherd's
+//!    address space, whose page tables a fork copies (and the command's
+//!    fork again).  The relay builds the program's candidate file names
+//!    and the seccomp filter ([`Plan`]), closes every descriptor it does
+//!    not need, makes
 //!    itself non-dumpable, joins the namespaces in [`NAMESPACE_ORDER`] (user
 //!    first, mnt last), chroots into the init's root, takes uid/gid 0 of
 //!    the container, and clones the command, which is thus created in the
@@ -29,10 +33,15 @@
 //!    report pipe to Scheme, which waits for them with Fibers and calls
 //!    [`reap`] once the pidfd is readable.
 //!
-//! The child side lives in [`child`]: only async-signal-safe system calls,
-//! no allocation, no panics.
+//! The relay's side lives in [`child`] (only async-signal-safe system
+//! calls, no allocation, no panics, as the command's fork requires) and
+//! [`handoff`].  Its own exit status carries nothing: after its `execve`,
+//! Shepherd's reaper may take it.
 
 mod child;
+mod handoff;
+
+pub use handoff::relay_main;
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::fs::File;
@@ -127,8 +136,8 @@ pub(crate) mod report {
     pub const SETNS: i32 = 16;
 }
 
-/// Everything the two children need, prepared before the first fork.  The
-/// children only read it.
+/// Everything the relay and the command need, prepared by the relay
+/// before it forks the command, which only reads it.
 pub(crate) struct Plan {
     /// (namespace fd, CLONE_NEW* type, index in NAMESPACE_ORDER), in order.
     pub namespaces: Vec<(RawFd, c_int, usize)>,
@@ -197,7 +206,7 @@ pub fn candidates(program: &CStr, path: &str) -> Vec<CString> {
 }
 
 /// The PATH in ENVP, or [`DEFAULT_PATH`].
-fn search_path(envp: &[CString]) -> String {
+pub(crate) fn search_path(envp: &[CString]) -> String {
     envp.iter()
         .find_map(|var| var.to_bytes().strip_prefix(b"PATH="))
         .map(|p| String::from_utf8_lossy(p).into_owned())
@@ -377,8 +386,16 @@ fn read_report(fd: &impl AsRawFd) -> Option<Report> {
 ///
 /// Blocks only until the relay has started the command (about a
 /// millisecond; at most [`START_TIMEOUT`]); never waits for the command.
-pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option<Duration>) -> Result<Spawned> {
-    spawn_in(target, None, argv, envp, timeout)
+///
+/// RELAY is the file name of the `swineherd-relay` program.
+pub fn spawn(
+    relay: &CStr,
+    target: Target,
+    argv: &[CString],
+    envp: &[CString],
+    timeout: Option<Duration>,
+) -> Result<Spawned> {
+    spawn_in(relay, target, None, argv, envp, timeout)
 }
 
 /// The `cgroup.procs` files of CGROUP (relative to each hierarchy's root,
@@ -396,6 +413,7 @@ fn cgroup_procs(cgroup: &str) -> Result<Vec<OwnedFd>> {
 /// hierarchy's root, e.g. `swineherd/web`), if given, from its start: so
 /// are its limits, its accounting, and its end when the cgroup is removed.
 pub fn spawn_in(
+    relay: &CStr,
     target: Target,
     cgroup: Option<&str>,
     argv: &[CString],
@@ -430,7 +448,6 @@ pub fn spawn_in(
         Some(cgroup) => cgroup_procs(cgroup)?,
         None => Vec::new(),
     };
-    let candidates = candidates(program, &search_path(envp));
     let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -439,36 +456,15 @@ pub fn spawn_in(
     for fd in [&out_r, &err_r, &report_r, &exec_r] {
         set_nonblocking(fd)?;
     }
-    let nul = |v: &[CString]| -> Vec<*const c_char> {
-        v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
-    };
-    let mut plan = Plan {
+    let handoff = handoff::Handoff {
         namespaces: namespaces.iter().map(|(fd, t, i)| (fd.as_raw_fd(), *t, *i)).collect(),
         root: root.as_ref().map(|fd| fd.as_raw_fd()),
-        set_ids: matches!(target, Target::Container(_)),
+        container: matches!(target, Target::Container(_)),
         set_groups,
-        stdin: devnull.as_raw_fd(),
-        stdout: out_w.as_raw_fd(),
-        stderr: err_w.as_raw_fd(),
-        exec_r: exec_r.as_raw_fd(),
-        exec_w: exec_w.as_raw_fd(),
-        report: report_w.as_raw_fd(),
+        pipes: [&devnull, &out_w, &err_w, &exec_r, &exec_w, &report_w].map(|fd| fd.as_raw_fd()),
         cgroup_procs: cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect(),
-        keep: Vec::new(),
         timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
-        programs: nul(&candidates),
-        argv: nul(argv),
-        envp: nul(envp),
-        filter: match target {
-            Target::Container(_) => crate::seccomp::container_filter(),
-            Target::Host => Vec::new(),
-        },
     };
-    plan.keep =
-        plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
-    plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
-    plan.keep.sort_unstable();
-    plan.keep.dedup();
     if let Some(pidfd) = &init_pidfd {
         if send_signal(pidfd, 0).is_err() {
             return Err(Error::new(OP, libc::ESRCH).detail("the container's init exited"));
@@ -476,21 +472,10 @@ pub fn spawn_in(
     }
 
     // The relay.
-    let mut relay_pidfd: RawFd = -1;
-    // SAFETY: the child runs `child::relay` only, which makes plain system
-    // calls on what PLAN prepared and ends with `_exit`.
-    let pid = unsafe { clone_pidfd(0, &mut relay_pidfd) };
-    if pid == 0 {
-        // SAFETY: this is the clone child, with PLAN prepared, as `relay`
-        // requires.
-        unsafe { child::relay(&plan) }
-    }
-    if pid < 0 {
-        return Err(last_os_error(OP, "clone3"));
-    }
-    // SAFETY: clone3 stored a new pidfd, owned by nothing else.
-    let relay = unsafe { OwnedFd::from_raw_fd(relay_pidfd) };
-    // The children have their copies; ours would keep the pipes open.
+    let mut relay_argv = vec![relay.to_owned(), CString::new(handoff.encode()).expect("no NUL in numbers")];
+    relay_argv.extend_from_slice(argv);
+    let relay = crate::spawn::spawn(relay, &relay_argv, envp, &handoff.keep())?.pidfd;
+    // The relay has its copies; ours would keep the pipes open.
     drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_procs));
 
     match wait_started(&relay, &report_r)? {
@@ -550,9 +535,10 @@ fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
         if let Some(report) = read_report(report_r) {
             return Ok(report);
         }
-        if let Some(status) = reap_raw(relay)? {
+        if let Some(status) = crate::spawn::reap(relay)? {
+            let status = status.map_or("taken by Shepherd".into(), |s| format!("{s:#x}"));
             return Err(Error::new("run command", libc::ECHILD)
-                .detail(format!("the relay process ended without a report (wait status {status:#x})")));
+                .detail(format!("the relay process ended without a report (wait status {status})")));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -565,10 +551,10 @@ fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
     }
 }
 
-/// Wait up to LIMIT for the process behind PIDFD to exit, and reap it.
-fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<Option<c_int>> {
+/// Wait up to LIMIT for the relay behind PIDFD to exit, and reap it.
+fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<()> {
     poll_in(&[pidfd.as_raw_fd()], limit.as_millis() as c_int)?;
-    reap_raw(pidfd)
+    crate::spawn::reap(pidfd).map(drop)
 }
 
 /// Reap the exited child behind PIDFD without blocking: its wait status,
@@ -610,15 +596,17 @@ pub(crate) fn wait_status(code: c_int, status: c_int) -> c_int {
 /// Reap the relay behind PIDFD without blocking and return how the command
 /// ended, from REPORT (the report pipe); `None` while it runs.  A relay
 /// that died without reporting (killed by [`kill`]) took the command with
-/// it: its own status is returned.
+/// it (`PR_SET_PDEATHSIG`): the command was killed by SIGKILL.
 pub fn reap(pidfd: &impl AsRawFd, report: &impl AsRawFd) -> Result<Option<Outcome>> {
-    let Some(relay_status) = reap_raw(pidfd)? else { return Ok(None) };
+    if crate::spawn::reap(pidfd)?.is_none() {
+        return Ok(None);
+    }
     Ok(Some(match read_report(report) {
         // The STARTED record was consumed by spawn; DONE follows.
         Some([report::DONE, status, exec_errno, timed_out]) => {
             Outcome { status, exec_errno, timed_out: timed_out != 0 }
         }
-        _ => Outcome { status: relay_status, exec_errno: 0, timed_out: false },
+        _ => Outcome { status: libc::SIGKILL, exec_errno: 0, timed_out: false },
     }))
 }
 
@@ -656,8 +644,15 @@ mod tests {
         cs(&["PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"])
     }
 
+    /// The `swineherd-relay` cargo built beside the test (target/PROFILE/).
+    pub(crate) fn relay() -> CString {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+        CString::new(dir.join("swineherd-relay").into_os_string().into_encoded_bytes()).unwrap()
+    }
+
     fn run(argv: &[&str], timeout: Option<Duration>) -> Spawned {
-        spawn(Target::Host, &cs(argv), &env(), timeout).unwrap()
+        spawn(&relay(), Target::Host, &cs(argv), &env(), timeout).unwrap()
     }
 
     /// Wait for the command to end (polling the relay's pidfd), then reap.
@@ -726,8 +721,8 @@ mod tests {
 
     #[test]
     fn empty_command_is_refused() {
-        assert_eq!(spawn(Target::Host, &[], &env(), None).unwrap_err().errno, libc::EINVAL);
-        assert_eq!(spawn(Target::Host, &cs(&[""]), &env(), None).unwrap_err().errno, libc::EINVAL);
+        assert_eq!(spawn(&relay(), Target::Host, &[], &env(), None).unwrap_err().errno, libc::EINVAL);
+        assert_eq!(spawn(&relay(), Target::Host, &cs(&[""]), &env(), None).unwrap_err().errno, libc::EINVAL);
     }
 
     #[test]
@@ -816,9 +811,9 @@ mod tests {
 
     #[test]
     fn invalid_init_is_an_error() {
-        let err = spawn(Target::Container(-1), &cs(&["true"]), &env(), None).unwrap_err();
+        let err = spawn(&relay(), Target::Container(-1), &cs(&["true"]), &env(), None).unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);
-        let err = spawn(Target::Container(i32::MAX), &cs(&["true"]), &env(), None).unwrap_err();
+        let err = spawn(&relay(), Target::Container(i32::MAX), &cs(&["true"]), &env(), None).unwrap_err();
         assert_eq!(err.errno, libc::ESRCH);
     }
 }
