@@ -14,14 +14,21 @@
 //! it; `execve` resets them.  The parent gets a pidfd; the child's exit
 //! signal is 0, so `waitpid(WAIT_ANY)` does not see it fail before exec.
 //!
+//! With a cgroup v2 directory, the child is born in that cgroup
+//! (`CLONE_INTO_CGROUP`): no migration, so no wait for the kernel's
+//! `cgroup_threadgroup_rwsem` (an RCU grace period when it was not taken
+//! lately).  glibc's `clone` has no such flag and glibc 2.36 exports no
+//! `clone3`: that call is a few instructions of assembly (x86_64 only;
+//! elsewhere [`spawn`] says ENOSYS and the caller migrates the helper).
+//!
 //! After `execve` the kernel resets the exit signal to SIGCHLD (`de_thread`
 //! in fs/exec.c): the helper is then an ordinary child, whose exit status
 //! Shepherd's reaper may take first.  So the helpers started here never
 //! carry a result in their exit status — they write it to a pipe — and
 //! [`reap`] accepts a status already taken.
 
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{Error, Result};
 use crate::sys::errno;
@@ -104,10 +111,18 @@ fn pointers(strings: &[CString]) -> Vec<*const c_char> {
 
 /// Start PROGRAM (an absolute file name) with ARGV and ENVP, handing it the
 /// descriptors KEEP (without close-on-exec) and no other; every signal
-/// blocked, which the helper unblocks as it needs.  Blocks the caller only
+/// blocked, which the helper unblocks as it needs; in the cgroup v2
+/// directory open as CGROUP if given (ENOSYS where that cannot be done,
+/// E2BIG or EINVAL from a kernel older than 5.7).  Blocks the caller only
 /// until the child has exec'd.  An `execve` that fails is an error naming
 /// PROGRAM, its child reaped.
-pub fn spawn(program: &CStr, argv: &[CString], envp: &[CString], keep: &[RawFd]) -> Result<Helper> {
+pub fn spawn(
+    program: &CStr,
+    argv: &[CString],
+    envp: &[CString],
+    keep: &[RawFd],
+    cgroup: Option<BorrowedFd>,
+) -> Result<Helper> {
     const OP: &str = "start helper";
     let mut keep = keep.to_vec();
     keep.sort_unstable();
@@ -123,8 +138,7 @@ pub fn spawn(program: &CStr, argv: &[CString], envp: &[CString], keep: &[RawFd])
     };
     let stack = Stack::new()?;
     let mut pidfd: c_int = -1;
-    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD; // exit signal 0
-                                                                        // SAFETY: plain data, for which all zeroes is a valid value.
+    // SAFETY: plain data, for which all zeroes is a valid value.
     let (mut all, mut old): (libc::sigset_t, libc::sigset_t) = unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
     // SAFETY: ALL and OLD are sigset_t's; the mask is restored below, after
     // the child has exec'd.  `child` runs on STACK with ARGS, both alive
@@ -133,12 +147,21 @@ pub fn spawn(program: &CStr, argv: &[CString], envp: &[CString], keep: &[RawFd])
     let pid = unsafe {
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let pid =
-            libc::clone(child, stack.top(), flags, (&mut args as *mut ChildArgs).cast(), &mut pidfd as *mut c_int);
-        let clone_errno = errno();
+        let (pid, clone_errno) = match cgroup {
+            None => {
+                // Exit signal 0.
+                let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD;
+                let pid = libc::clone(child, stack.top(), flags, (&mut args as *mut ChildArgs).cast(), &mut pidfd);
+                (pid, errno())
+            }
+            Some(cgroup) => {
+                let rc = clone_into(cgroup.as_raw_fd(), &stack, &mut args, &mut pidfd);
+                (if rc < 0 { -1 } else { rc as c_int }, -rc as c_int)
+            }
+        };
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         if pid < 0 {
-            return Err(Error::new(OP, clone_errno).path("clone"));
+            return Err(Error::new(OP, clone_errno).path(if cgroup.is_some() { "clone3" } else { "clone" }));
         }
         pid
     };
@@ -152,6 +175,65 @@ pub fn spawn(program: &CStr, argv: &[CString], envp: &[CString], keep: &[RawFd])
         return Err(Error::new(OP, args.errno).path(program.to_string_lossy().into_owned()));
     }
     Ok(Helper { pid, pidfd })
+}
+
+/// `clone3(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP)`, exit
+/// signal 0, the child running `child(ARGS)` on STACK: the child's PID or
+/// -errno (the raw system call's return: no errno is touched).
+///
+/// # Safety
+/// STACK and ARGS must stay valid until the call returns (CLONE_VFORK
+/// ensures the child has exec'd or exited by then); every signal blocked.
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone_into(cgroup: RawFd, stack: &Stack, args: &mut ChildArgs, pidfd: &mut c_int) -> c_long {
+    let clone_args = crate::exec::CloneArgs {
+        flags: (libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD) as u64 | crate::exec::CLONE_INTO_CGROUP,
+        pidfd: pidfd as *mut c_int as u64,
+        stack: stack.base as u64,
+        stack_size: stack.len as u64,
+        cgroup: cgroup as u64,
+        ..Default::default()
+    };
+    let ret: c_long;
+    // SAFETY: clone3 with CLONE_VM: the parent comes back from `syscall`
+    // with the child's PID (or -errno) in rax, every other register but rcx
+    // and r11 kept.  The child comes back with rax 0 on STACK, which the
+    // kernel set as its stack pointer (the top of the mapping: 16-byte
+    // aligned, so the `call` leaves it as the ABI wants); it calls
+    // `child(ARGS)` from r12 and r13, which it inherited, and that never
+    // returns (exec or _exit); should it, exit(2) ends the child.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r13",
+            "call r12",
+            "mov edi, eax",
+            "mov eax, 60",
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") &clone_args as *const crate::exec::CloneArgs,
+            in("rsi") std::mem::size_of::<crate::exec::CloneArgs>(),
+            in("r12") child as extern "C" fn(*mut c_void) -> c_int,
+            in("r13") (args as *mut ChildArgs).cast::<c_void>(),
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    ret
+}
+
+/// No `CLONE_INTO_CGROUP` here (see the module's documentation).
+///
+/// # Safety
+/// None needed: nothing is done.
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone_into(_: RawFd, _: &Stack, _: &mut ChildArgs, _: &mut c_int) -> c_long {
+    -(libc::ENOSYS as c_long)
 }
 
 /// The child: see the module's documentation.
@@ -231,7 +313,7 @@ mod tests {
         // owned below.
         let inherited = unsafe { OwnedFd::from_raw_fd(libc::dup(w.as_raw_fd())) };
         let script = format!("ls /proc/self/fd >&{}", w.as_raw_fd());
-        let h = spawn(c"/bin/sh", &cs(&["sh", "-c", &script]), &cs(&["PATH=/bin"]), &[w.as_raw_fd()]).unwrap();
+        let h = spawn(c"/bin/sh", &cs(&["sh", "-c", &script]), &cs(&["PATH=/bin"]), &[w.as_raw_fd()], None).unwrap();
         let inherited_fd = inherited.as_raw_fd();
         drop((w, inherited));
         assert!(h.pid > 0);
@@ -245,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_program_that_cannot_run_is_an_error_naming_it() {
-        let err = spawn(c"/nonexistent/helper", &cs(&["helper"]), &[], &[]).unwrap_err();
+        let err = spawn(c"/nonexistent/helper", &cs(&["helper"]), &[], &[], None).unwrap_err();
         assert_eq!(err.errno, libc::ENOENT);
         assert!(err.to_string().contains("/nonexistent/helper"), "{err}");
     }

@@ -9,7 +9,7 @@
 //! Results are checked from the host, through /proc of the command.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -193,4 +193,48 @@ fn gone_init_is_an_error() {
     }
     let err = exec::spawn(relay(), Target::Container(init), &cs(&["true"]), &env(), None).unwrap_err();
     assert_eq!(err.errno, libc::ESRCH, "{err}");
+}
+
+/// A cgroup v2 directory made for a test, removed when dropped.
+struct V2Cgroup(PathBuf);
+
+impl Drop for V2Cgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+#[ignore]
+fn a_helper_is_born_in_a_v2_cgroup() {
+    use std::io::Read;
+    // The cgroup2 hierarchy: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+    // hybrid host (no controllers needed to hold processes).
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    let root = mounts.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        (f[2] == "cgroup2").then(|| PathBuf::from(f[1]))
+    });
+    let root = root.expect("a cgroup2 hierarchy");
+    let name = format!("swh-relay-test-{}", std::process::id());
+    let cgroup = V2Cgroup(root.join(&name));
+    std::fs::create_dir(&cgroup.0).unwrap();
+    let dir = std::fs::File::open(&cgroup.0).unwrap();
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let script = format!("cat /proc/self/cgroup >&{}", w.as_raw_fd());
+    let h = swineherd::spawn::spawn(
+        c"/bin/sh",
+        &cs(&["sh", "-c", &script]),
+        &env(),
+        &[w.as_raw_fd()],
+        Some(std::os::fd::AsFd::as_fd(&dir)),
+    )
+    .unwrap();
+    drop(w);
+    let mut out = String::new();
+    std::fs::File::from(r).read_to_string(&mut out).unwrap();
+    assert_eq!(swineherd::spawn::wait(&h.pidfd).unwrap(), Some(0));
+    assert!(out.lines().any(|l| l == format!("0::/{name}")), "{out}");
 }

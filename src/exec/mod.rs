@@ -46,7 +46,7 @@ pub use handoff::relay_main;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -297,7 +297,7 @@ fn setgroups_allowed(init: i32) -> bool {
 /// The `clone_args` of `clone3(2)` (linux/sched.h), version 2.
 #[repr(C)]
 #[derive(Default)]
-struct CloneArgs {
+pub(crate) struct CloneArgs {
     pub flags: u64,
     pub pidfd: u64,
     pub child_tid: u64,
@@ -345,7 +345,7 @@ pub(crate) unsafe fn clone_pidfd(exit_signal: c_int, pidfd: &mut RawFd) -> libc:
 }
 
 /// linux/sched.h (libc's constant is a 32-bit one that overflows).
-const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+pub(crate) const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Fork straight into the cgroup v2 directory open as CGROUP
 /// (`CLONE_INTO_CGROUP`, Linux 5.7), exit signal SIGCHLD: the child is
@@ -398,15 +398,48 @@ pub fn spawn(
     spawn_in(relay, target, None, argv, envp, timeout)
 }
 
-/// The `cgroup.procs` files of CGROUP (relative to each hierarchy's root,
-/// e.g. `swineherd/web`), opened for writing.
-fn cgroup_procs(cgroup: &str) -> Result<Vec<OwnedFd>> {
+/// The cgroup CGROUP (relative to each hierarchy's root, e.g.
+/// `swineherd/web`): its directory when it is a v2 one, to clone the relay
+/// into, and its `cgroup.procs` files, opened for writing, for the relay
+/// to move itself (v1, or a kernel without `CLONE_INTO_CGROUP`).
+fn open_cgroup(cgroup: &str) -> Result<(Option<OwnedFd>, Vec<OwnedFd>)> {
     let manager = crate::cgroup::Manager::new(&crate::cgroup::detect_here()?, cgroup)?;
-    manager
+    let dir = match manager.unified_directory() {
+        Some(dir) => Some(open_cloexec(&dir.to_string_lossy(), libc::O_RDONLY | libc::O_DIRECTORY)?),
+        None => None,
+    };
+    let procs = manager
         .directories()
         .iter()
         .map(|dir| open_cloexec(&format!("{}/cgroup.procs", dir.display()), libc::O_WRONLY))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((dir, procs))
+}
+
+/// Start the relay program RELAY for ARGV and ENVP with HANDOFF: born in
+/// the cgroup v2 directory CGROUP if given and the kernel can, else moving
+/// itself through CGROUP_PROCS.
+fn start_relay(
+    relay: &CStr,
+    mut handoff: handoff::Handoff,
+    cgroup: Option<BorrowedFd>,
+    cgroup_procs: &[OwnedFd],
+    argv: &[CString],
+    envp: &[CString],
+) -> Result<crate::spawn::Helper> {
+    let start = |handoff: &handoff::Handoff, cgroup| {
+        let mut relay_argv = vec![relay.to_owned(), CString::new(handoff.encode()).expect("no NUL in numbers")];
+        relay_argv.extend_from_slice(argv);
+        crate::spawn::spawn(relay, &relay_argv, envp, &handoff.keep(), cgroup)
+    };
+    if cgroup.is_some() {
+        match start(&handoff, cgroup) {
+            Err(err) if matches!(err.errno, libc::ENOSYS | libc::E2BIG | libc::EINVAL) => {}
+            started => return started,
+        }
+    }
+    handoff.cgroup_procs = cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect();
+    start(&handoff, None)
 }
 
 /// [`spawn`], with the command in the cgroup CGROUP (relative to each
@@ -444,9 +477,9 @@ pub fn spawn_in(
             (Some(pidfd), namespaces, Some(root), setgroups_allowed(init))
         }
     };
-    let cgroup_procs = match cgroup {
-        Some(cgroup) => cgroup_procs(cgroup)?,
-        None => Vec::new(),
+    let (cgroup_dir, cgroup_procs) = match cgroup {
+        Some(cgroup) => open_cgroup(cgroup)?,
+        None => (None, Vec::new()),
     };
     let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
     let (out_r, out_w) = pipe()?;
@@ -462,7 +495,7 @@ pub fn spawn_in(
         container: matches!(target, Target::Container(_)),
         set_groups,
         pipes: [&devnull, &out_w, &err_w, &exec_r, &exec_w, &report_w].map(|fd| fd.as_raw_fd()),
-        cgroup_procs: cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect(),
+        cgroup_procs: Vec::new(),
         timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
     };
     if let Some(pidfd) = &init_pidfd {
@@ -472,11 +505,10 @@ pub fn spawn_in(
     }
 
     // The relay.
-    let mut relay_argv = vec![relay.to_owned(), CString::new(handoff.encode()).expect("no NUL in numbers")];
-    relay_argv.extend_from_slice(argv);
-    let relay = crate::spawn::spawn(relay, &relay_argv, envp, &handoff.keep())?.pidfd;
+    let dir = cgroup_dir.as_ref().map(AsFd::as_fd);
+    let relay = start_relay(relay, handoff, dir, &cgroup_procs, argv, envp)?.pidfd;
     // The relay has its copies; ours would keep the pipes open.
-    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_procs));
+    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_dir, cgroup_procs));
 
     match wait_started(&relay, &report_r)? {
         [report::STARTED, pid, _, _] => {
