@@ -8,7 +8,9 @@
 //! whose exit signal is 0 is invisible to that (only `__WALL`/`__WCLONE`
 //! waits see it) — but `execve` resets the exit signal to SIGCHLD
 //! (`de_thread` in fs/exec.c).  So the command cannot be Shepherd's child;
-//! a *relay* process that never execs stands between them:
+//! a *relay* process stands between them, its parent, which writes the
+//! command's status to a pipe (the relay's own status may be reaped by
+//! Shepherd):
 //!
 //! 1. Shepherd opens everything first: `/proc/INIT/ns/*`, `/proc/INIT/root`,
 //!    the pipes, `/dev/null` (a [`handoff::Handoff`]).
