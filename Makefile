@@ -46,6 +46,7 @@ builddir = build
 LIBRARY = target/release/libswineherd.so
 CGEXEC = target/release/swineherd-cgexec
 PEEK = target/release/swineherd-peek
+RELAY = target/release/swineherd-relay
 RUST_SOURCES = $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 MODULES = swineherd $(patsubst scheme/%.scm,%,$(wildcard scheme/swineherd/*.scm))
 SCM_SOURCES = $(MODULES:%=scheme/%.scm)
@@ -57,17 +58,18 @@ INFO = doc/swineherd.info
 # Present when this make run compiled (or found up to date) every .go file.
 GO_STAMP = $(builddir)/go/.up-to-date
 
-all: $(LIBRARY) $(CGEXEC) $(PEEK) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
+all: $(LIBRARY) $(CGEXEC) $(PEEK) $(RELAY) pre-inst-env $(INFO) $(FFI_INSTALLED) scheme-objects
 
-$(LIBRARY) $(CGEXEC) $(PEEK) &: $(RUST_SOURCES)
+$(LIBRARY) $(CGEXEC) $(PEEK) $(RELAY) &: $(RUST_SOURCES)
 	$(CARGO) build --release
-	touch $(LIBRARY) $(CGEXEC) $(PEEK)
+	touch $(LIBRARY) $(CGEXEC) $(PEEK) $(RELAY)
 
 pre-inst-env: pre-inst-env.in Makefile
 	sed -e 's|@abs_top_srcdir@|$(CURDIR)|g' \
 	    -e 's|@libswineherd@|$(CURDIR)/$(LIBRARY)|g' \
 	    -e 's|@cgexec@|$(CURDIR)/$(CGEXEC)|g' \
-	    -e 's|@peek@|$(CURDIR)/$(PEEK)|g' $< > $@.tmp
+	    -e 's|@peek@|$(CURDIR)/$(PEEK)|g' \
+	    -e 's|@relay@|$(CURDIR)/$(RELAY)|g' $< > $@.tmp
 	chmod +x $@.tmp
 	mv $@.tmp $@
 
@@ -105,9 +107,10 @@ $(FFI_INSTALLED): scheme/swineherd/ffi.scm $(builddir)/dirs
 	sed -e 's|^(define %installed-library #f)$$|(define %installed-library "$(libdir)/libswineherd.so")|' \
 	    -e 's|^(define %installed-cgexec #f)$$|(define %installed-cgexec "$(libexecdir)/swineherd/swineherd-cgexec")|' \
 	    -e 's|^(define %installed-peek #f)$$|(define %installed-peek "$(libexecdir)/swineherd/swineherd-peek")|' \
+	    -e 's|^(define %installed-relay #f)$$|(define %installed-relay "$(libexecdir)/swineherd/swineherd-relay")|' \
 	    $< > $@.tmp
-	@test $$(grep -c '^(define %installed-[a-z]* "' $@.tmp) = 3 || { \
-	  echo "make: $<: the %installed-library, -cgexec and -peek lines were not found" >&2; exit 1; }
+	@test $$(grep -c '^(define %installed-[a-z]* "' $@.tmp) = 4 || { \
+	  echo "make: $<: the %installed-library, -cgexec, -peek and -relay lines were not found" >&2; exit 1; }
 	mv $@.tmp $@
 
 # compile_go SOURCE: compile SOURCE into $@ with every warning fatal.  Each
@@ -137,6 +140,7 @@ install: all
 	$(INSTALL_PROGRAM) $(LIBRARY) $(DESTDIR)$(libdir)/libswineherd.so
 	$(INSTALL_PROGRAM) $(CGEXEC) $(DESTDIR)$(libexecdir)/swineherd/swineherd-cgexec
 	$(INSTALL_PROGRAM) $(PEEK) $(DESTDIR)$(libexecdir)/swineherd/swineherd-peek
+	$(INSTALL_PROGRAM) $(RELAY) $(DESTDIR)$(libexecdir)/swineherd/swineherd-relay
 	$(INSTALL_DATA) scheme/swineherd.scm $(DESTDIR)$(guilemoduledir)/swineherd.scm
 	$(INSTALL_DATA) $(filter-out scheme/swineherd.scm scheme/swineherd/ffi.scm,$(SCM_SOURCES)) \
 	  $(FFI_INSTALLED) $(DESTDIR)$(guilemoduledir)/swineherd/
@@ -165,6 +169,7 @@ uninstall:
 	rm -f $(DESTDIR)$(libdir)/libswineherd.so \
 	  $(DESTDIR)$(libexecdir)/swineherd/swineherd-cgexec \
 	  $(DESTDIR)$(libexecdir)/swineherd/swineherd-peek \
+	  $(DESTDIR)$(libexecdir)/swineherd/swineherd-relay \
 	  $(MODULES:%=$(DESTDIR)$(guilemoduledir)/%.scm) \
 	  $(MODULES:%=$(DESTDIR)$(guileobjectdir)/%.go) \
 	  $(DESTDIR)$(infodir)/swineherd.info

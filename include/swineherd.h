@@ -19,7 +19,7 @@
  The version of the C ABI described by `include/swineherd.h`: raised with
  every incompatible change (a function's arguments, a struct's fields).
  */
-#define SWH_ABI_VERSION 1
+#define SWH_ABI_VERSION 2
 
 /*
  What an exported function returns when it panicked: below every
@@ -355,13 +355,17 @@ int swh_detached_finish(int pidfd, int result);
  `swineherd/web`), it starts in that cgroup, so that the container's
  limits and accounting cover it and removing the cgroup ends it.
 
- The command is the child of a relay process that Shepherd's reaper
- never sees (exit signal 0, no exec).  On success OUT receives its
- descriptors, which the caller must close.
+ The command is the child of a relay process, the program RELAY
+ (`swineherd-relay`, an absolute file name), started from a child that
+ shares the caller's memory until it execs; the relay reports how the
+ command ended through a pipe, never through its exit status, which
+ Shepherd's reaper may take.  On success OUT receives its descriptors,
+ which the caller must close.
 
  # Safety
  ARGV and ENVP must be valid for reads of their lengths, CGROUP NULL or
- a NUL-terminated string; OUT must be valid for writing one `SwhExecFds`.
+ a NUL-terminated string, RELAY a NUL-terminated string; OUT must be
+ valid for writing one `SwhExecFds`.
  */
 int swh_exec_spawn(int init_pid,
                    const char *argv,
@@ -370,6 +374,7 @@ int swh_exec_spawn(int init_pid,
                    size_t envp_len,
                    uint64_t timeout_ms,
                    const char *cgroup,
+                   const char *relay,
                    struct SwhExecFds *out);
 
 /*

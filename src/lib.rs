@@ -31,6 +31,7 @@ pub mod nft;
 pub mod peek;
 pub mod process;
 pub mod seccomp;
+pub mod spawn;
 pub mod state;
 pub mod sys;
 pub mod tree;

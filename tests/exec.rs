@@ -9,12 +9,18 @@
 //! Results are checked from the host, through /proc of the command.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use swineherd::exec::{self, Outcome, Spawned, Target};
+
+/// The relay program cargo built for these tests.
+fn relay() -> &'static std::ffi::CStr {
+    static RELAY: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
+    RELAY.get_or_init(|| CString::new(env!("CARGO_BIN_EXE_swineherd-relay")).unwrap())
+}
 
 /// A process in new namespaces, chrooted into a directory of its own with
 /// the host's /usr bind-mounted in it: a stand-in for a container's init.
@@ -115,6 +121,7 @@ fn enters_every_namespace_and_the_root() {
     let fifo = CString::new(go.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo {go:?}");
     let s = exec::spawn(
+        relay(),
         Target::Container(c.init),
         &cs(&["sh", "-c", "cat /marker-inside; pwd; id -u; id -g; echo $$; read go </tmp/go"]),
         &env(),
@@ -134,17 +141,18 @@ fn enters_every_namespace_and_the_root() {
     let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid)).unwrap();
     let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     assert_eq!(nspid.split_whitespace().count(), 3, "two PID namespaces: {nspid}");
-    // Its parent is the relay, whose exit signal is 0 (Shepherd's reaper
-    // does not see it) and whose parent is the caller.
+    // Its parent is the relay, the program swineherd-relay (not a copy of
+    // the caller), whose parent is the caller.
     let stat = |pid: i32| -> Vec<String> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         text.rsplit_once(") ").unwrap().1.split(' ').map(String::from).collect()
     };
-    let relay: i32 = stat(s.pid)[1].parse().unwrap();
-    assert_eq!(stat(relay)[35], "0", "exit_signal field of the relay's /proc/PID/stat");
-    assert_eq!(stat(relay)[1].parse::<u32>().unwrap(), std::process::id(), "the relay's parent");
+    let relay_pid: i32 = stat(s.pid)[1].parse().unwrap();
+    let exe = std::fs::read_link(format!("/proc/{relay_pid}/exe")).unwrap();
+    assert_eq!(exe.as_os_str().as_encoded_bytes(), relay().to_bytes(), "the relay's program");
+    assert_eq!(stat(relay_pid)[1].parse::<u32>().unwrap(), std::process::id(), "the relay's parent");
     // The relay is not in the container's PID namespace, nor visible in it.
-    let relay_status = std::fs::read_to_string(format!("/proc/{relay}/status")).unwrap();
+    let relay_status = std::fs::read_to_string(format!("/proc/{relay_pid}/status")).unwrap();
     let relay_nspid = relay_status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     assert_eq!(relay_nspid.split_whitespace().count(), 2, "{relay_nspid}");
 
@@ -162,12 +170,12 @@ fn enters_every_namespace_and_the_root() {
 #[ignore]
 fn immediate_exit_and_missing_program() {
     let c = Container::new("quick");
-    let s = exec::spawn(Target::Container(c.init), &cs(&["true"]), &env(), None).unwrap();
+    let s = exec::spawn(relay(), Target::Container(c.init), &cs(&["true"]), &env(), None).unwrap();
     assert_eq!(wait(&s), exited(0));
-    let s = exec::spawn(Target::Container(c.init), &cs(&["sh", "-c", "exit 7"]), &env(), None).unwrap();
+    let s = exec::spawn(relay(), Target::Container(c.init), &cs(&["sh", "-c", "exit 7"]), &env(), None).unwrap();
     assert_eq!(wait(&s), exited(7));
     // /etc/passwd exists on the host but not in the container.
-    let s = exec::spawn(Target::Container(c.init), &cs(&["/etc/passwd"]), &env(), None).unwrap();
+    let s = exec::spawn(relay(), Target::Container(c.init), &cs(&["/etc/passwd"]), &env(), None).unwrap();
     assert_eq!(wait(&s), Outcome { status: 127 << 8, exec_errno: libc::ENOENT, timed_out: false });
 }
 
@@ -183,6 +191,50 @@ fn gone_init_is_an_error() {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let err = exec::spawn(Target::Container(init), &cs(&["true"]), &env(), None).unwrap_err();
+    let err = exec::spawn(relay(), Target::Container(init), &cs(&["true"]), &env(), None).unwrap_err();
     assert_eq!(err.errno, libc::ESRCH, "{err}");
+}
+
+/// A cgroup v2 directory made for a test, removed when dropped.
+struct V2Cgroup(PathBuf);
+
+impl Drop for V2Cgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+#[ignore]
+fn a_helper_is_born_in_a_v2_cgroup() {
+    use std::io::Read;
+    // The cgroup2 hierarchy: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+    // hybrid host (no controllers needed to hold processes).
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    let root = mounts.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        (f[2] == "cgroup2").then(|| PathBuf::from(f[1]))
+    });
+    let root = root.expect("a cgroup2 hierarchy");
+    let name = format!("swh-relay-test-{}", std::process::id());
+    let cgroup = V2Cgroup(root.join(&name));
+    std::fs::create_dir(&cgroup.0).unwrap();
+    let dir = std::fs::File::open(&cgroup.0).unwrap();
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let script = format!("cat /proc/self/cgroup >&{}", w.as_raw_fd());
+    let h = swineherd::spawn::spawn(
+        c"/bin/sh",
+        &cs(&["sh", "-c", &script]),
+        &env(),
+        &[w.as_raw_fd()],
+        Some(std::os::fd::AsFd::as_fd(&dir)),
+    )
+    .unwrap();
+    drop(w);
+    let mut out = String::new();
+    std::fs::File::from(r).read_to_string(&mut out).unwrap();
+    assert_eq!(swineherd::spawn::wait(&h.pidfd).unwrap(), Some(0));
+    assert!(out.lines().any(|l| l == format!("0::/{name}")), "{out}");
 }

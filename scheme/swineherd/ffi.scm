@@ -51,6 +51,7 @@
             cgroup-statistics
             cgexec-file-name
             peek-file-name
+            relay-file-name
             write-file-atomically
             selftest-panic
             detached-finish
@@ -83,9 +84,11 @@
 (define %installed-library #f)
 (define %installed-cgexec #f)
 (define %installed-peek #f)
+(define %installed-relay #f)
 ;; The absolute file names of the installed libswineherd.so,
-;; swineherd-cgexec and swineherd-peek: `make install' writes them into the
-;; lines above, in the copy of this module it installs.  #f in a checkout.
+;; swineherd-cgexec, swineherd-peek and swineherd-relay: `make install'
+;; writes them into the lines above, in the copy of this module it
+;; installs.  #f in a checkout.
 
 (define (libswineherd-file-name)
   "Return the file name of libswineherd to load: $SWINEHERD_LIBRARY when
@@ -106,7 +109,7 @@ loader to find in its usual places."
 
 (define %abi-version
   ;; SWH_ABI_VERSION of the include/swineherd.h this module mirrors.
-  1)
+  2)
 
 (define (check-abi-version lib file)
   "Return LIB, the library loaded from FILE, if its C ABI is %abi-version;
@@ -686,6 +689,16 @@ scan, found as `cgexec-file-name' finds swineherd-cgexec, with
 $SWINEHERD_PEEK."
   (helper-file-name "swineherd-peek" "SWINEHERD_PEEK" %installed-peek))
 
+(define (relay-file-name)
+  "Return the absolute file name of swineherd-relay, `exec''s relay program,
+found as `cgexec-file-name' finds swineherd-cgexec, with $SWINEHERD_RELAY,
+and made absolute (it is started without a search of $PATH)."
+  (let ((name (helper-file-name "swineherd-relay" "SWINEHERD_RELAY"
+                                %installed-relay)))
+    (if (string-index name #\/)
+        name
+        (or (search-path (parse-path (getenv "PATH")) name) name))))
+
 (define %write-atomically
   (library-function "swh_write_atomically" int (list '* '* size_t)))
 
@@ -729,7 +742,7 @@ contains a NUL character."
 
 (define %exec-spawn
   (library-function "swh_exec_spawn" int
-                    (list int '* size_t '* size_t uint64 '* '*)))
+                    (list int '* size_t '* size_t uint64 '* '* '*)))
 
 (define* (exec-spawn init-pid command environment timeout-ms
                      #:optional cgroup)
@@ -742,7 +755,7 @@ group after TIMEOUT-MS milliseconds unless that is 0.  Start it in CGROUP
 the command's host PID, and four file descriptors to close: a pidfd of its
 relay process, readable once the command has ended (then call `exec-reap'),
 the non-blocking read ends of its standard output and error, and the relay's
-report pipe."
+report pipe.  The relay is the program `relay-file-name' returns."
   (let ((argv (strings->argz command "command"))
         (envp (strings->argz environment "environment")))
     (let-values (((pid fds)
@@ -756,6 +769,7 @@ report pipe."
                                   (bytevector-length envp)
                                   timeout-ms
                                   (if cgroup (c-string cgroup) %null-pointer)
+                                  (c-string (relay-file-name))
                                   out)))))
       (apply values pid
              (map (cut assq-ref fds <>)

@@ -67,13 +67,17 @@ pub struct SwhExecOutcome {
 /// `swineherd/web`), it starts in that cgroup, so that the container's
 /// limits and accounting cover it and removing the cgroup ends it.
 ///
-/// The command is the child of a relay process that Shepherd's reaper
-/// never sees (exit signal 0, no exec).  On success OUT receives its
-/// descriptors, which the caller must close.
+/// The command is the child of a relay process, the program RELAY
+/// (`swineherd-relay`, an absolute file name), started from a child that
+/// shares the caller's memory until it execs; the relay reports how the
+/// command ended through a pipe, never through its exit status, which
+/// Shepherd's reaper may take.  On success OUT receives its descriptors,
+/// which the caller must close.
 ///
 /// # Safety
 /// ARGV and ENVP must be valid for reads of their lengths, CGROUP NULL or
-/// a NUL-terminated string; OUT must be valid for writing one `SwhExecFds`.
+/// a NUL-terminated string, RELAY a NUL-terminated string; OUT must be
+/// valid for writing one `SwhExecFds`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_exec_spawn(
     init_pid: c_int,
@@ -83,6 +87,7 @@ pub unsafe extern "C" fn swh_exec_spawn(
     envp_len: usize,
     timeout_ms: u64,
     cgroup: *const c_char,
+    relay: *const c_char,
     out: *mut SwhExecFds,
 ) -> c_int {
     // SAFETY: the arguments are as the contract above says.
@@ -95,7 +100,11 @@ pub unsafe extern "C" fn swh_exec_spawn(
         let target = if init_pid == 0 { Target::Host } else { Target::Container(init_pid) };
         let timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
         let cgroup = if cgroup.is_null() { None } else { Some(borrow_str(cgroup, "cgroup")?) };
-        let s = exec::spawn_in(target, cgroup, &argv, &envp, timeout)?;
+        if relay.is_null() {
+            return Err(Error::new("exec spawn", libc::EINVAL).detail("NULL relay program"));
+        }
+        let relay = std::ffi::CStr::from_ptr(relay);
+        let s = exec::spawn_in(relay, target, cgroup, &argv, &envp, timeout)?;
         let fds = SwhExecFds {
             pidfd: s.pidfd.into_raw_fd(),
             stdout_fd: s.stdout.into_raw_fd(),

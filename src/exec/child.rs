@@ -121,7 +121,7 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
         }
         // Into the container's cgroup while we are still the host's root: "0"
         // moves the writer, in v1 as in v2.  The command, our child, starts
-        // there.
+        // there.  (None to write when we were born there: cgroup v2.)
         for &fd in plan.cgroup_procs.iter() {
             if libc::write(fd, c"0".as_ptr().cast(), 1) < 0 {
                 fail(plan, report::CGROUP);

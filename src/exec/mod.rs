@@ -8,13 +8,19 @@
 //! whose exit signal is 0 is invisible to that (only `__WALL`/`__WCLONE`
 //! waits see it) — but `execve` resets the exit signal to SIGCHLD
 //! (`de_thread` in fs/exec.c).  So the command cannot be Shepherd's child;
-//! a *relay* process that never execs stands between them:
+//! a *relay* process stands between them, its parent, which writes the
+//! command's status to a pipe (the relay's own status may be reaped by
+//! Shepherd):
 //!
 //! 1. Shepherd opens everything first: `/proc/INIT/ns/*`, `/proc/INIT/root`,
-//!    the pipes, `/dev/null`, and builds argv, envp and the program's
-//!    candidate file names ([`Plan`]).  Nothing is allocated after a fork.
-//! 2. Shepherd clones the relay with exit signal 0 and `CLONE_PIDFD`.  The
-//!    relay closes every descriptor of Shepherd's it does not need, makes
+//!    the pipes, `/dev/null` (a [`handoff::Handoff`]).
+//! 2. Shepherd starts the relay, the program `swineherd-relay`, with
+//!    [`crate::spawn`]: a child that shares Shepherd's memory until it
+//!    execs, handed exactly those descriptors — no copy of Shepherd's
+//!    address space, whose page tables a fork copies (and the command's
+//!    fork again).  The relay builds the program's candidate file names
+//!    and the seccomp filter ([`Plan`]), closes every descriptor it does
+//!    not need, makes
 //!    itself non-dumpable, joins the namespaces in [`NAMESPACE_ORDER`] (user
 //!    first, mnt last), chroots into the init's root, takes uid/gid 0 of
 //!    the container, and clones the command, which is thus created in the
@@ -29,15 +35,20 @@
 //!    report pipe to Scheme, which waits for them with Fibers and calls
 //!    [`reap`] once the pidfd is readable.
 //!
-//! The child side lives in [`child`]: only async-signal-safe system calls,
-//! no allocation, no panics.
+//! The relay's side lives in [`child`] (only async-signal-safe system
+//! calls, no allocation, no panics, as the command's fork requires) and
+//! [`handoff`].  Its own exit status carries nothing: after its `execve`,
+//! Shepherd's reaper may take it.
 
 mod child;
+mod handoff;
+
+pub use handoff::relay_main;
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
@@ -128,8 +139,8 @@ pub(crate) mod report {
     pub const SETNS: i32 = 16;
 }
 
-/// Everything the two children need, prepared before the first fork.  The
-/// children only read it.
+/// Everything the relay and the command need, prepared by the relay
+/// before it forks the command, which only reads it.
 pub(crate) struct Plan {
     /// (namespace fd, CLONE_NEW* type, index in NAMESPACE_ORDER), in order.
     pub namespaces: Vec<(RawFd, c_int, usize)>,
@@ -198,7 +209,7 @@ pub fn candidates(program: &CStr, path: &str) -> Vec<CString> {
 }
 
 /// The PATH in ENVP, or [`DEFAULT_PATH`].
-fn search_path(envp: &[CString]) -> String {
+pub(crate) fn search_path(envp: &[CString]) -> String {
     envp.iter()
         .find_map(|var| var.to_bytes().strip_prefix(b"PATH="))
         .map(|p| String::from_utf8_lossy(p).into_owned())
@@ -289,7 +300,7 @@ fn setgroups_allowed(init: i32) -> bool {
 /// The `clone_args` of `clone3(2)` (linux/sched.h), version 2.
 #[repr(C)]
 #[derive(Default)]
-struct CloneArgs {
+pub(crate) struct CloneArgs {
     pub flags: u64,
     pub pidfd: u64,
     pub child_tid: u64,
@@ -337,7 +348,7 @@ pub(crate) unsafe fn clone_pidfd(exit_signal: c_int, pidfd: &mut RawFd) -> libc:
 }
 
 /// linux/sched.h (libc's constant is a 32-bit one that overflows).
-const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+pub(crate) const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Fork straight into the cgroup v2 directory open as CGROUP
 /// (`CLONE_INTO_CGROUP`, Linux 5.7), exit signal SIGCHLD: the child is
@@ -378,25 +389,67 @@ fn read_report(fd: &impl AsRawFd) -> Option<Report> {
 ///
 /// Blocks only until the relay has started the command (about a
 /// millisecond; at most [`START_TIMEOUT`]); never waits for the command.
-pub fn spawn(target: Target, argv: &[CString], envp: &[CString], timeout: Option<Duration>) -> Result<Spawned> {
-    spawn_in(target, None, argv, envp, timeout)
+///
+/// RELAY is the file name of the `swineherd-relay` program.
+pub fn spawn(
+    relay: &CStr,
+    target: Target,
+    argv: &[CString],
+    envp: &[CString],
+    timeout: Option<Duration>,
+) -> Result<Spawned> {
+    spawn_in(relay, target, None, argv, envp, timeout)
 }
 
-/// The `cgroup.procs` files of CGROUP (relative to each hierarchy's root,
-/// e.g. `swineherd/web`), opened for writing.
-fn cgroup_procs(cgroup: &str) -> Result<Vec<OwnedFd>> {
+/// The cgroup CGROUP (relative to each hierarchy's root, e.g.
+/// `swineherd/web`): its directory when it is a v2 one, to clone the relay
+/// into, and its `cgroup.procs` files, opened for writing, for the relay
+/// to move itself (v1, or a kernel without `CLONE_INTO_CGROUP`).
+fn open_cgroup(cgroup: &str) -> Result<(Option<OwnedFd>, Vec<OwnedFd>)> {
     let manager = crate::cgroup::Manager::new(&crate::cgroup::detect_here()?, cgroup)?;
-    manager
+    let dir = match manager.unified_directory() {
+        Some(dir) => Some(open_cloexec(&dir.to_string_lossy(), libc::O_RDONLY | libc::O_DIRECTORY)?),
+        None => None,
+    };
+    let procs = manager
         .directories()
         .iter()
         .map(|dir| open_cloexec(&format!("{}/cgroup.procs", dir.display()), libc::O_WRONLY))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((dir, procs))
+}
+
+/// Start the relay program RELAY for ARGV and ENVP with HANDOFF: born in
+/// the cgroup v2 directory CGROUP if given and the kernel can, else moving
+/// itself through CGROUP_PROCS.
+fn start_relay(
+    relay: &CStr,
+    mut handoff: handoff::Handoff,
+    cgroup: Option<BorrowedFd>,
+    cgroup_procs: &[OwnedFd],
+    argv: &[CString],
+    envp: &[CString],
+) -> Result<crate::spawn::Helper> {
+    let start = |handoff: &handoff::Handoff, cgroup| {
+        let mut relay_argv = vec![relay.to_owned(), CString::new(handoff.encode()).expect("no NUL in numbers")];
+        relay_argv.extend_from_slice(argv);
+        crate::spawn::spawn(relay, &relay_argv, envp, &handoff.keep(), cgroup)
+    };
+    if cgroup.is_some() {
+        match start(&handoff, cgroup) {
+            Err(err) if matches!(err.errno, libc::ENOSYS | libc::E2BIG | libc::EINVAL) => {}
+            started => return started,
+        }
+    }
+    handoff.cgroup_procs = cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect();
+    start(&handoff, None)
 }
 
 /// [`spawn`], with the command in the cgroup CGROUP (relative to each
 /// hierarchy's root, e.g. `swineherd/web`), if given, from its start: so
 /// are its limits, its accounting, and its end when the cgroup is removed.
 pub fn spawn_in(
+    relay: &CStr,
     target: Target,
     cgroup: Option<&str>,
     argv: &[CString],
@@ -427,11 +480,10 @@ pub fn spawn_in(
             (Some(pidfd), namespaces, Some(root), setgroups_allowed(init))
         }
     };
-    let cgroup_procs = match cgroup {
-        Some(cgroup) => cgroup_procs(cgroup)?,
-        None => Vec::new(),
+    let (cgroup_dir, cgroup_procs) = match cgroup {
+        Some(cgroup) => open_cgroup(cgroup)?,
+        None => (None, Vec::new()),
     };
-    let candidates = candidates(program, &search_path(envp));
     let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -440,36 +492,15 @@ pub fn spawn_in(
     for fd in [&out_r, &err_r, &report_r, &exec_r] {
         set_nonblocking(fd)?;
     }
-    let nul = |v: &[CString]| -> Vec<*const c_char> {
-        v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
-    };
-    let mut plan = Plan {
+    let handoff = handoff::Handoff {
         namespaces: namespaces.iter().map(|(fd, t, i)| (fd.as_raw_fd(), *t, *i)).collect(),
         root: root.as_ref().map(|fd| fd.as_raw_fd()),
-        set_ids: matches!(target, Target::Container(_)),
+        container: matches!(target, Target::Container(_)),
         set_groups,
-        stdin: devnull.as_raw_fd(),
-        stdout: out_w.as_raw_fd(),
-        stderr: err_w.as_raw_fd(),
-        exec_r: exec_r.as_raw_fd(),
-        exec_w: exec_w.as_raw_fd(),
-        report: report_w.as_raw_fd(),
-        cgroup_procs: cgroup_procs.iter().map(AsRawFd::as_raw_fd).collect(),
-        keep: Vec::new(),
+        pipes: [&devnull, &out_w, &err_w, &exec_r, &exec_w, &report_w].map(|fd| fd.as_raw_fd()),
+        cgroup_procs: Vec::new(),
         timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
-        programs: nul(&candidates),
-        argv: nul(argv),
-        envp: nul(envp),
-        filter: match target {
-            Target::Container(_) => crate::seccomp::container_filter(),
-            Target::Host => Vec::new(),
-        },
     };
-    plan.keep =
-        plan.namespaces.iter().map(|&(fd, _, _)| fd).chain(plan.root).chain(plan.cgroup_procs.clone()).collect();
-    plan.keep.extend([plan.stdin, plan.stdout, plan.stderr, plan.exec_r, plan.exec_w, plan.report]);
-    plan.keep.sort_unstable();
-    plan.keep.dedup();
     if let Some(pidfd) = &init_pidfd {
         if send_signal(pidfd, 0).is_err() {
             return Err(Error::new(OP, libc::ESRCH).detail("the container's init exited"));
@@ -477,22 +508,10 @@ pub fn spawn_in(
     }
 
     // The relay.
-    let mut relay_pidfd: RawFd = -1;
-    // SAFETY: the child runs `child::relay` only, which makes plain system
-    // calls on what PLAN prepared and ends with `_exit`.
-    let pid = unsafe { clone_pidfd(0, &mut relay_pidfd) };
-    if pid == 0 {
-        // SAFETY: this is the clone child, with PLAN prepared, as `relay`
-        // requires.
-        unsafe { child::relay(&plan) }
-    }
-    if pid < 0 {
-        return Err(last_os_error(OP, "clone3"));
-    }
-    // SAFETY: clone3 stored a new pidfd, owned by nothing else.
-    let relay = unsafe { OwnedFd::from_raw_fd(relay_pidfd) };
-    // The children have their copies; ours would keep the pipes open.
-    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_procs));
+    let dir = cgroup_dir.as_ref().map(AsFd::as_fd);
+    let relay = start_relay(relay, handoff, dir, &cgroup_procs, argv, envp)?.pidfd;
+    // The relay has its copies; ours would keep the pipes open.
+    drop((out_w, err_w, exec_r, exec_w, report_w, devnull, namespaces, root, cgroup_dir, cgroup_procs));
 
     match wait_started(&relay, &report_r)? {
         [report::STARTED, pid, _, _] => {
@@ -552,9 +571,10 @@ fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
         if let Some(report) = read_report(report_r) {
             return Ok(report);
         }
-        if let Some(status) = reap_raw(relay)? {
+        if let Some(status) = crate::spawn::reap(relay)? {
+            let status = status.map_or("taken by Shepherd".into(), |s| format!("{s:#x}"));
             return Err(Error::new("run command", libc::ECHILD)
-                .detail(format!("the relay process ended without a report (wait status {status:#x})")));
+                .detail(format!("the relay process ended without a report (wait status {status})")));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -567,10 +587,10 @@ fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
     }
 }
 
-/// Wait up to LIMIT for the process behind PIDFD to exit, and reap it.
-fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<Option<c_int>> {
+/// Wait up to LIMIT for the relay behind PIDFD to exit, and reap it.
+fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<()> {
     poll_in(&[pidfd.as_raw_fd()], limit.as_millis() as c_int)?;
-    reap_raw(pidfd)
+    crate::spawn::reap(pidfd).map(drop)
 }
 
 /// Reap the exited child behind PIDFD without blocking: its wait status,
@@ -612,15 +632,17 @@ pub(crate) fn wait_status(code: c_int, status: c_int) -> c_int {
 /// Reap the relay behind PIDFD without blocking and return how the command
 /// ended, from REPORT (the report pipe); `None` while it runs.  A relay
 /// that died without reporting (killed by [`kill`]) took the command with
-/// it: its own status is returned.
+/// it (`PR_SET_PDEATHSIG`): the command was killed by SIGKILL.
 pub fn reap(pidfd: &impl AsRawFd, report: &impl AsRawFd) -> Result<Option<Outcome>> {
-    let Some(relay_status) = reap_raw(pidfd)? else { return Ok(None) };
+    if crate::spawn::reap(pidfd)?.is_none() {
+        return Ok(None);
+    }
     Ok(Some(match read_report(report) {
         // The STARTED record was consumed by spawn; DONE follows.
         Some([report::DONE, status, exec_errno, timed_out]) => {
             Outcome { status, exec_errno, timed_out: timed_out != 0 }
         }
-        _ => Outcome { status: relay_status, exec_errno: 0, timed_out: false },
+        _ => Outcome { status: libc::SIGKILL, exec_errno: 0, timed_out: false },
     }))
 }
 
@@ -658,8 +680,19 @@ mod tests {
         cs(&["PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"])
     }
 
+    /// The `swineherd-relay` cargo built for the test: beside it
+    /// (tests/rust-checks copies both), else in target/PROFILE/, the
+    /// parent of its deps/.
+    pub(crate) fn relay() -> CString {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().unwrap();
+        let beside = dir.join("swineherd-relay");
+        let file = if beside.exists() { beside } else { dir.parent().unwrap().join("swineherd-relay") };
+        CString::new(file.into_os_string().into_encoded_bytes()).unwrap()
+    }
+
     fn run(argv: &[&str], timeout: Option<Duration>) -> Spawned {
-        spawn(Target::Host, &cs(argv), &env(), timeout).unwrap()
+        spawn(&relay(), Target::Host, &cs(argv), &env(), timeout).unwrap()
     }
 
     /// Wait for the command to end (polling the relay's pidfd), then reap.
@@ -728,8 +761,8 @@ mod tests {
 
     #[test]
     fn empty_command_is_refused() {
-        assert_eq!(spawn(Target::Host, &[], &env(), None).unwrap_err().errno, libc::EINVAL);
-        assert_eq!(spawn(Target::Host, &cs(&[""]), &env(), None).unwrap_err().errno, libc::EINVAL);
+        assert_eq!(spawn(&relay(), Target::Host, &[], &env(), None).unwrap_err().errno, libc::EINVAL);
+        assert_eq!(spawn(&relay(), Target::Host, &cs(&[""]), &env(), None).unwrap_err().errno, libc::EINVAL);
     }
 
     #[test]
@@ -769,9 +802,9 @@ mod tests {
         // The report pipe, the exec-error pipe and the command's pidfd.
         let fds = std::fs::read_dir(format!("/proc/{relay}/fd")).unwrap().count();
         assert_eq!(fds, 3);
-        // Exit signal 0 (field 38 of /proc/PID/stat): waitpid(-1) ignores it.
-        let stat = std::fs::read_to_string(format!("/proc/{relay}/stat")).unwrap();
-        assert_eq!(stat.rsplit_once(") ").unwrap().1.split(' ').nth(35), Some("0"));
+        // The program swineherd-relay, not a copy of this process.
+        let exe = std::fs::read_link(format!("/proc/{relay}/exe")).unwrap();
+        assert_eq!(exe.as_os_str().as_encoded_bytes(), super::tests::relay().to_bytes());
         // Killing the relay kills the command (PDEATHSIG).
         kill(&s.pidfd).unwrap();
         let outcome = wait(&s);
@@ -818,9 +851,9 @@ mod tests {
 
     #[test]
     fn invalid_init_is_an_error() {
-        let err = spawn(Target::Container(-1), &cs(&["true"]), &env(), None).unwrap_err();
+        let err = spawn(&relay(), Target::Container(-1), &cs(&["true"]), &env(), None).unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);
-        let err = spawn(Target::Container(i32::MAX), &cs(&["true"]), &env(), None).unwrap_err();
+        let err = spawn(&relay(), Target::Container(i32::MAX), &cs(&["true"]), &env(), None).unwrap_err();
         assert_eq!(err.errno, libc::ESRCH);
     }
 }

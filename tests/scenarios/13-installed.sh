@@ -38,9 +38,9 @@ each_go_newer_than_source() {
   done
 }
 check "each module has its .go in the site ccache, newer than its source" each_go_newer_than_source
-check "the library, swineherd-cgexec and swineherd-peek are installed" \
+check "the library, swineherd-cgexec, swineherd-peek and swineherd-relay are installed" \
   test -x /usr/lib/libswineherd.so -a -x /usr/libexec/swineherd/swineherd-cgexec \
-    -a -x /usr/libexec/swineherd/swineherd-peek
+    -a -x /usr/libexec/swineherd/swineherd-peek -a -x /usr/libexec/swineherd/swineherd-relay
 check "the Info manual is installed and registered" \
   bash -c "test -s /usr/share/info/swineherd.info && grep -q '(swineherd)' /usr/share/info/dir"
 
