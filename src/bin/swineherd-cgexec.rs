@@ -47,7 +47,8 @@ fn fail(message: impl std::fmt::Display) -> ! {
     exit(127)
 }
 
-const USAGE: &str = "usage: swineherd-cgexec [--log=FILE --log-size=BYTES --log-keep=N] [--ids=BASE:COUNT] [--keep-caps] \
+const USAGE: &str =
+    "usage: swineherd-cgexec [--log=FILE --log-size=BYTES --log-keep=N] [--ids=BASE:COUNT] [--keep-caps] \
 [--syscalls=all] CGROUP -- COMMAND [ARG...]";
 
 /// What the command line says.
@@ -168,9 +169,12 @@ fn parse(mut args: Vec<String>) -> Options {
     // No btrfs subvolumes inside: they would escape --disk-limit.
     let confinement = Confinement { ids, keep_caps, filter: swineherd::seccomp::relaxed_filter(all_syscalls) };
     match args.as_slice() {
-        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => {
-            Options { log: LogSpec { file: log_file, size: log_size, keep: log_keep }, confinement, cgroup: cgroup.clone(), command: command.to_vec() }
-        }
+        [cgroup, dashdash, command @ ..] if dashdash == "--" && !command.is_empty() => Options {
+            log: LogSpec { file: log_file, size: log_size, keep: log_keep },
+            confinement,
+            cgroup: cgroup.clone(),
+            command: command.to_vec(),
+        },
         _ => fail(USAGE),
     }
 }
