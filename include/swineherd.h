@@ -19,7 +19,7 @@
  The version of the C ABI described by `include/swineherd.h`: raised with
  every incompatible change (a function's arguments, a struct's fields).
  */
-#define SWH_ABI_VERSION 1
+#define SWH_ABI_VERSION 2
 
 /*
  What an exported function returns when it panicked: below every
@@ -196,6 +196,44 @@ typedef struct SwhLinkStats {
   uint64_t rx_dropped;
   uint64_t tx_dropped;
 } SwhLinkStats;
+
+/*
+ A host port that containers may reach, one item of the array that
+ `swh_nat_setup` takes.
+ */
+typedef struct SwhHostPort {
+  /*
+   `IPPROTO_TCP` or `IPPROTO_UDP`.
+   */
+  uint16_t protocol;
+  /*
+   The port, 1 to 65535.
+   */
+  uint16_t port;
+} SwhHostPort;
+
+/*
+ A published port, one item of the array that `swh_nat_publish` takes.
+ */
+typedef struct SwhPort {
+  /*
+   `IPPROTO_TCP` or `IPPROTO_UDP`.
+   */
+  uint32_t protocol;
+  /*
+   The host address that receives the connections, in host byte order;
+   0 for all of the host's addresses.
+   */
+  uint32_t host_address;
+  /*
+   The port on the host, 1 to 65535.
+   */
+  uint16_t host_port;
+  /*
+   The port in the container it leads to, 1 to 65535.
+   */
+  uint16_t container_port;
+} SwhPort;
 
 /*
  Copy the message of the last failed call on this thread into BUF, which
@@ -423,7 +461,9 @@ int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhP
 
 /*
  Write the alias of link NAME, which names its owner (empty if none), to
- BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+ BUF, NUL-terminated, if it fits in LEN bytes; return its length
+ (without the NUL): if that is LEN or more, BUF was left alone and a
+ larger one is needed.  `-ENODEV` if there is no NAME.
 
  # Safety
  NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -462,27 +502,6 @@ int swh_connect(int pid,
 int swh_link_stats(const char *name, struct SwhLinkStats *out);
 
 /*
- Write the addresses of the container whose init is PID (loopback
- excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
- in LEN bytes.  Return the length of the text (without the NUL): if it
- is LEN or more, BUF was left alone; call again with a larger buffer.
-
- # Safety
- BUF must be valid for writes of LEN bytes.
- */
-int swh_container_addresses(int pid, char *buf, size_t len);
-
-/*
- Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
- lines, as `swh_container_addresses` does.  Aliases with a space or a
- newline are left out.
-
- # Safety
- PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
- */
-int swh_links_owned_by(const char *prefix, char *buf, size_t len);
-
-/*
  Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
 
  # Safety
@@ -502,17 +521,19 @@ int swh_netns_detach(const char *path);
 /*
  Turn IPv4 forwarding on and replace the nftables tables `ip TABLE` and
  `netdev TABLE` with Swineherd's NAT and filters for BRIDGE (which must
- exist) and SUBNET/PREFIX.  OPEN holds the host ports that containers
- may reach, one per line: `PROTOCOL PORT`.
+ exist) and SUBNET/PREFIX.  OPEN holds the OPEN_COUNT host ports that
+ containers may reach.
 
  # Safety
- TABLE, BRIDGE, SUBNET and OPEN must be NUL-terminated strings.
+ TABLE, BRIDGE and SUBNET must be NUL-terminated strings, OPEN valid for
+ reads of OPEN_COUNT `SwhHostPort`s (or NULL if OPEN_COUNT is 0).
  */
 int swh_nat_setup(const char *table,
                   const char *bridge,
                   const char *subnet,
                   uint8_t prefix,
-                  const char *open);
+                  const struct SwhHostPort *open,
+                  size_t open_count);
 
 /*
  Give the host side DEVICE of the veth of container ID, whose address is
@@ -551,13 +572,18 @@ int swh_nat_teardown(const char *table);
 
 /*
  Publish the PORTS of container ID, whose address is ADDRESS, in table
- `ip TABLE`, replacing what it published before.  PORTS holds one port
- per line: `PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]`.
+ `ip TABLE`, replacing what it published before: the COUNT items of
+ PORTS.
 
  # Safety
- Every argument must be a NUL-terminated string.
+ TABLE, ID and ADDRESS must be NUL-terminated strings, PORTS valid for
+ reads of COUNT `SwhPort`s (or NULL if COUNT is 0).
  */
-int swh_nat_publish(const char *table, const char *id, const char *address, const char *ports);
+int swh_nat_publish(const char *table,
+                    const char *id,
+                    const char *address,
+                    const struct SwhPort *ports,
+                    size_t count);
 
 /*
  Start removing what container ID published in the table TABLE, from a

@@ -33,8 +33,6 @@
             guard-container
             unguard-container-start
             link-statistics
-            container-addresses
-            links-owned-by
             link-owner
             delete-owned-link-start
             attach-netns
@@ -103,7 +101,7 @@ loader to find in its usual places."
 
 (define %abi-version
   ;; SWH_ABI_VERSION of the include/swineherd.h this module mirrors.
-  1)
+  2)
 
 (define (check-abi-version lib file)
   "Return LIB, the library loaded from FILE, if its C ABI is %abi-version;
@@ -151,14 +149,20 @@ the library copies what it keeps."
 (define %last-error
   (library-function "swh_last_error" int (list '* size_t)))
 
-(define (last-error-message)
-  "Return the message left by the last failed libswineherd call."
-  (let loop ((size 512))
+(define (call-with-text-buffer proc)
+  "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
+reports fits; return the text.  PROC returns the text's length, as the
+`swh_*' functions that fill a caller's buffer do."
+  (let loop ((size 256))
     (let* ((buffer (make-bytevector size 0))
-           (length (%last-error (bytevector->pointer buffer) size)))
+           (length (proc (bytevector->pointer buffer) size)))
       (if (< length size)
           (pointer->string (bytevector->pointer buffer) length "UTF-8")
           (loop (+ length 1))))))
+
+(define (last-error-message)
+  "Return the message left by the last failed libswineherd call."
+  (call-with-text-buffer %last-error))
 
 (define %panic
   ;; SWH_PANIC: what a function that panicked returns.
@@ -248,6 +252,34 @@ result and the fields it stored, as an alist."
 
 (define-c-struct %exec-outcome-struct
   (status int) (exec-errno int) (timed-out int))
+
+(define-c-struct %host-port-struct
+  (protocol uint16) (port uint16))
+
+(define-c-struct %port-struct
+  (protocol uint32) (host-address uint32) (host-port uint16)
+  (container-port uint16))
+
+(define (c-struct-array struct alists)
+  "Return two values: a pointer to an array of STRUCTs, one per alist of
+ALISTS (as `alist->c-struct' takes them), and their count.  This is how a
+list crosses the C ABI: items of a `#[repr(C)]' struct and a count, never
+text that the other side parses again."
+  (let* ((size (sizeof (map cdr struct)))
+         (count (length alists))
+         (array (make-bytevector (max 1 (* count size)) 0)))
+    (for-each (lambda (index alist)
+                (bytevector-copy! (pointer->bytevector
+                                   (alist->c-struct struct alist) size)
+                                  0 array (* index size) size))
+              (iota count) alists)
+    (values (bytevector->pointer array) count)))
+
+(define (protocol-number protocol)
+  "Return the IPPROTO_* number of PROTOCOL, `tcp' or `udp'."
+  (match protocol
+    ('tcp IPPROTO_TCP)
+    ('udp IPPROTO_UDP)))
 
 (define (library-version)
   "Return the version string of the loaded libswineherd."
@@ -430,11 +462,9 @@ such link."
 (define (link-owner name)
   "Return the alias of the network link NAME, which names its owner (\"\"
 if it has none); a `system-error' with ENODEV if there is no such link."
-  (match (call-with-text-buffer 'link-owner
-                                (lambda (buffer size)
-                                  (%link-owner (c-string name) buffer size)))
-    ((owner) owner)
-    (() "")))
+  (call-with-text-buffer
+   (lambda (buffer size)
+     (check 'link-owner (%link-owner (c-string name) buffer size)))))
 
 (define %connect
   (library-function "swh_connect" int
@@ -485,43 +515,6 @@ as `start-detached' does.  ENOENT: nothing to remove, or no table."
   (c-struct-out 'link-statistics %link-stats-struct
                 (lambda (out) (%link-statistics (c-string name) out))))
 
-(define (call-with-text-buffer who proc)
-  "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
-reports fits; return the text's lines.  PROC returns the text's length, as
-the `swh_*' functions that fill a caller's buffer do."
-  (let loop ((size 256))
-    (let* ((buffer (make-bytevector size 0))
-           (length (check who (proc (bytevector->pointer buffer) size))))
-      (if (< length size)
-          (string-tokenize (pointer->string (bytevector->pointer buffer)
-                                            length "UTF-8")
-                           (char-set-complement (char-set #\newline)))
-          (loop (+ length 1))))))
-
-(define %container-addresses
-  (library-function "swh_container_addresses" int (list int '* size_t)))
-
-(define (container-addresses pid)
-  "Return the addresses of the container whose init is PID, loopback and
-link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
-  (call-with-text-buffer 'container-addresses
-                         (lambda (buffer size)
-                           (%container-addresses pid buffer size))))
-
-(define %links-owned-by
-  (library-function "swh_links_owned_by" int (list '* '* size_t)))
-
-(define (links-owned-by prefix)
-  "Return the network links whose alias starts with PREFIX, as pairs of
-their name and alias."
-  (map (lambda (line)
-         (match (string-split line #\space)
-           ((name alias) (cons name alias))))
-       (call-with-text-buffer 'links-owned-by
-                              (lambda (buffer size)
-                                (%links-owned-by (c-string prefix)
-                                                 buffer size)))))
-
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))
 
@@ -535,7 +528,7 @@ so that `ip netns exec NAME' works."
 fine.")
 
 (define %nat-setup
-  (library-function "swh_nat_setup" int (list '* '* '* uint8 '*)))
+  (library-function "swh_nat_setup" int (list '* '* '* uint8 '* size_t)))
 
 (define (nat-setup table bridge subnet prefix open-ports)
   "Turn IPv4 forwarding on and replace the nftables tables `ip TABLE' and
@@ -543,32 +536,42 @@ fine.")
 SUBNET/PREFIX (SUBNET an IPv4 address string) leaving through interfaces
 other than BRIDGE, which must exist, and the host's services closed to
 BRIDGE but for OPEN-PORTS, a list of (PROTOCOL PORT) lists."
-  (check 'nat-setup
-         (%nat-setup (c-string table) (c-string bridge)
-                     (c-string subnet) prefix
-                     (c-string (string-join (map (match-lambda
-                                          ((protocol port)
-                                           (format #f "~a ~a" protocol port)))
-                                        open-ports)
-                                   "\n")))))
+  (let-values (((array count)
+                (c-struct-array %host-port-struct
+                                (map (match-lambda
+                                       ((protocol port)
+                                        `((protocol . ,(protocol-number protocol))
+                                          (port . ,port))))
+                                     open-ports))))
+    (check 'nat-setup
+           (%nat-setup (c-string table) (c-string bridge)
+                       (c-string subnet) prefix array count))))
 
 (define-path-procedure (nat-teardown "swh_nat_teardown")
   "Delete the nftables tables `ip FILE' and `netdev FILE' (FILE a table
 name); a missing one is fine.")
 
 (define %publish-ports
-  (library-function "swh_nat_publish" int (list '* '* '* '*)))
+  (library-function "swh_nat_publish" int (list '* '* '* '* size_t)))
 
 (define (publish-ports table id address ports)
   "Make the chains of container ID in table `ip TABLE' publish exactly
 PORTS, a list of (PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]) lists,
 to ADDRESS."
-  (define (port->line port)
-    (string-join (map (lambda (x) (format #f "~a" x)) port) " "))
-  (check 'publish-ports
-         (%publish-ports (c-string table) (c-string id)
-                         (c-string address)
-                         (c-string (string-join (map port->line ports) "\n")))))
+  (define (port->alist port)
+    (match port
+      ((protocol host-port container-port . host-address)
+       `((protocol . ,(protocol-number protocol))
+         (host-address . ,(match host-address
+                            (() 0)
+                            ((text) (inet-pton AF_INET text))))
+         (host-port . ,host-port)
+         (container-port . ,container-port)))))
+  (let-values (((array count)
+                (c-struct-array %port-struct (map port->alist ports))))
+    (check 'publish-ports
+           (%publish-ports (c-string table) (c-string id)
+                           (c-string address) array count))))
 
 (define %unpublish-ports-start
   (library-function "swh_nat_unpublish_start" int (list '* '* '*)))

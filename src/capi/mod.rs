@@ -52,7 +52,7 @@ thread_local! {
 
 /// The version of the C ABI described by `include/swineherd.h`: raised with
 /// every incompatible change (a function's arguments, a struct's fields).
-pub const SWH_ABI_VERSION: u32 = 1;
+pub const SWH_ABI_VERSION: u32 = 2;
 
 /// What an exported function returns when it panicked: below every
 /// `-errno` (errnos are below 4096), so that a bug is never taken for a
@@ -164,6 +164,24 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
     }
     // SAFETY: ARG is not NULL, so a NUL-terminated string by the contract.
     unsafe { CStr::from_ptr(arg) }.to_str().map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+}
+
+/// The caller's array of COUNT items at ITEMS, borrowed for the call: how a
+/// list crosses the C ABI (a `#[repr(C)]` struct per item and a count,
+/// never text to parse again); ITEMS may be NULL when COUNT is 0.
+///
+/// # Safety
+/// ITEMS must be NULL or valid, and aligned, for reads of COUNT `T`s that
+/// stay unchanged until the borrow ends.
+pub(crate) unsafe fn borrow_array<'a, T>(items: *const T, count: usize, what: &'static str) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if items.is_null() {
+        return Err(Error::new(what, libc::EINVAL).detail(format!("NULL array of {count} items")));
+    }
+    // SAFETY: ITEMS is not NULL, so valid for COUNT reads by the contract.
+    Ok(unsafe { std::slice::from_raw_parts(items, count) })
 }
 
 /// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT
