@@ -461,9 +461,7 @@ int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhP
 
 /*
  Write the alias of link NAME, which names its owner (empty if none), to
- BUF, NUL-terminated, if it fits in LEN bytes; return its length
- (without the NUL): if that is LEN or more, BUF was left alone and a
- larger one is needed.  `-ENODEV` if there is no NAME.
+ BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
 
  # Safety
  NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -500,6 +498,27 @@ int swh_connect(int pid,
  `SwhLinkStats`.
  */
 int swh_link_stats(const char *name, struct SwhLinkStats *out);
+
+/*
+ Write the addresses of the container whose init is PID (loopback
+ excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
+ in LEN bytes.  Return the length of the text (without the NUL): if it
+ is LEN or more, BUF was left alone; call again with a larger buffer.
+
+ # Safety
+ BUF must be valid for writes of LEN bytes.
+ */
+int swh_container_addresses(int pid, char *buf, size_t len);
+
+/*
+ Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
+ lines, as `swh_container_addresses` does.  Aliases with a space or a
+ newline are left out.
+
+ # Safety
+ PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+ */
+int swh_links_owned_by(const char *prefix, char *buf, size_t len);
 
 /*
  Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).

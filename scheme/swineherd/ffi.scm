@@ -33,6 +33,8 @@
             guard-container
             unguard-container-start
             link-statistics
+            container-addresses
+            links-owned-by
             link-owner
             delete-owned-link-start
             attach-netns
@@ -514,6 +516,39 @@ as `start-detached' does.  ENOENT: nothing to remove, or no table."
 `tx-bytes', `rx-packets', `tx-packets', `rx-dropped', `tx-dropped'."
   (c-struct-out 'link-statistics %link-stats-struct
                 (lambda (out) (%link-statistics (c-string name) out))))
+
+;; These two lists still cross the C ABI as text lines: their items hold
+;; strings (link names, aliases) or IPv6 addresses, which the `#[repr(C)]'
+;; structs of `define-c-struct' cannot mirror yet (no array fields).
+(define (text-lines text)
+  "Return the non-empty lines of TEXT."
+  (string-tokenize text (char-set-complement (char-set #\newline))))
+
+(define %container-addresses
+  (library-function "swh_container_addresses" int (list int '* size_t)))
+
+(define (container-addresses pid)
+  "Return the addresses of the container whose init is PID, loopback and
+link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
+  (text-lines
+   (call-with-text-buffer
+    (lambda (buffer size)
+      (check 'container-addresses (%container-addresses pid buffer size))))))
+
+(define %links-owned-by
+  (library-function "swh_links_owned_by" int (list '* '* size_t)))
+
+(define (links-owned-by prefix)
+  "Return the network links whose alias starts with PREFIX, as pairs of
+their name and alias."
+  (map (lambda (line)
+         (match (string-split line #\space)
+           ((name alias) (cons name alias))))
+       (text-lines
+        (call-with-text-buffer
+         (lambda (buffer size)
+           (check 'links-owned-by
+                  (%links-owned-by (c-string prefix) buffer size)))))))
 
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))

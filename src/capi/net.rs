@@ -59,9 +59,7 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
 }
 
 /// Write the alias of link NAME, which names its owner (empty if none), to
-/// BUF, NUL-terminated, if it fits in LEN bytes; return its length
-/// (without the NUL): if that is LEN or more, BUF was left alone and a
-/// larger one is needed.  `-ENODEV` if there is no NAME.
+/// BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
 ///
 /// # Safety
 /// NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -122,6 +120,42 @@ pub unsafe extern "C" fn swh_connect(
 pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut link::LinkStats) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("link statistics", || unsafe { write_out(out, link::stats(borrow_str(name, "link name")?)?) })
+}
+
+/// Write the addresses of the container whose init is PID (loopback
+/// excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
+/// in LEN bytes.  Return the length of the text (without the NUL): if it
+/// is LEN or more, BUF was left alone; call again with a larger buffer.
+///
+/// # Safety
+/// BUF must be valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("container addresses", || unsafe {
+        let text: String =
+            link::container_addresses(pid)?.iter().map(|(ip, prefix)| format!("{ip}/{prefix}\n")).collect();
+        copy_text(&text, buf, len)
+    })
+}
+
+/// Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
+/// lines, as `swh_container_addresses` does.  Aliases with a space or a
+/// newline are left out.
+///
+/// # Safety
+/// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("list links", || unsafe {
+        let text: String = link::links_owned_by(borrow_str(prefix, "prefix")?)?
+            .iter()
+            .filter(|(_, alias)| !alias.contains([' ', '\n']))
+            .map(|(name, alias)| format!("{name} {alias}\n"))
+            .collect();
+        copy_text(&text, buf, len)
+    })
 }
 
 /// Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
