@@ -227,9 +227,7 @@ mod tests {
     #[test]
     fn fifos_are_refused_without_blocking() {
         let root = fixture();
-        let fifo = CString::new(root.join("fifo").as_os_str().as_bytes()).unwrap();
-        // SAFETY: FIFO is a NUL-terminated string.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        nix::unistd::mkfifo(&root.join("fifo"), nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
         let err = read(&root, "/fifo").unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);
         assert!(err.to_string().contains("FIFO"), "{err}");
