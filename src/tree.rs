@@ -86,7 +86,8 @@ impl Removal<'_> {
             if st.st_dev != self.dev {
                 return Err(self.fail(Errno::EXDEV, &what));
             }
-            let mut sub = Dir::openat(dir, name, dir_flags(), Mode::empty()).map_err(|errno| self.fail(errno, &what))?;
+            let mut sub =
+                Dir::openat(dir, name, dir_flags(), Mode::empty()).map_err(|errno| self.fail(errno, &what))?;
             for entry in entries(&mut sub).map_err(|errno| self.fail(errno, &what))? {
                 if !self.remove(sub.as_fd(), &entry, &what)? {
                     return Ok(false);

@@ -60,7 +60,8 @@ fn still_running(pidfd: &OwnedFd) -> Result<()> {
 
 /// Whether FILE is on a file system whose sizes say nothing of contents.
 fn is_pseudo(file: &std::fs::File) -> bool {
-    nix::sys::statfs::fstatfs(file).is_ok_and(|fs| matches!(fs.filesystem_type().0 as i64, PROC_SUPER_MAGIC | SYSFS_MAGIC))
+    nix::sys::statfs::fstatfs(file)
+        .is_ok_and(|fs| matches!(fs.filesystem_type().0 as i64, PROC_SUPER_MAGIC | SYSFS_MAGIC))
 }
 
 fn main() {

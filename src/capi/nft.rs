@@ -39,7 +39,8 @@ pub struct SwhPort {
 /// The protocol numbered NUMBER (`IPPROTO_*`), or `EINVAL` naming WHAT.
 fn protocol(number: u32, what: &str) -> Result<Protocol> {
     Protocol::from_number(number).ok_or_else(|| {
-        Error::new("check ports", libc::EINVAL).detail(format!("{what}: protocol {number} is neither TCP (6) nor UDP (17)"))
+        Error::new("check ports", libc::EINVAL)
+            .detail(format!("{what}: protocol {number} is neither TCP (6) nor UDP (17)"))
     })
 }
 
