@@ -198,6 +198,40 @@ typedef struct SwhLinkStats {
 } SwhLinkStats;
 
 /*
+ An address of a container, one item of what `swh_container_addresses`
+ fills.
+ */
+typedef struct SwhAddress {
+  /*
+   `AF_INET` or `AF_INET6`.
+   */
+  uint32_t family;
+  /*
+   The prefix length.
+   */
+  uint32_t prefix;
+  /*
+   The address in network byte order: its first 4 bytes for `AF_INET`.
+   */
+  uint8_t address[16];
+} SwhAddress;
+
+/*
+ A network link and its alias, one item of what `swh_links_owned_by`
+ fills; both NUL-terminated.
+ */
+typedef struct SwhOwnedLink {
+  /*
+   The link's name (at most 15 bytes).
+   */
+  uint8_t name[16];
+  /*
+   The link's alias (at most 255 bytes).
+   */
+  uint8_t alias[256];
+} SwhOwnedLink;
+
+/*
  A host port that containers may reach, one item of the array that
  `swh_nat_setup` takes.
  */
@@ -461,7 +495,9 @@ int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhP
 
 /*
  Write the alias of link NAME, which names its owner (empty if none), to
- BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+ BUF, NUL-terminated, if it fits in LEN bytes; return its length
+ (without the NUL): if that is LEN or more, BUF was left alone and a
+ larger one is needed.  `-ENODEV` if there is no NAME.
 
  # Safety
  NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -500,25 +536,25 @@ int swh_connect(int pid,
 int swh_link_stats(const char *name, struct SwhLinkStats *out);
 
 /*
- Write the addresses of the container whose init is PID (loopback
- excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
- in LEN bytes.  Return the length of the text (without the NUL): if it
- is LEN or more, BUF was left alone; call again with a larger buffer.
+ Fill ITEMS, an array of CAPACITY `SwhAddress`es, with the addresses of
+ the container whose init is PID (loopback excepted), as
+ `fill_array` does: the return value is their number, and ITEMS is
+ left alone if that is more than CAPACITY.
 
  # Safety
- BUF must be valid for writes of LEN bytes.
+ ITEMS must be NULL or valid for writes of CAPACITY `SwhAddress`es.
  */
-int swh_container_addresses(int pid, char *buf, size_t len);
+int swh_container_addresses(int pid, struct SwhAddress *items, size_t capacity);
 
 /*
- Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
- lines, as `swh_container_addresses` does.  Aliases with a space or a
- newline are left out.
+ Fill ITEMS, an array of CAPACITY `SwhOwnedLink`s, with the links whose
+ alias starts with PREFIX, as `swh_container_addresses` does.
 
  # Safety
- PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+ PREFIX must be a NUL-terminated string, ITEMS NULL or valid for writes
+ of CAPACITY `SwhOwnedLink`s.
  */
-int swh_links_owned_by(const char *prefix, char *buf, size_t len);
+int swh_links_owned_by(const char *prefix, struct SwhOwnedLink *items, size_t capacity);
 
 /*
  Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).

@@ -194,6 +194,11 @@ errno -RESULT, or, if the library panicked, an error with its message."
 ;;; The structs of include/swineherd.h.
 ;;;
 
+(define (array type count)
+  "Return the foreign type of a C array of COUNT TYPEs, for
+`define-c-struct': a struct of COUNT fields, laid out as the array is."
+  (make-list count type))
+
 (define-syntax-rule (define-c-struct name (field type) ...)
   "Define NAME as the layout of a C struct of include/swineherd.h: its
 FIELDs, as symbols, with their foreign TYPEs, in the header's order."
@@ -261,6 +266,34 @@ result and the fields it stored, as an alist."
 (define-c-struct %port-struct
   (protocol uint32) (host-address uint32) (host-port uint16)
   (container-port uint16))
+
+(define-c-struct %address-struct
+  (family uint32) (prefix uint32) (address (array uint8 16)))
+
+(define-c-struct %owned-link-struct
+  (name (array uint8 16)) (alias (array uint8 256)))
+
+(define (call-with-c-struct-array who struct proc)
+  "Call (PROC POINTER CAPACITY) with arrays of STRUCTs of growing CAPACITY
+until the list it reports fits; return its items as alists.  PROC returns
+the number of items, as the `swh_*' functions that fill a caller's array
+do (leaving it alone when they do not fit); WHO names it in errors."
+  (let ((size (sizeof (map cdr struct))))
+    (let loop ((capacity 16))
+      (let* ((buffer (make-bytevector (* capacity size) 0))
+             (count (check who (proc (bytevector->pointer buffer) capacity))))
+        (if (<= count capacity)
+            (map (lambda (index)
+                   (map cons (map car struct)
+                        (parse-c-struct (bytevector->pointer buffer
+                                                             (* index size))
+                                        (map cdr struct))))
+                 (iota count))
+            (loop count))))))
+
+(define (c-array->string bytes)
+  "Return the NUL-terminated UTF-8 text in BYTES, a list of octets."
+  (utf8->string (u8-list->bytevector (take-while positive? bytes))))
 
 (define (c-struct-array struct alists)
   "Return two values: a pointer to an array of STRUCTs, one per alist of
@@ -517,23 +550,26 @@ as `start-detached' does.  ENOENT: nothing to remove, or no table."
   (c-struct-out 'link-statistics %link-stats-struct
                 (lambda (out) (%link-statistics (c-string name) out))))
 
-;; These two lists still cross the C ABI as text lines: their items hold
-;; strings (link names, aliases) or IPv6 addresses, which the `#[repr(C)]'
-;; structs of `define-c-struct' cannot mirror yet (no array fields).
-(define (text-lines text)
-  "Return the non-empty lines of TEXT."
-  (string-tokenize text (char-set-complement (char-set #\newline))))
-
 (define %container-addresses
   (library-function "swh_container_addresses" int (list int '* size_t)))
+
+(define (address->string address)
+  "Return the text of ADDRESS, an alist of a `SwhAddress', as
+\"ADDRESS/PREFIX\"."
+  (let* ((family (assq-ref address 'family))
+         (bytes (u8-list->bytevector (assq-ref address 'address)))
+         (size (if (= family AF_INET) 4 16)))
+    (format #f "~a/~a"
+            (inet-ntop family (bytevector-uint-ref bytes 0 (endianness big) size))
+            (assq-ref address 'prefix))))
 
 (define (container-addresses pid)
   "Return the addresses of the container whose init is PID, loopback and
 link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
-  (text-lines
-   (call-with-text-buffer
-    (lambda (buffer size)
-      (check 'container-addresses (%container-addresses pid buffer size))))))
+  (map address->string
+       (call-with-c-struct-array 'container-addresses %address-struct
+                                 (lambda (array capacity)
+                                   (%container-addresses pid array capacity)))))
 
 (define %links-owned-by
   (library-function "swh_links_owned_by" int (list '* '* size_t)))
@@ -541,14 +577,13 @@ link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
 (define (links-owned-by prefix)
   "Return the network links whose alias starts with PREFIX, as pairs of
 their name and alias."
-  (map (lambda (line)
-         (match (string-split line #\space)
-           ((name alias) (cons name alias))))
-       (text-lines
-        (call-with-text-buffer
-         (lambda (buffer size)
-           (check 'links-owned-by
-                  (%links-owned-by (c-string prefix) buffer size)))))))
+  (map (lambda (link)
+         (cons (c-array->string (assq-ref link 'name))
+               (c-array->string (assq-ref link 'alias))))
+       (call-with-c-struct-array 'links-owned-by %owned-link-struct
+                                 (lambda (array capacity)
+                                   (%links-owned-by (c-string prefix)
+                                                    array capacity)))))
 
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))

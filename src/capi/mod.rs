@@ -184,6 +184,26 @@ pub(crate) unsafe fn borrow_array<'a, T>(items: *const T, count: usize, what: &'
     Ok(unsafe { std::slice::from_raw_parts(items, count) })
 }
 
+/// Copy ITEMS into the caller's array OUT of CAPACITY items if they fit,
+/// and return their number: a number above CAPACITY tells the caller that
+/// OUT was left alone and a larger array is needed (as [`copy_text`] does
+/// with bytes).  How a list comes back across the C ABI.
+///
+/// # Safety
+/// OUT must be NULL or valid, and aligned, for writes of CAPACITY `T`s.
+pub(crate) unsafe fn fill_array<T: Copy>(items: &[T], out: *mut T, capacity: usize) -> Result<c_int> {
+    if out.is_null() && capacity > 0 {
+        return Err(Error::new("list", libc::EINVAL).detail(format!("NULL array of {capacity} items")));
+    }
+    let count = c_int::try_from(items.len()).map_err(|_| Error::new("list", libc::EOVERFLOW))?;
+    if items.len() <= capacity {
+        // SAFETY: OUT holds CAPACITY items, ITEMS.len() of them fit, and
+        // the caller's array cannot overlap this slice of ours.
+        unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), out, items.len()) };
+    }
+    Ok(count)
+}
+
 /// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT
 /// in errors.
 ///
