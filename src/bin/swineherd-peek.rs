@@ -19,9 +19,6 @@ use swineherd::error::{Error, Result};
 use swineherd::inroot;
 use swineherd::peek::{self, Limits, Outcome};
 
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-const SYSFS_MAGIC: i64 = 0x6265_6572;
-
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("{message}");
     exit(2)
@@ -60,8 +57,8 @@ fn still_running(pidfd: &OwnedFd) -> Result<()> {
 
 /// Whether FILE is on a file system whose sizes say nothing of contents.
 fn is_pseudo(file: &std::fs::File) -> bool {
-    nix::sys::statfs::fstatfs(file)
-        .is_ok_and(|fs| matches!(fs.filesystem_type().0 as i64, PROC_SUPER_MAGIC | SYSFS_MAGIC))
+    use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC, SYSFS_MAGIC};
+    fstatfs(file).is_ok_and(|fs| [PROC_SUPER_MAGIC, SYSFS_MAGIC].contains(&fs.filesystem_type()))
 }
 
 fn main() {
