@@ -97,31 +97,46 @@ typedef struct SwhCgroupLimits {
 } SwhCgroupLimits;
 
 /*
- The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
+ What the kernel accounts for a container, from `swh_cgroup_stats` (the
+ C ABI's `SwhCgroupStats`).  Fields the kernel does not provide (e.g.
+ memory peak before Linux 5.19 on v2) are 0; `u64::MAX` is `UINT64_MAX`.
  */
 typedef struct SwhCgroupStats {
+  /*
+   CPU time, nanoseconds: total, user, system.
+   */
   uint64_t cpu_total_ns;
   uint64_t cpu_user_ns;
   uint64_t cpu_system_ns;
+  /*
+   Memory in use and its peak, bytes.
+   */
   uint64_t memory_current;
   uint64_t memory_peak;
   /*
-   `UINT64_MAX`: none.
+   The memory limit in force, bytes (`u64::MAX`: none).
    */
   uint64_t memory_limit;
+  /*
+   Processes (and threads) in the cgroup.
+   */
   uint64_t pids_current;
   /*
-   `UINT64_MAX`: none.
+   The pids limit in force (`u64::MAX`: none).
    */
   uint64_t pids_limit;
+  /*
+   Processes the OOM killer killed in the cgroup.
+   */
   uint64_t oom_kills;
   /*
-   Bytes read from block devices (v2 `io.stat`); `UINT64_MAX`: not
-   accounted (v1).
+   Bytes read from block devices (v2 `io.stat`, summed over devices);
+   `u64::MAX` where the kernel does not account them here (v1, where
+   Swineherd uses no blkio hierarchy).
    */
   uint64_t io_read_bytes;
   /*
-   Bytes written to block devices; `UINT64_MAX`: not accounted.
+   Bytes written to block devices; `u64::MAX`: not accounted.
    */
   uint64_t io_write_bytes;
 } SwhCgroupStats;
