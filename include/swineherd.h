@@ -99,31 +99,46 @@ typedef struct SwhCgroupLimits {
 } SwhCgroupLimits;
 
 /*
- The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
+ What the kernel accounts for a container, from `swh_cgroup_stats` (the
+ C ABI's `SwhCgroupStats`).  Fields the kernel does not provide (e.g.
+ memory peak before Linux 5.19 on v2) are 0; `u64::MAX` is `UINT64_MAX`.
  */
 typedef struct SwhCgroupStats {
+  /*
+   CPU time, nanoseconds: total, user, system.
+   */
   uint64_t cpu_total_ns;
   uint64_t cpu_user_ns;
   uint64_t cpu_system_ns;
+  /*
+   Memory in use and its peak, bytes.
+   */
   uint64_t memory_current;
   uint64_t memory_peak;
   /*
-   `UINT64_MAX`: none.
+   The memory limit in force, bytes (`u64::MAX`: none).
    */
   uint64_t memory_limit;
+  /*
+   Processes (and threads) in the cgroup.
+   */
   uint64_t pids_current;
   /*
-   `UINT64_MAX`: none.
+   The pids limit in force (`u64::MAX`: none).
    */
   uint64_t pids_limit;
+  /*
+   Processes the OOM killer killed in the cgroup.
+   */
   uint64_t oom_kills;
   /*
-   Bytes read from block devices (v2 `io.stat`); `UINT64_MAX`: not
-   accounted (v1).
+   Bytes read from block devices (v2 `io.stat`, summed over devices);
+   `u64::MAX` where the kernel does not account them here (v1, where
+   Swineherd uses no blkio hierarchy).
    */
   uint64_t io_read_bytes;
   /*
-   Bytes written to block devices; `UINT64_MAX`: not accounted.
+   Bytes written to block devices; `u64::MAX`: not accounted.
    */
   uint64_t io_write_bytes;
 } SwhCgroupStats;
@@ -198,6 +213,78 @@ typedef struct SwhLinkStats {
   uint64_t rx_dropped;
   uint64_t tx_dropped;
 } SwhLinkStats;
+
+/*
+ An address of a container, one item of what `swh_container_addresses`
+ fills.
+ */
+typedef struct SwhAddress {
+  /*
+   `AF_INET` or `AF_INET6`.
+   */
+  uint32_t family;
+  /*
+   The prefix length.
+   */
+  uint32_t prefix;
+  /*
+   The address in network byte order: its first 4 bytes for `AF_INET`.
+   */
+  uint8_t address[16];
+} SwhAddress;
+
+/*
+ A network link and its alias, one item of what `swh_links_owned_by`
+ fills; both NUL-terminated.
+ */
+typedef struct SwhOwnedLink {
+  /*
+   The link's name (at most 15 bytes).
+   */
+  uint8_t name[16];
+  /*
+   The link's alias (at most 255 bytes).
+   */
+  uint8_t alias[256];
+} SwhOwnedLink;
+
+/*
+ A host port that containers may reach, one item of the array that
+ `swh_nat_setup` takes.
+ */
+typedef struct SwhHostPort {
+  /*
+   `IPPROTO_TCP` or `IPPROTO_UDP`.
+   */
+  uint16_t protocol;
+  /*
+   The port, 1 to 65535.
+   */
+  uint16_t port;
+} SwhHostPort;
+
+/*
+ A published port, one item of the array that `swh_nat_publish` takes.
+ */
+typedef struct SwhPort {
+  /*
+   `IPPROTO_TCP` or `IPPROTO_UDP`.
+   */
+  uint32_t protocol;
+  /*
+   The host address that receives the connections, in host byte order;
+   0 for all of the host's addresses.
+   */
+  uint32_t host_address;
+  /*
+   The port on the host, 1 to 65535.
+   */
+  uint16_t host_port;
+  /*
+   The port in the container it leads to, 1 to 65535.
+   */
+  uint16_t container_port;
+} SwhPort;
 
 /*
  Copy the message of the last failed call on this thread into BUF, which
@@ -453,7 +540,9 @@ int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhP
 
 /*
  Write the alias of link NAME, which names its owner (empty if none), to
- BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+ BUF, NUL-terminated, if it fits in LEN bytes; return its length
+ (without the NUL): if that is LEN or more, BUF was left alone and a
+ larger one is needed.  `-ENODEV` if there is no NAME.
 
  # Safety
  NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -492,25 +581,25 @@ int swh_connect(int pid,
 int swh_link_stats(const char *name, struct SwhLinkStats *out);
 
 /*
- Write the addresses of the container whose init is PID (loopback
- excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
- in LEN bytes.  Return the length of the text (without the NUL): if it
- is LEN or more, BUF was left alone; call again with a larger buffer.
+ Fill ITEMS, an array of CAPACITY `SwhAddress`es, with the addresses of
+ the container whose init is PID (loopback excepted), as
+ `fill_array` does: the return value is their number, and ITEMS is
+ left alone if that is more than CAPACITY.
 
  # Safety
- BUF must be valid for writes of LEN bytes.
+ ITEMS must be NULL or valid for writes of CAPACITY `SwhAddress`es.
  */
-int swh_container_addresses(int pid, char *buf, size_t len);
+int swh_container_addresses(int pid, struct SwhAddress *items, size_t capacity);
 
 /*
- Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
- lines, as `swh_container_addresses` does.  Aliases with a space or a
- newline are left out.
+ Fill ITEMS, an array of CAPACITY `SwhOwnedLink`s, with the links whose
+ alias starts with PREFIX, as `swh_container_addresses` does.
 
  # Safety
- PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+ PREFIX must be a NUL-terminated string, ITEMS NULL or valid for writes
+ of CAPACITY `SwhOwnedLink`s.
  */
-int swh_links_owned_by(const char *prefix, char *buf, size_t len);
+int swh_links_owned_by(const char *prefix, struct SwhOwnedLink *items, size_t capacity);
 
 /*
  Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
@@ -532,17 +621,19 @@ int swh_netns_detach(const char *path);
 /*
  Turn IPv4 forwarding on and replace the nftables tables `ip TABLE` and
  `netdev TABLE` with Swineherd's NAT and filters for BRIDGE (which must
- exist) and SUBNET/PREFIX.  OPEN holds the host ports that containers
- may reach, one per line: `PROTOCOL PORT`.
+ exist) and SUBNET/PREFIX.  OPEN holds the OPEN_COUNT host ports that
+ containers may reach.
 
  # Safety
- TABLE, BRIDGE, SUBNET and OPEN must be NUL-terminated strings.
+ TABLE, BRIDGE and SUBNET must be NUL-terminated strings, OPEN valid for
+ reads of OPEN_COUNT `SwhHostPort`s (or NULL if OPEN_COUNT is 0).
  */
 int swh_nat_setup(const char *table,
                   const char *bridge,
                   const char *subnet,
                   uint8_t prefix,
-                  const char *open);
+                  const struct SwhHostPort *open,
+                  size_t open_count);
 
 /*
  Give the host side DEVICE of the veth of container ID, whose address is
@@ -581,13 +672,18 @@ int swh_nat_teardown(const char *table);
 
 /*
  Publish the PORTS of container ID, whose address is ADDRESS, in table
- `ip TABLE`, replacing what it published before.  PORTS holds one port
- per line: `PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]`.
+ `ip TABLE`, replacing what it published before: the COUNT items of
+ PORTS.
 
  # Safety
- Every argument must be a NUL-terminated string.
+ TABLE, ID and ADDRESS must be NUL-terminated strings, PORTS valid for
+ reads of COUNT `SwhPort`s (or NULL if COUNT is 0).
  */
-int swh_nat_publish(const char *table, const char *id, const char *address, const char *ports);
+int swh_nat_publish(const char *table,
+                    const char *id,
+                    const char *address,
+                    const struct SwhPort *ports,
+                    size_t count);
 
 /*
  Start removing what container ID published in the table TABLE, from a

@@ -12,12 +12,18 @@
 //! and set-group-ID bits: they are put back.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, AT_FDCWD};
+use nix::sys::stat::{fchmodat, FchmodatFlags, FileStat, Mode, SFlag};
+use nix::unistd::{fchownat, Gid, Uid};
+
 use crate::error::{Error, Result};
-use crate::tree::{entries, open_dir_at, stat_at};
+use crate::tree::{dir_flags, entries, is_dir, stat_at};
 
 const OP: &str = "give data to the id range";
 
@@ -40,32 +46,28 @@ impl Shift {
     }
 }
 
-fn change(dir: i32, name: &CStr, st: &libc::stat, shift: Shift) -> std::result::Result<(), i32> {
+fn change(dir: BorrowedFd, name: &CStr, st: &FileStat, shift: Shift) -> std::result::Result<(), Errno> {
     let (uid, gid) = (shift.id(st.st_uid), shift.id(st.st_gid));
     if (uid, gid) == (st.st_uid, st.st_gid) {
         return Ok(());
     }
-    // SAFETY: NAME is a NUL-terminated string; a bad DIR fails with EBADF.
-    if unsafe { libc::fchownat(dir, name.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) } < 0 {
-        return Err(crate::sys::errno());
-    }
+    fchownat(dir, name, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)), AtFlags::AT_SYMLINK_NOFOLLOW)?;
     let special = st.st_mode & (libc::S_ISUID | libc::S_ISGID);
-    if special != 0 && st.st_mode & libc::S_IFMT != libc::S_IFLNK {
-        // SAFETY: as above; NAME is no symlink (checked with lstat).
-        if unsafe { libc::fchmodat(dir, name.as_ptr(), st.st_mode & 0o7777, 0) } < 0 {
-            return Err(crate::sys::errno());
-        }
+    let link = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK;
+    if special != 0 && !link {
+        // NAME is no symlink (checked with lstat): following it is moot.
+        fchmodat(dir, name, Mode::from_bits_truncate(st.st_mode & 0o7777), FchmodatFlags::FollowSymlink)?;
     }
     Ok(())
 }
 
 /// Shift the entries below DIR (on device DEV), depth first.
-fn shift_below(dir: &OwnedFd, dev: libc::dev_t, shift: Shift) -> std::result::Result<(), i32> {
+fn shift_below(dir: &mut Dir, dev: libc::dev_t, shift: Shift) -> std::result::Result<(), Errno> {
     for name in entries(dir)? {
-        let st = stat_at(dir.as_raw_fd(), &name)?;
-        change(dir.as_raw_fd(), &name, &st, shift)?;
-        if st.st_mode & libc::S_IFMT == libc::S_IFDIR && st.st_dev == dev {
-            shift_below(&open_dir_at(dir.as_raw_fd(), &name)?, dev, shift)?;
+        let st = stat_at(dir.as_fd(), &name)?;
+        change(dir.as_fd(), &name, &st, shift)?;
+        if is_dir(&st) && st.st_dev == dev {
+            shift_below(&mut Dir::openat(dir.as_fd(), name.as_c_str(), dir_flags(), Mode::empty())?, dev, shift)?;
         }
     }
     Ok(())
@@ -74,12 +76,12 @@ fn shift_below(dir: &OwnedFd, dev: libc::dev_t, shift: Shift) -> std::result::Re
 /// Move the owners and groups of the tree at PATH (PATH included) as SHIFT
 /// says.
 pub fn shift_tree(path: &Path, shift: Shift) -> Result<()> {
-    let fail = |errno| Error::new(OP, errno).path(path);
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| fail(libc::EINVAL))?;
-    let top = open_dir_at(libc::AT_FDCWD, &c).map_err(fail)?;
-    let st = stat_at(libc::AT_FDCWD, &c).map_err(fail)?;
-    change(libc::AT_FDCWD, &c, &st, shift).map_err(fail)?;
-    shift_below(&top, st.st_dev, shift).map_err(fail)
+    let fail = |errno: Errno| Error::new(OP, errno as i32).path(path);
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| fail(Errno::EINVAL))?;
+    let mut top = Dir::openat(AT_FDCWD, c.as_c_str(), dir_flags(), Mode::empty()).map_err(fail)?;
+    let st = stat_at(AT_FDCWD, &c).map_err(fail)?;
+    change(AT_FDCWD, &c, &st, shift).map_err(fail)?;
+    shift_below(&mut top, st.st_dev, shift).map_err(fail)
 }
 
 #[cfg(test)]

@@ -12,52 +12,28 @@
 //! very same inode.  Unix sockets (the guest Shepherd's) are connected to
 //! the same way, through the `O_PATH` descriptor of their inode.
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::statfs::FUSE_SUPER_MAGIC;
 
 use crate::error::{Context, Error, Result};
-
-/// `struct open_how` of linux/openat2.h (libc's is `non_exhaustive`).
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
 
 const OP: &str = "open in container";
 
 /// `openat2(DIR, PATH, FLAGS, RESOLVE)`, retried on `EAGAIN` (a rename or
 /// mount raced with a scoped resolution).
-fn openat2(dir: &impl AsFd, path: &Path, flags: i32, resolve: u64) -> io::Result<OwnedFd> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
+fn openat2(dir: &impl AsFd, path: &Path, flags: OFlag, resolve: ResolveFlag) -> io::Result<OwnedFd> {
     for _ in 0..16 {
-        // SAFETY: NAME is a NUL-terminated string and HOW an open_how, both
-        // alive for the call; openat2 has no wrapper in libc or nix 0.30.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                dir.as_fd().as_raw_fd(),
-                c.as_ptr(),
-                &how as *const OpenHow,
-                std::mem::size_of::<OpenHow>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: FD was just opened and is owned by nothing else.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-        }
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EAGAIN) {
-            return Err(err);
+        let how = OpenHow::new().flags(flags | OFlag::O_CLOEXEC).resolve(resolve);
+        match nix::fcntl::openat2(dir.as_fd(), path, how) {
+            Err(Errno::EAGAIN) => continue,
+            opened => return opened.map_err(io::Error::from),
         }
     }
     Err(io::Error::from_raw_os_error(libc::EAGAIN))
@@ -70,8 +46,8 @@ fn resolve_in_root(root: &impl AsFd, path: &str, op: &'static str) -> Result<Fil
         return Err(Error::new(op, libc::ENOENT).detail("empty file name"));
     }
     let name = Path::new(path);
-    let resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    let opened = openat2(root, name, libc::O_PATH, resolve).map_err(|err| match err.raw_os_error() {
+    let resolve = ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS;
+    let opened = openat2(root, name, OFlag::O_PATH, resolve).map_err(|err| match err.raw_os_error() {
         Some(libc::ELOOP) => Error::new(op, libc::ELOOP)
             .path(name)
             .detail("too many symbolic links, or one that leads into /proc (refused)"),
@@ -275,9 +251,7 @@ mod tests {
     #[test]
     fn fifos_are_refused_without_blocking() {
         let root = fixture();
-        let fifo = CString::new(root.join("fifo").as_os_str().as_bytes()).unwrap();
-        // SAFETY: FIFO is a NUL-terminated string.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        nix::unistd::mkfifo(&root.join("fifo"), nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
         let err = read(&root, "/fifo").unwrap_err();
         assert_eq!(err.errno, libc::EINVAL);
         assert!(err.to_string().contains("FIFO"), "{err}");

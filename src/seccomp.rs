@@ -181,6 +181,8 @@ pub fn install(prog: &[libc::sock_filter]) -> Result<()> {
 /// `prctl`'s result, errno set on failure.
 pub(crate) fn install_raw(prog: &[libc::sock_filter]) -> libc::c_int {
     let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+    // (Raw: nix has no PR_SET_SECCOMP, and a forked child may make this one
+    // plain system call only.)
     // SAFETY: FPROG points to PROG, valid for the call; the kernel copies it.
     unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &fprog) }
 }
@@ -226,14 +228,8 @@ mod tests {
             let other = ioctl_errno(fd, 0x8030_942b);
             // Bits above 32 are ignored by the kernel: by the filter too.
             let high_bits = ioctl_errno(fd, SUBVOLUME_CREATING_IOCTLS[1] | (1 << 40));
-            let mut pipe = [0; 2];
-            // SAFETY: PIPE has room for two descriptors.
-            assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
-            let fionread = ioctl_errno(pipe[0], libc::FIONREAD);
-            for fd in pipe {
-                // SAFETY: both descriptors were just made, and are closed once.
-                unsafe { libc::close(fd) };
-            }
+            let (read_end, _write_end) = nix::unistd::pipe().unwrap();
+            let fionread = ioctl_errno(read_end.as_raw_fd(), libc::FIONREAD);
             (denied, other, high_bits, fionread)
         });
         assert_eq!(denied, vec![libc::EPERM; 4]);

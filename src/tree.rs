@@ -11,9 +11,15 @@
 //! clients in between.
 
 use std::ffi::{CStr, CString, OsStr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag, AT_FDCWD};
+use nix::sys::stat::{fstatat, FileStat, Mode, SFlag};
+use nix::unistd::{unlinkat, UnlinkatFlags};
 
 use crate::error::{Error, Result};
 
@@ -23,75 +29,30 @@ fn cstring(name: &OsStr) -> Result<CString> {
     CString::new(name.as_bytes()).map_err(|_| Error::new(OP, libc::EINVAL).detail("NUL in file name"))
 }
 
-use crate::sys::errno as last_errno;
-
-/// Open the directory NAME below DIR, refusing symlinks.
-pub(crate) fn open_dir_at(dir: i32, name: &CStr) -> std::result::Result<OwnedFd, i32> {
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: NAME is a NUL-terminated string; a bad DIR fails with EBADF.
-    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
-    if fd < 0 {
-        Err(last_errno())
-    } else {
-        // SAFETY: FD was just opened and is owned by nothing else.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
+/// The flags that open a directory below another, refusing symlinks.
+pub(crate) fn dir_flags() -> OFlag {
+    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC
 }
 
-pub(crate) fn stat_at(dir: i32, name: &CStr) -> std::result::Result<libc::stat, i32> {
-    // SAFETY: plain data, for which all zeroes is a valid value.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: NAME is a NUL-terminated string, ST a stat to fill.
-    let rc = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
-    if rc < 0 {
-        Err(last_errno())
-    } else {
-        Ok(st)
-    }
+/// The status of NAME below DIR, not following a symlink.
+pub(crate) fn stat_at(dir: BorrowedFd, name: &CStr) -> std::result::Result<FileStat, Errno> {
+    fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
 }
 
-/// The names in the directory open as FD, without `.` and `..`.
-pub(crate) fn entries(fd: &OwnedFd) -> std::result::Result<Vec<CString>, i32> {
-    // (Raw: the DIR stream is read in place, without an allocation per
-    // entry beyond the name kept.)
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes no pointers.
-    let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-    if dup < 0 {
-        return Err(last_errno());
-    }
-    // SAFETY: DUP is an open directory descriptor, which DIRP now owns.
-    let dirp = unsafe { libc::fdopendir(dup) };
-    if dirp.is_null() {
-        let errno = last_errno();
-        // SAFETY: DUP is still ours: fdopendir failed.
-        unsafe { libc::close(dup) };
-        return Err(errno);
-    }
+pub(crate) fn is_dir(st: &FileStat) -> bool {
+    SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+}
+
+/// The names in DIR, without `.` and `..`, read before any is removed.
+pub(crate) fn entries(dir: &mut Dir) -> std::result::Result<Vec<CString>, Errno> {
     let mut names = Vec::new();
-    loop {
-        // SAFETY: DIRP is an open DIR stream, used by this thread only.
-        let entry = unsafe { libc::readdir(dirp) };
-        if entry.is_null() {
-            break;
-        }
-        // SAFETY: ENTRY is valid until the next readdir, and its d_name is
-        // NUL-terminated; the name is copied before that.
-        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+    for entry in dir.iter() {
+        let name = entry?.file_name().to_owned();
         if name.to_bytes() != b"." && name.to_bytes() != b".." {
-            names.push(name.to_owned());
+            names.push(name);
         }
     }
-    // SAFETY: DIRP is open, and closed once.
-    unsafe { libc::closedir(dirp) };
     Ok(names)
-}
-
-fn unlink_at(dir: i32, name: &CStr, flags: i32) -> std::result::Result<(), i32> {
-    // SAFETY: NAME is a NUL-terminated string.
-    match unsafe { libc::unlinkat(dir, name.as_ptr(), flags) } {
-        0 => Ok(()),
-        _ => Err(last_errno()),
-    }
 }
 
 /// One removal in progress: the device it must stay on and what is left of
@@ -103,7 +64,8 @@ struct Removal<'a> {
 }
 
 impl Removal<'_> {
-    fn fail(&self, errno: i32, what: &str) -> Error {
+    fn fail(&self, errno: Errno, what: &str) -> Error {
+        let errno = errno as i32;
         let err = Error::new(OP, errno).path(self.path);
         match errno {
             libc::EXDEV => err.detail(format!("{what} is another file system mounted inside; unmount it first")),
@@ -113,20 +75,21 @@ impl Removal<'_> {
 
     /// Remove entry NAME of DIR (whose path, for messages, is WHERE).
     /// Return true if it is gone, false if the budget ran out first.
-    fn remove(&mut self, dir: i32, name: &CStr, where_: &str) -> Result<bool> {
+    fn remove(&mut self, dir: BorrowedFd, name: &CStr, where_: &str) -> Result<bool> {
         let what = format!("{where_}/{}", name.to_string_lossy());
         let st = match stat_at(dir, name) {
             Ok(st) => st,
-            Err(libc::ENOENT) => return Ok(true),
+            Err(Errno::ENOENT) => return Ok(true),
             Err(errno) => return Err(self.fail(errno, &what)),
         };
-        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+        if is_dir(&st) {
             if st.st_dev != self.dev {
-                return Err(self.fail(libc::EXDEV, &what));
+                return Err(self.fail(Errno::EXDEV, &what));
             }
-            let sub = open_dir_at(dir, name).map_err(|errno| self.fail(errno, &what))?;
-            for entry in entries(&sub).map_err(|errno| self.fail(errno, &what))? {
-                if !self.remove(sub.as_raw_fd(), &entry, &what)? {
+            let mut sub =
+                Dir::openat(dir, name, dir_flags(), Mode::empty()).map_err(|errno| self.fail(errno, &what))?;
+            for entry in entries(&mut sub).map_err(|errno| self.fail(errno, &what))? {
+                if !self.remove(sub.as_fd(), &entry, &what)? {
                     return Ok(false);
                 }
             }
@@ -134,9 +97,9 @@ impl Removal<'_> {
         if self.budget == 0 {
             return Ok(false);
         }
-        let flags = if st.st_mode & libc::S_IFMT == libc::S_IFDIR { libc::AT_REMOVEDIR } else { 0 };
-        match unlink_at(dir, name, flags) {
-            Ok(()) | Err(libc::ENOENT) => {
+        let flags = if is_dir(&st) { UnlinkatFlags::RemoveDir } else { UnlinkatFlags::NoRemoveDir };
+        match unlinkat(dir, name, flags) {
+            Ok(()) | Err(Errno::ENOENT) => {
                 self.budget -= 1;
                 Ok(true)
             }
@@ -152,16 +115,16 @@ pub fn remove_tree_step(path: &Path, budget: usize) -> Result<bool> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(Error::new(OP, libc::EINVAL).path(path).detail("refusing to remove a root"));
     };
-    let parent_dir = open_dir_at(libc::AT_FDCWD, &cstring(parent.as_os_str())?)
-        .map_err(|errno| Error::new(OP, errno).path(parent))?;
+    let parent_dir = openat(AT_FDCWD, cstring(parent.as_os_str())?.as_c_str(), dir_flags(), Mode::empty())
+        .map_err(|errno| Error::new(OP, errno as i32).path(parent))?;
     let name = cstring(name)?;
-    let dev = match stat_at(parent_dir.as_raw_fd(), &name) {
+    let dev = match stat_at(parent_dir.as_fd(), &name) {
         Ok(st) => st.st_dev,
-        Err(libc::ENOENT) => return Ok(true),
-        Err(errno) => return Err(Error::new(OP, errno).path(path)),
+        Err(Errno::ENOENT) => return Ok(true),
+        Err(errno) => return Err(Error::new(OP, errno as i32).path(path)),
     };
     let mut removal = Removal { dev, budget: budget.max(1), path };
-    removal.remove(parent_dir.as_raw_fd(), &name, &parent.to_string_lossy())
+    removal.remove(parent_dir.as_fd(), &name, &parent.to_string_lossy())
 }
 
 #[cfg(test)]
@@ -230,8 +193,7 @@ mod tests {
         // Removing a tree that holds a mount must fail with EXDEV before
         // touching what is mounted there.  Mounting needs root: tests/check
         // runs it as root with --include-ignored.
-        // SAFETY: geteuid(2) takes nothing and cannot fail.
-        assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root");
+        assert!(nix::unistd::geteuid().is_root(), "this test needs root");
         let top = scratch("mount");
         let data = top.join("data");
         let mnt = data.join("mnt");

@@ -109,7 +109,7 @@ loader to find in its usual places."
 
 (define %abi-version
   ;; SWH_ABI_VERSION of the include/swineherd.h this module mirrors.
-  2)
+  3)
 
 (define (check-abi-version lib file)
   "Return LIB, the library loaded from FILE, if its C ABI is %abi-version;
@@ -157,14 +157,20 @@ the library copies what it keeps."
 (define %last-error
   (library-function "swh_last_error" int (list '* size_t)))
 
-(define (last-error-message)
-  "Return the message left by the last failed libswineherd call."
-  (let loop ((size 512))
+(define (call-with-text-buffer proc)
+  "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
+reports fits; return the text.  PROC returns the text's length, as the
+`swh_*' functions that fill a caller's buffer do."
+  (let loop ((size 256))
     (let* ((buffer (make-bytevector size 0))
-           (length (%last-error (bytevector->pointer buffer) size)))
+           (length (proc (bytevector->pointer buffer) size)))
       (if (< length size)
           (pointer->string (bytevector->pointer buffer) length "UTF-8")
           (loop (+ length 1))))))
+
+(define (last-error-message)
+  "Return the message left by the last failed libswineherd call."
+  (call-with-text-buffer %last-error))
 
 (define %panic
   ;; SWH_PANIC: what a function that panicked returns.
@@ -193,6 +199,11 @@ errno -RESULT, or, if the library panicked, an error with its message."
 ;;;
 ;;; The structs of include/swineherd.h.
 ;;;
+
+(define (array type count)
+  "Return the foreign type of a C array of COUNT TYPEs, for
+`define-c-struct': a struct of COUNT fields, laid out as the array is."
+  (make-list count type))
 
 (define-syntax-rule (define-c-struct name (field type) ...)
   "Define NAME as the layout of a C struct of include/swineherd.h: its
@@ -254,6 +265,62 @@ result and the fields it stored, as an alist."
 
 (define-c-struct %exec-outcome-struct
   (status int) (exec-errno int) (timed-out int))
+
+(define-c-struct %host-port-struct
+  (protocol uint16) (port uint16))
+
+(define-c-struct %port-struct
+  (protocol uint32) (host-address uint32) (host-port uint16)
+  (container-port uint16))
+
+(define-c-struct %address-struct
+  (family uint32) (prefix uint32) (address (array uint8 16)))
+
+(define-c-struct %owned-link-struct
+  (name (array uint8 16)) (alias (array uint8 256)))
+
+(define (call-with-c-struct-array who struct proc)
+  "Call (PROC POINTER CAPACITY) with arrays of STRUCTs of growing CAPACITY
+until the list it reports fits; return its items as alists.  PROC returns
+the number of items, as the `swh_*' functions that fill a caller's array
+do (leaving it alone when they do not fit); WHO names it in errors."
+  (let ((size (sizeof (map cdr struct))))
+    (let loop ((capacity 16))
+      (let* ((buffer (make-bytevector (* capacity size) 0))
+             (count (check who (proc (bytevector->pointer buffer) capacity))))
+        (if (<= count capacity)
+            (map (lambda (index)
+                   (map cons (map car struct)
+                        (parse-c-struct (bytevector->pointer buffer
+                                                             (* index size))
+                                        (map cdr struct))))
+                 (iota count))
+            (loop count))))))
+
+(define (c-array->string bytes)
+  "Return the NUL-terminated UTF-8 text in BYTES, a list of octets."
+  (utf8->string (u8-list->bytevector (take-while positive? bytes))))
+
+(define (c-struct-array struct alists)
+  "Return two values: a pointer to an array of STRUCTs, one per alist of
+ALISTS (as `alist->c-struct' takes them), and their count.  This is how a
+list crosses the C ABI: items of a `#[repr(C)]' struct and a count, never
+text that the other side parses again."
+  (let* ((size (sizeof (map cdr struct)))
+         (count (length alists))
+         (array (make-bytevector (max 1 (* count size)) 0)))
+    (for-each (lambda (index alist)
+                (bytevector-copy! (pointer->bytevector
+                                   (alist->c-struct struct alist) size)
+                                  0 array (* index size) size))
+              (iota count) alists)
+    (values (bytevector->pointer array) count)))
+
+(define (protocol-number protocol)
+  "Return the IPPROTO_* number of PROTOCOL, `tcp' or `udp'."
+  (match protocol
+    ('tcp IPPROTO_TCP)
+    ('udp IPPROTO_UDP)))
 
 (define (library-version)
   "Return the version string of the loaded libswineherd."
@@ -447,11 +514,9 @@ such link."
 (define (link-owner name)
   "Return the alias of the network link NAME, which names its owner (\"\"
 if it has none); a `system-error' with ENODEV if there is no such link."
-  (match (call-with-text-buffer 'link-owner
-                                (lambda (buffer size)
-                                  (%link-owner (c-string name) buffer size)))
-    ((owner) owner)
-    (() "")))
+  (call-with-text-buffer
+   (lambda (buffer size)
+     (check 'link-owner (%link-owner (c-string name) buffer size)))))
 
 (define %connect
   (library-function "swh_connect" int
@@ -502,28 +567,26 @@ as `start-detached' does.  ENOENT: nothing to remove, or no table."
   (c-struct-out 'link-statistics %link-stats-struct
                 (lambda (out) (%link-statistics (c-string name) out))))
 
-(define (call-with-text-buffer who proc)
-  "Call (PROC POINTER SIZE) with buffers of growing SIZE until the text it
-reports fits; return the text's lines.  PROC returns the text's length, as
-the `swh_*' functions that fill a caller's buffer do."
-  (let loop ((size 256))
-    (let* ((buffer (make-bytevector size 0))
-           (length (check who (proc (bytevector->pointer buffer) size))))
-      (if (< length size)
-          (string-tokenize (pointer->string (bytevector->pointer buffer)
-                                            length "UTF-8")
-                           (char-set-complement (char-set #\newline)))
-          (loop (+ length 1))))))
-
 (define %container-addresses
   (library-function "swh_container_addresses" int (list int '* size_t)))
+
+(define (address->string address)
+  "Return the text of ADDRESS, an alist of a `SwhAddress', as
+\"ADDRESS/PREFIX\"."
+  (let* ((family (assq-ref address 'family))
+         (bytes (u8-list->bytevector (assq-ref address 'address)))
+         (size (if (= family AF_INET) 4 16)))
+    (format #f "~a/~a"
+            (inet-ntop family (bytevector-uint-ref bytes 0 (endianness big) size))
+            (assq-ref address 'prefix))))
 
 (define (container-addresses pid)
   "Return the addresses of the container whose init is PID, loopback and
 link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
-  (call-with-text-buffer 'container-addresses
-                         (lambda (buffer size)
-                           (%container-addresses pid buffer size))))
+  (map address->string
+       (call-with-c-struct-array 'container-addresses %address-struct
+                                 (lambda (array capacity)
+                                   (%container-addresses pid array capacity)))))
 
 (define %links-owned-by
   (library-function "swh_links_owned_by" int (list '* '* size_t)))
@@ -531,13 +594,13 @@ link-local ones excepted, as a list of \"ADDRESS/PREFIX\" strings."
 (define (links-owned-by prefix)
   "Return the network links whose alias starts with PREFIX, as pairs of
 their name and alias."
-  (map (lambda (line)
-         (match (string-split line #\space)
-           ((name alias) (cons name alias))))
-       (call-with-text-buffer 'links-owned-by
-                              (lambda (buffer size)
-                                (%links-owned-by (c-string prefix)
-                                                 buffer size)))))
+  (map (lambda (link)
+         (cons (c-array->string (assq-ref link 'name))
+               (c-array->string (assq-ref link 'alias))))
+       (call-with-c-struct-array 'links-owned-by %owned-link-struct
+                                 (lambda (array capacity)
+                                   (%links-owned-by (c-string prefix)
+                                                    array capacity)))))
 
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))
@@ -552,7 +615,7 @@ so that `ip netns exec NAME' works."
 fine.")
 
 (define %nat-setup
-  (library-function "swh_nat_setup" int (list '* '* '* uint8 '*)))
+  (library-function "swh_nat_setup" int (list '* '* '* uint8 '* size_t)))
 
 (define (nat-setup table bridge subnet prefix open-ports)
   "Turn IPv4 forwarding on and replace the nftables tables `ip TABLE' and
@@ -560,32 +623,42 @@ fine.")
 SUBNET/PREFIX (SUBNET an IPv4 address string) leaving through interfaces
 other than BRIDGE, which must exist, and the host's services closed to
 BRIDGE but for OPEN-PORTS, a list of (PROTOCOL PORT) lists."
-  (check 'nat-setup
-         (%nat-setup (c-string table) (c-string bridge)
-                     (c-string subnet) prefix
-                     (c-string (string-join (map (match-lambda
-                                          ((protocol port)
-                                           (format #f "~a ~a" protocol port)))
-                                        open-ports)
-                                   "\n")))))
+  (let-values (((array count)
+                (c-struct-array %host-port-struct
+                                (map (match-lambda
+                                       ((protocol port)
+                                        `((protocol . ,(protocol-number protocol))
+                                          (port . ,port))))
+                                     open-ports))))
+    (check 'nat-setup
+           (%nat-setup (c-string table) (c-string bridge)
+                       (c-string subnet) prefix array count))))
 
 (define-path-procedure (nat-teardown "swh_nat_teardown")
   "Delete the nftables tables `ip FILE' and `netdev FILE' (FILE a table
 name); a missing one is fine.")
 
 (define %publish-ports
-  (library-function "swh_nat_publish" int (list '* '* '* '*)))
+  (library-function "swh_nat_publish" int (list '* '* '* '* size_t)))
 
 (define (publish-ports table id address ports)
   "Make the chains of container ID in table `ip TABLE' publish exactly
 PORTS, a list of (PROTOCOL HOST-PORT CONTAINER-PORT [HOST-ADDRESS]) lists,
 to ADDRESS."
-  (define (port->line port)
-    (string-join (map (lambda (x) (format #f "~a" x)) port) " "))
-  (check 'publish-ports
-         (%publish-ports (c-string table) (c-string id)
-                         (c-string address)
-                         (c-string (string-join (map port->line ports) "\n")))))
+  (define (port->alist port)
+    (match port
+      ((protocol host-port container-port . host-address)
+       `((protocol . ,(protocol-number protocol))
+         (host-address . ,(match host-address
+                            (() 0)
+                            ((text) (inet-pton AF_INET text))))
+         (host-port . ,host-port)
+         (container-port . ,container-port)))))
+  (let-values (((array count)
+                (c-struct-array %port-struct (map port->alist ports))))
+    (check 'publish-ports
+           (%publish-ports (c-string table) (c-string id)
+                           (c-string address) array count))))
 
 (define %unpublish-ports-start
   (library-function "swh_nat_unpublish_start" int (list '* '* '*)))

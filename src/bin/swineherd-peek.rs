@@ -12,15 +12,12 @@
 //! its client.  It also stops when the container does.
 
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::process::exit;
 
 use swineherd::error::{Error, Result};
 use swineherd::inroot;
 use swineherd::peek::{self, Limits, Outcome};
-
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-const SYSFS_MAGIC: i64 = 0x6265_6572;
 
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("{message}");
@@ -36,6 +33,7 @@ fn parse_size(value: &str, option: &str) -> u64 {
 
 /// A pidfd of PID, readable once that process has ended.
 fn pidfd(pid: i32) -> Result<OwnedFd> {
+    // (Raw: nix 0.30 has no pidfd_open.)
     // SAFETY: pidfd_open takes a PID and flags and returns a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
@@ -50,9 +48,8 @@ fn pidfd(pid: i32) -> Result<OwnedFd> {
 
 /// An error if the process behind PIDFD has ended.
 fn still_running(pidfd: &OwnedFd) -> Result<()> {
-    let mut poll = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd, no wait.
-    if unsafe { libc::poll(&mut poll, 1, 0) } > 0 {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    if poll(&mut [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)], PollTimeout::ZERO).is_ok_and(|n| n > 0) {
         return Err(Error::new("read", libc::ESRCH).detail("the container stopped while the file was read"));
     }
     Ok(())
@@ -60,10 +57,8 @@ fn still_running(pidfd: &OwnedFd) -> Result<()> {
 
 /// Whether FILE is on a file system whose sizes say nothing of contents.
 fn is_pseudo(file: &std::fs::File) -> bool {
-    // SAFETY: statfs is plain data; FILE is an open descriptor.
-    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } == 0;
-    ok && matches!(fs.f_type as i64, PROC_SUPER_MAGIC | SYSFS_MAGIC)
+    use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC, SYSFS_MAGIC};
+    fstatfs(file).is_ok_and(|fs| [PROC_SUPER_MAGIC, SYSFS_MAGIC].contains(&fs.filesystem_type()))
 }
 
 fn main() {

@@ -17,7 +17,7 @@ pub mod qgroup;
 pub mod subvolume;
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -45,19 +45,16 @@ fn c_path(op: &'static str, path: &Path) -> Result<CString> {
 
 /// Open the directory PATH (not following a final symlink) for OP.
 fn open_dir(op: &'static str, path: &Path) -> Result<OwnedFd> {
-    let c = c_path(op, path)?;
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: C is a NUL-terminated string that outlives the call.
-    let fd = unsafe { libc::open(c.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(Error::new(op, errno()).path(path));
-    }
-    // SAFETY: FD was just opened and is owned by nothing else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    use nix::fcntl::OFlag;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    nix::fcntl::open(c_path(op, path)?.as_c_str(), flags, nix::sys::stat::Mode::empty())
+        .map_err(|errno| Error::new(op, errno as i32).path(path))
 }
 
 /// Issue the ioctl REQUEST on FD with ARG, for OP on PATH.
 fn ioctl<T>(fd: &OwnedFd, request: sys::Request<T>, arg: &mut T, op: &'static str, path: &Path) -> Result<i32> {
+    // (Raw: one generic helper for the typed requests of `sys`, where nix's
+    // ioctl macros would define a function per request.)
     // SAFETY: ARG is the struct REQUEST takes (its type says so), valid and
     // exclusively ours for the call.
     let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request.code as _, arg as *mut T) };

@@ -30,28 +30,6 @@ pub struct SwhCgroupLimits {
     pub io_weight: u64,
 }
 
-/// The kernel's accounting of a cgroup, from `swh_cgroup_stats`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct SwhCgroupStats {
-    pub cpu_total_ns: u64,
-    pub cpu_user_ns: u64,
-    pub cpu_system_ns: u64,
-    pub memory_current: u64,
-    pub memory_peak: u64,
-    /// `UINT64_MAX`: none.
-    pub memory_limit: u64,
-    pub pids_current: u64,
-    /// `UINT64_MAX`: none.
-    pub pids_limit: u64,
-    pub oom_kills: u64,
-    /// Bytes read from block devices (v2 `io.stat`); `UINT64_MAX`: not
-    /// accounted (v1).
-    pub io_read_bytes: u64,
-    /// Bytes written to block devices; `UINT64_MAX`: not accounted.
-    pub io_write_bytes: u64,
-}
-
 /// The manager of the cgroup RELATIVE.
 ///
 /// # Safety
@@ -117,23 +95,10 @@ pub unsafe extern "C" fn swh_cgroup_remove(relative: *const c_char) -> c_int {
 /// RELATIVE must be a NUL-terminated string, OUT valid for writing one
 /// `SwhCgroupStats`.
 #[no_mangle]
-pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut SwhCgroupStats) -> c_int {
+pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut cgroup::Stats) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("cgroup statistics", || unsafe {
-        let s = manager(relative)?.stats()?;
-        let stats = SwhCgroupStats {
-            cpu_total_ns: s.cpu_total_ns,
-            cpu_user_ns: s.cpu_user_ns,
-            cpu_system_ns: s.cpu_system_ns,
-            memory_current: s.memory_current,
-            memory_peak: s.memory_peak,
-            memory_limit: s.memory_limit,
-            pids_current: s.pids_current,
-            pids_limit: s.pids_limit,
-            oom_kills: s.oom_kills,
-            io_read_bytes: s.io_read_bytes.unwrap_or(u64::MAX),
-            io_write_bytes: s.io_write_bytes.unwrap_or(u64::MAX),
-        };
+        let stats = manager(relative)?.stats()?;
         write_out(out, stats)
     })
 }

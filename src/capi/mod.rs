@@ -52,7 +52,7 @@ thread_local! {
 
 /// The version of the C ABI described by `include/swineherd.h`: raised with
 /// every incompatible change (a function's arguments, a struct's fields).
-pub const SWH_ABI_VERSION: u32 = 2;
+pub const SWH_ABI_VERSION: u32 = 3;
 
 /// What an exported function returns when it panicked: below every
 /// `-errno` (errnos are below 4096), so that a bug is never taken for a
@@ -164,6 +164,44 @@ pub(crate) unsafe fn borrow_str<'a>(arg: *const c_char, what: &'static str) -> R
     }
     // SAFETY: ARG is not NULL, so a NUL-terminated string by the contract.
     unsafe { CStr::from_ptr(arg) }.to_str().map_err(|_| Error::new(what, libc::EINVAL).detail("not valid UTF-8"))
+}
+
+/// The caller's array of COUNT items at ITEMS, borrowed for the call: how a
+/// list crosses the C ABI (a `#[repr(C)]` struct per item and a count,
+/// never text to parse again); ITEMS may be NULL when COUNT is 0.
+///
+/// # Safety
+/// ITEMS must be NULL or valid, and aligned, for reads of COUNT `T`s that
+/// stay unchanged until the borrow ends.
+pub(crate) unsafe fn borrow_array<'a, T>(items: *const T, count: usize, what: &'static str) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if items.is_null() {
+        return Err(Error::new(what, libc::EINVAL).detail(format!("NULL array of {count} items")));
+    }
+    // SAFETY: ITEMS is not NULL, so valid for COUNT reads by the contract.
+    Ok(unsafe { std::slice::from_raw_parts(items, count) })
+}
+
+/// Copy ITEMS into the caller's array OUT of CAPACITY items if they fit,
+/// and return their number: a number above CAPACITY tells the caller that
+/// OUT was left alone and a larger array is needed (as [`copy_text`] does
+/// with bytes).  How a list comes back across the C ABI.
+///
+/// # Safety
+/// OUT must be NULL or valid, and aligned, for writes of CAPACITY `T`s.
+pub(crate) unsafe fn fill_array<T: Copy>(items: &[T], out: *mut T, capacity: usize) -> Result<c_int> {
+    if out.is_null() && capacity > 0 {
+        return Err(Error::new("list", libc::EINVAL).detail(format!("NULL array of {capacity} items")));
+    }
+    let count = c_int::try_from(items.len()).map_err(|_| Error::new("list", libc::EOVERFLOW))?;
+    if items.len() <= capacity {
+        // SAFETY: OUT holds CAPACITY items, ITEMS.len() of them fit, and
+        // the caller's array cannot overlap this slice of ours.
+        unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), out, items.len()) };
+    }
+    Ok(count)
 }
 
 /// Parse the NUL-terminated string ARG as an IPv4 address, naming it WHAT

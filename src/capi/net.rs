@@ -1,10 +1,12 @@
 //! Exports for [`crate::net`].
 
 use std::ffi::{c_char, c_int};
+use std::net::IpAddr;
 use std::path::Path;
 
 use super::detached::{hand_over, SwhPending};
-use super::{borrow_str, boundary, copy_text, ipv4, require_out, write_out};
+use super::{borrow_str, boundary, copy_text, fill_array, ipv4, require_out, write_out};
+use crate::error::{Error, Result};
 use crate::net::{link, netns};
 
 /// Create the bridge NAME if needed, set it up and give it ADDRESS/PREFIX.
@@ -59,7 +61,9 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
 }
 
 /// Write the alias of link NAME, which names its owner (empty if none), to
-/// BUF as `swh_container_addresses` does; `-ENODEV` if there is no NAME.
+/// BUF, NUL-terminated, if it fits in LEN bytes; return its length
+/// (without the NUL): if that is LEN or more, BUF was left alone and a
+/// larger one is needed.  `-ENODEV` if there is no NAME.
 ///
 /// # Safety
 /// NAME must be a NUL-terminated string, BUF valid for writes of LEN bytes.
@@ -122,39 +126,88 @@ pub unsafe extern "C" fn swh_link_stats(name: *const c_char, out: *mut link::Lin
     boundary("link statistics", || unsafe { write_out(out, link::stats(borrow_str(name, "link name")?)?) })
 }
 
-/// Write the addresses of the container whose init is PID (loopback
-/// excepted) to BUF as "ADDRESS/PREFIX\n" lines, NUL-terminated, if they fit
-/// in LEN bytes.  Return the length of the text (without the NUL): if it
-/// is LEN or more, BUF was left alone; call again with a larger buffer.
+/// An address of a container, one item of what `swh_container_addresses`
+/// fills.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhAddress {
+    /// `AF_INET` or `AF_INET6`.
+    pub family: u32,
+    /// The prefix length.
+    pub prefix: u32,
+    /// The address in network byte order: its first 4 bytes for `AF_INET`.
+    pub address: [u8; 16],
+}
+
+impl From<&(IpAddr, u8)> for SwhAddress {
+    fn from(&(ip, prefix): &(IpAddr, u8)) -> SwhAddress {
+        let mut address = [0; 16];
+        let family = match ip {
+            IpAddr::V4(v4) => {
+                address[..4].copy_from_slice(&v4.octets());
+                libc::AF_INET
+            }
+            IpAddr::V6(v6) => {
+                address = v6.octets();
+                libc::AF_INET6
+            }
+        };
+        SwhAddress { family: family as u32, prefix: prefix.into(), address }
+    }
+}
+
+/// A network link and its alias, one item of what `swh_links_owned_by`
+/// fills; both NUL-terminated.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SwhOwnedLink {
+    /// The link's name (at most 15 bytes).
+    pub name: [u8; 16],
+    /// The link's alias (at most 255 bytes).
+    pub alias: [u8; 256],
+}
+
+/// TEXT, NUL-terminated in a field of N bytes, or `E2BIG` if it does not fit.
+fn c_field<const N: usize>(text: &str) -> Result<[u8; N]> {
+    let mut field = [0; N];
+    if text.len() >= N || text.contains('\0') {
+        return Err(Error::new("list links", libc::E2BIG).detail(format!("{text:?} does not fit in {} bytes", N - 1)));
+    }
+    field[..text.len()].copy_from_slice(text.as_bytes());
+    Ok(field)
+}
+
+/// Fill ITEMS, an array of CAPACITY `SwhAddress`es, with the addresses of
+/// the container whose init is PID (loopback excepted), as
+/// `fill_array` does: the return value is their number, and ITEMS is
+/// left alone if that is more than CAPACITY.
 ///
 /// # Safety
-/// BUF must be valid for writes of LEN bytes.
+/// ITEMS must be NULL or valid for writes of CAPACITY `SwhAddress`es.
 #[no_mangle]
-pub unsafe extern "C" fn swh_container_addresses(pid: c_int, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn swh_container_addresses(pid: c_int, items: *mut SwhAddress, capacity: usize) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("container addresses", || unsafe {
-        let text: String =
-            link::container_addresses(pid)?.iter().map(|(ip, prefix)| format!("{ip}/{prefix}\n")).collect();
-        copy_text(&text, buf, len)
+        let addresses: Vec<SwhAddress> = link::container_addresses(pid)?.iter().map(SwhAddress::from).collect();
+        fill_array(&addresses, items, capacity)
     })
 }
 
-/// Write the links whose alias starts with PREFIX to BUF as "NAME ALIAS"
-/// lines, as `swh_container_addresses` does.  Aliases with a space or a
-/// newline are left out.
+/// Fill ITEMS, an array of CAPACITY `SwhOwnedLink`s, with the links whose
+/// alias starts with PREFIX, as `swh_container_addresses` does.
 ///
 /// # Safety
-/// PREFIX must be a NUL-terminated string, BUF valid for writes of LEN bytes.
+/// PREFIX must be a NUL-terminated string, ITEMS NULL or valid for writes
+/// of CAPACITY `SwhOwnedLink`s.
 #[no_mangle]
-pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, items: *mut SwhOwnedLink, capacity: usize) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("list links", || unsafe {
-        let text: String = link::links_owned_by(borrow_str(prefix, "prefix")?)?
+        let links = link::links_owned_by(borrow_str(prefix, "prefix")?)?
             .iter()
-            .filter(|(_, alias)| !alias.contains([' ', '\n']))
-            .map(|(name, alias)| format!("{name} {alias}\n"))
-            .collect();
-        copy_text(&text, buf, len)
+            .map(|(name, alias)| Ok(SwhOwnedLink { name: c_field(name)?, alias: c_field(alias)? }))
+            .collect::<Result<Vec<_>>>()?;
+        fill_array(&links, items, capacity)
     })
 }
 
@@ -183,4 +236,25 @@ pub unsafe extern "C" fn swh_netns_detach(path: *const c_char) -> c_int {
         netns::detach(Path::new(borrow_str(path, "path")?))?;
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn addresses_convert() {
+        let a = SwhAddress::from(&(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 16));
+        assert_eq!((a.family, a.prefix, &a.address[..5]), (libc::AF_INET as u32, 16, &[10, 0, 0, 2, 0][..]));
+        let a = SwhAddress::from(&(IpAddr::V6(Ipv6Addr::LOCALHOST), 128));
+        assert_eq!((a.family, a.address[15]), (libc::AF_INET6 as u32, 1));
+    }
+
+    #[test]
+    fn fields_hold_what_fits() {
+        assert_eq!(&c_field::<16>("veth0").unwrap()[..6], b"veth0\0");
+        assert_eq!(c_field::<16>(&"x".repeat(16)).unwrap_err().errno, libc::E2BIG);
+        assert_eq!(c_field::<16>("a\0b").unwrap_err().errno, libc::E2BIG);
+    }
 }

@@ -105,8 +105,10 @@ pub struct Limits {
     pub io_weight: Option<u64>,
 }
 
-/// What the kernel accounts for a container.  Fields the kernel does not
-/// provide (e.g. memory peak before Linux 5.19 on v2) are 0.
+/// What the kernel accounts for a container, from `swh_cgroup_stats` (the
+/// C ABI's `SwhCgroupStats`).  Fields the kernel does not provide (e.g.
+/// memory peak before Linux 5.19 on v2) are 0; `u64::MAX` is `UINT64_MAX`.
+#[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     /// CPU time, nanoseconds: total, user, system.
@@ -124,11 +126,12 @@ pub struct Stats {
     pub pids_limit: u64,
     /// Processes the OOM killer killed in the cgroup.
     pub oom_kills: u64,
-    /// Bytes read from and written to block devices (v2 `io.stat`, summed
-    /// over devices); `None` where the kernel does not account them here
-    /// (v1, where Swineherd uses no blkio hierarchy).
-    pub io_read_bytes: Option<u64>,
-    pub io_write_bytes: Option<u64>,
+    /// Bytes read from block devices (v2 `io.stat`, summed over devices);
+    /// `u64::MAX` where the kernel does not account them here (v1, where
+    /// Swineherd uses no blkio hierarchy).
+    pub io_read_bytes: u64,
+    /// Bytes written to block devices; `u64::MAX`: not accounted.
+    pub io_write_bytes: u64,
 }
 
 /// A device a container may use: character devices only, MAJOR and MINOR

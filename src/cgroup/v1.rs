@@ -191,8 +191,8 @@ impl Cgroup {
             pids_current: read_u64(pids, PIDS_CURRENT)?,
             pids_limit: read_u64(pids, PIDS_MAX)?,
             oom_kills: keyed(&read(memory, MEMORY_OOM_CONTROL)?, "oom_kill").unwrap_or(0),
-            io_read_bytes: None,
-            io_write_bytes: None,
+            io_read_bytes: u64::MAX,
+            io_write_bytes: u64::MAX,
         })
     }
 
@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(stats.memory_limit, u64::MAX);
         assert_eq!((stats.pids_current, stats.pids_limit), (7, u64::MAX));
         assert_eq!(stats.oom_kills, 2);
-        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (None, None));
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (u64::MAX, u64::MAX));
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -182,8 +182,8 @@ impl Cgroup {
             pids_current: optional(PIDS_CURRENT),
             pids_limit: read_u64(&self.dir, PIDS_MAX).unwrap_or(u64::MAX),
             oom_kills: keyed(&events, "oom_kill").unwrap_or(0),
-            io_read_bytes: io.as_deref().map(|t| io_total(t, "rbytes")),
-            io_write_bytes: io.as_deref().map(|t| io_total(t, "wbytes")),
+            io_read_bytes: io.as_deref().map_or(u64::MAX, |t| io_total(t, "rbytes")),
+            io_write_bytes: io.as_deref().map_or(u64::MAX, |t| io_total(t, "wbytes")),
         })
     }
 
@@ -291,14 +291,14 @@ mod tests {
         assert_eq!((stats.cpu_total_ns, stats.cpu_user_ns, stats.cpu_system_ns), (1_500_000, 1_000_000, 500_000));
         assert_eq!((stats.memory_current, stats.memory_peak, stats.memory_limit), (4096, 8192, u64::MAX));
         assert_eq!((stats.pids_current, stats.pids_limit, stats.oom_kills), (3, 50, 1));
-        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (None, None), "no io controller");
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (u64::MAX, u64::MAX), "no io controller");
         fs::write(
             dir.join(IO_STAT),
             "254:0 rbytes=4096 wbytes=1000 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=1 wbytes=24 rios=1 wios=1 dbytes=0 dios=0\n",
         )
         .unwrap();
         let stats = cg.stats().unwrap();
-        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (Some(4097), Some(1024)));
+        assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (4097, 1024));
         fs::remove_dir_all(root).unwrap();
     }
 }

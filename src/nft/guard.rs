@@ -59,20 +59,6 @@ pub struct HostPort {
     pub port: u16,
 }
 
-impl HostPort {
-    /// Parse a line `PROTOCOL PORT`, as the Scheme side writes it.
-    pub fn parse(line: &str) -> Result<HostPort> {
-        let bad = || Error::new("parse open host port", libc::EINVAL).detail(format!("malformed host port {line:?}"));
-        match line.split_whitespace().collect::<Vec<_>>().as_slice() {
-            [protocol, port] => Ok(HostPort {
-                protocol: Protocol::parse(protocol).ok_or_else(bad)?,
-                port: port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
-            }),
-            _ => Err(bad()),
-        }
-    }
-}
-
 /// What one container's chains enforce.
 #[derive(Debug, Clone, Copy)]
 pub struct Guard<'a> {
@@ -244,14 +230,6 @@ mod tests {
             gateway: Ipv4Addr::new(10, 0, 0, 1),
             prefix: 16,
             isolated,
-        }
-    }
-
-    #[test]
-    fn host_port_lines_parse() {
-        assert_eq!(HostPort::parse("udp 53").unwrap(), HostPort { protocol: Protocol::Udp, port: 53 });
-        for bad in ["", "udp", "udp 0", "udp 70000", "sctp 53", "udp 53 54"] {
-            assert_eq!(HostPort::parse(bad).unwrap_err().errno, libc::EINVAL, "{bad:?}");
         }
     }
 

@@ -43,11 +43,11 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// `tcp` or `udp`.
-    pub fn parse(name: &str) -> Option<Protocol> {
-        match name {
-            "tcp" => Some(Protocol::Tcp),
-            "udp" => Some(Protocol::Udp),
+    /// The protocol numbered NUMBER (`IPPROTO_TCP` or `IPPROTO_UDP`).
+    pub fn from_number(number: u32) -> Option<Protocol> {
+        match i32::try_from(number).ok()? {
+            libc::IPPROTO_TCP => Some(Protocol::Tcp),
+            libc::IPPROTO_UDP => Some(Protocol::Udp),
             _ => None,
         }
     }
@@ -75,23 +75,6 @@ pub struct Port {
     pub host_address: Option<Ipv4Addr>,
     pub host_port: u16,
     pub container_port: u16,
-}
-
-impl Port {
-    /// Parse one line of the form `PROTOCOL HOST-PORT CONTAINER-PORT
-    /// [HOST-ADDRESS]`, as the Scheme side writes it.
-    pub fn parse(line: &str) -> Result<Port> {
-        let bad = || Error::new("parse published port", libc::EINVAL).detail(format!("malformed port {line:?}"));
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let (protocol, host, container, address) = match words.as_slice() {
-            [p, h, c] => (p, h, c, None),
-            [p, h, c, a] => (p, h, c, Some(a.parse().map_err(|_| bad())?)),
-            _ => return Err(bad()),
-        };
-        let protocol = Protocol::parse(protocol).ok_or_else(bad)?;
-        let port = |text: &str| text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
-        Ok(Port { protocol, host_address: address, host_port: port(host)?, container_port: port(container)? })
-    }
 }
 
 const POSTROUTING: &str = "postrouting";
@@ -267,21 +250,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn port_lines_parse() {
-        let p = Port::parse("tcp 8080 80").unwrap();
-        assert_eq!(p, Port { protocol: Protocol::Tcp, host_address: None, host_port: 8080, container_port: 80 });
-        let p = Port::parse("udp 53 5353 127.0.0.1").unwrap();
-        assert_eq!(p.host_address, Some(Ipv4Addr::LOCALHOST));
-        assert_eq!(p.protocol, Protocol::Udp);
-    }
-
-    #[test]
-    fn bad_port_lines_are_refused() {
-        for line in
-            ["", "tcp 8080", "sctp 80 80", "tcp 0 80", "tcp 99999 80", "tcp a b", "tcp 1 2 nowhere", "tcp 1 2 3 4"]
-        {
-            let err = Port::parse(line).unwrap_err();
-            assert_eq!(err.errno, libc::EINVAL, "{line:?}");
+    fn protocols_by_number() {
+        assert_eq!(Protocol::from_number(6), Some(Protocol::Tcp));
+        assert_eq!(Protocol::from_number(17), Some(Protocol::Udp));
+        for bad in [0, 132, u32::MAX] {
+            assert_eq!(Protocol::from_number(bad), None, "{bad}");
         }
     }
 

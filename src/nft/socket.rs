@@ -6,13 +6,12 @@
 //! can never hold Shepherd for long; no thread is involved, and the socket
 //! is closed when the transaction is over.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::sys::socket::{recv, MsgFlags};
 
 use super::message::{acks, Batch};
-use super::sys::NETLINK_NETFILTER;
 use crate::error::{Error, Result};
 use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 
@@ -20,14 +19,9 @@ use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 const TIMEOUT: Duration = Duration::from_millis(2000);
 
 fn open() -> Result<OwnedFd> {
-    // (Raw: nix's SockProtocol has no NETLINK_NETFILTER.)
-    // SAFETY: socket(2) takes no pointers.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, NETLINK_NETFILTER as i32) };
-    if fd < 0 {
-        return Err(Error::new("open netlink socket", errno()).path("NETLINK_NETFILTER"));
-    }
-    // SAFETY: FD was just opened and is owned by nothing else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockProtocol, SockType};
+    let fd = socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkNetFilter)
+        .map_err(|errno| Error::new("open netlink socket", errno as i32).path("NETLINK_NETFILTER"))?;
     set_socket_timeouts(&fd, TIMEOUT, true).map_err(|e| e.path("NETLINK_NETFILTER"))?;
     Ok(fd)
 }
