@@ -19,7 +19,7 @@
  The version of the C ABI described by `include/swineherd.h`: raised with
  every incompatible change (a function's arguments, a struct's fields).
  */
-#define SWH_ABI_VERSION 2
+#define SWH_ABI_VERSION 3
 
 /*
  What an exported function returns when it panicked: below every
