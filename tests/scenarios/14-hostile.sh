@@ -227,8 +227,10 @@ check "7. t.log stays under 1 MiB and a read" test "$(stat -c %s $log)" -le $(((
 check "7. t.log.1 holds the previous MiB" test "$(stat -c %s $log.1)" -ge $((1 << 20))
 # The line of the pids hierarchy on v1, of the unified one on v2.
 line=':pids:'; ! cgroup_v2 || line='^0::'
+# On v2 the swineherd-cgexec that cloned the script waits in the cgroup
+# too, under the same command line: every one of them must be there.
 check "7. the logger is in the container's cgroup" bash -c \
-  "grep -qE '$line/.*/t\$' /proc/\$(pgrep -f '^[^ ]*swineherd-cgexec --log=$log')/cgroup"
+  "pids=\$(pgrep -f '^[^ ]*swineherd-cgexec --log=$log') && for pid in \$pids; do grep -qE '$line/.*/t\$' /proc/\$pid/cgroup || exit 1; done"
 
 ### 8. Terminal escapes from the container are escaped.
 out=$(herd exec swine:t -- printf 'a\033[31mred\007\rb\n' 2>&1)

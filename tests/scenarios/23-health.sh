@@ -7,6 +7,8 @@
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
+# The containers' scripts live here: their id ranges (#18) must reach them.
+chmod o+x "$work"
 cleanup() {
   stop_shepherd
   umount "$work/btrfs/container-root" 2>/dev/null
