@@ -10,6 +10,7 @@
   #:use-module (shepherd service)
   #:use-module ((shepherd comm) #:select (%current-client-socket))
   #:use-module (swineherd config)
+  #:use-module ((swineherd console-log) #:select (log-tail))
   #:use-module (swineherd exec)
   #:use-module (swineherd utils)
   #:use-module (ice-9 binary-ports)
@@ -189,31 +190,11 @@ start."
         (raise (condition (&action-failure
                            (message (exception-text key args)))))))))
 
-(define %log-tail-bytes
-  ;; Bytes read from the end of a console log for `container-log-tail'.
-  (* 1024 1024))
-
 (define (container-log-tail config id lines)
-  "Return the last LINES lines of the console log of container ID, read
-from at most its last `%log-tail-bytes' bytes, as strings (invalid UTF-8
-replaced); '() if it has none."
-  (let ((file (container-log-file config id)))
-    (catch 'system-error
-      (lambda ()
-        (call-with-port (open-file file "rb")
-          (lambda (port)
-            (let ((size (stat:size (stat port))))
-              (seek port (max 0 (- size %log-tail-bytes)) SEEK_SET)
-              (let* ((bytes (get-bytevector-all port))
-                     (text (if (eof-object? bytes)
-                               ""
-                               (bytevector->string bytes "UTF-8"
-                                                   'substitute)))
-                     (all (output-lines text)))
-                (take-right all (min lines (length all))))))))
-      (lambda args
-        (if (= ENOENT (system-error-errno args))
-            '()
-            (apply throw args))))))
+  "Return the last LINES lines of the console log of container ID (going on
+into the rotated ID.log.1 when ID.log has fewer), as strings with control
+characters escaped as `herd tail' prints them; '() if it has none."
+  (map escape-control-characters
+       (log-tail (container-log-file config id) lines)))
 
 ;;; backend.scm ends here
