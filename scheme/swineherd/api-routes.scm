@@ -32,6 +32,9 @@
 ;;; {"error", "message"}, and `/v1/…', with proper status codes (400 naming
 ;;; the field, 404, 409, 422).  Every effect on Shepherd goes through
 ;;; `(swineherd api-backend)', which performs the same actions as herd.
+;;; (Longer than 400 lines: one route per request shape of both surfaces,
+;;; each a short procedure; splitting it by surface would part routes that
+;;; share their argument checks.)
 ;;;
 ;;; Code:
 
