@@ -261,9 +261,17 @@ resolves to a refused place (ELOOP: a magic link) is an error at once."
                       internal-time-units-per-second))))
   (catch 'system-error
     (lambda ()
-      (match (services-not-ready (guest-services init-pid #:timeout timeout)
-                                 wanted)
+      ;; A request cut short by its time limit (a `misc-error' from the
+      ;; reader) is one more unanswered probe, not the end of the wait.
+      (match (catch 'misc-error
+               (lambda ()
+                 (services-not-ready (guest-services init-pid
+                                                     #:timeout timeout)
+                                     wanted))
+               (lambda (key . args)
+                 (cons 'unreachable (exception-text key args))))
         (() '(ready))
+        (('unreachable . text) (cons 'unreachable text))
         (pending (cons 'pending pending))))
     (lambda (key . args)
       (when (memv (system-error-errno (cons key args)) (list ELOOP ENOTSOCK))
