@@ -18,7 +18,10 @@ check "list shows it" output_has "test running" herd list swineherd
 
 init=$(herd pid swine:test)
 check "pid prints a number" test -n "$init" -a "$init" -gt 1
-check "init's command is shepherd" grep -q shepherd /proc/"$init"/cmdline
+# `new' returns once the container's PID 1 exists, which may still be the
+# Guile of its script setting up the container (mounts included) before it
+# execs Shepherd: wait for that before looking inside.
+check "init's command is shepherd" wait_until 10 grep -q shepherd /proc/"$init"/cmdline
 for ns in pid user mnt net uts ipc; do
   check "init's $ns namespace differs from the host's" other_ns "$ns" "$init" $$
 done
