@@ -113,6 +113,8 @@ check "new h with a health check that restarts it" herd new swineherd -- h \
   "--health-cmd=test -e /home/ok" $check_options --health-on-failure=restart "$script"
 touch "$work/container-root/h/ok"
 check "…it becomes healthy" wait_until 20 is_health h healthy
+check "…herd status shows it under its recent messages" \
+  output_has "container h: healthy" herd status swine:h
 init=$(herd pid swine:h)
 rm "$work/container-root/h/ok"
 restarted() { grep -q "container h is unhealthy; on failure: restart" "$shepherd_log" &&
@@ -128,6 +130,15 @@ check "…it is stopped" wait_until 20 stopped
 check "…its health says why" output_has "unhealthy (failures in a row: 2; last: exited with status 1" herd health swine:hs
 check "…and stats json says it too" output_has '"health": "unhealthy", "health_failures": 2, "health_last_failure": "exited with status 1' herd stats swine:hs json
 herd kill swineherd hs >/dev/null
+check "new hn whose check fails, on failure: none" herd new swineherd -- hn \
+  "--health-cmd=test -e /home/ok" $check_options "$script"
+check "…it becomes unhealthy" wait_until 20 is_health hn unhealthy
+status=$(herd status swine:hn)
+check "…herd status says so, with the last failure's output" \
+  grep -q "container hn: health check failed (2 of 2): exited with status 1" <<<"$status"
+check "…and that it is unhealthy" grep -q "container hn is unhealthy; on failure: none" <<<"$status"
+check "…still running" grep -q "It is running" <<<"$status"
+herd kill swineherd hn >/dev/null
 check "new hk whose guest service check fails, on failure: kill" herd new swineherd -- hk \
   --health-guest=nosuch $check_options --health-on-failure=kill "$script"
 init=$(herd pid swine:hk)
