@@ -130,7 +130,8 @@ to keep, 1 to 1000" value))
     n))
 
 (define %default-log-keep
-  ;; Older generations of a console log kept: ID.log.1 ... ID.log.5.
+  ;; Older generations of a console log kept: ID.log.1, ID.log.2.gz ...
+  ;; ID.log.5.gz.
   5)
 
 (define (parse-log-size value)
@@ -167,8 +168,8 @@ configuration's start-timeout)")
      "--log-size=SIZE: rotate the console log ID.log at SIZE (default: the \
 configuration's log-size)")
     ("log-keep" ,parse-log-keep
-     "--log-keep=N: keep N older console logs, ID.log.1 to ID.log.N \
-(default 5)")
+     "--log-keep=N: keep N older console logs, ID.log.1 then ID.log.2.gz to \
+ID.log.N.gz, gzip'd (default 5)")
     ("health-cmd" ,parse-health-cmd
      "--health-cmd='COMMAND ARG...': a health check run inside the container \
 as exec runs it; it passes when it exits 0")

@@ -182,11 +182,21 @@ log=/var/log/swineherd/lg.log
 check "new lg --log-size=64K --log-keep=2" herd new swineherd -- lg --log-size=64K --log-keep=2 "$script"
 # 400 KB of 11-byte lines (36364) on the container's console (its init's stdout).
 herd exec swine:lg -- sh -c 'yes 0123456789 | head -n 36364 >/proc/1/fd/1' >/dev/null
-rotated() { [ -s "$log.2" ] && [ "$(tail -c 11 "$log" 2>/dev/null)" = 0123456789 ]; }
-check "the log rotated into lg.log.1 and lg.log.2" wait_until 20 rotated
-check "…no third generation is kept" test ! -e "$log.3"
+# Rotated and compressed: lg.log.1 plain, lg.log.2.gz complete (no plain
+# lg.log.2 nor lg.log.2.gz.part left by the logger's compressor).
+rotated() { [ -s "$log.2.gz" ] && [ ! -e "$log.2" ] && [ ! -e "$log.2.gz.part" ] &&
+  [ "$(tail -c 11 "$log" 2>/dev/null)" = 0123456789 ]; }
+check "the log rotated into lg.log.1 and lg.log.2.gz" wait_until 20 rotated
+check "…no third generation is kept" bash -c "! ls $log.3* 2>/dev/null"
 check "…each generation stays near 64 KiB (+ one 64 KiB write)" \
-  bash -c "for f in $log $log.1 $log.2; do [ \$(stat -c %s \$f) -le $((128 * 1024)) ] || exit 1; done"
+  bash -c "for f in $log $log.1; do [ \$(stat -c %s \$f) -le $((128 * 1024)) ] || exit 1; done"
+check "…lg.log.2.gz is valid gzip (gzip -t)" gzip -t "$log.2.gz"
+check "…smaller than what it holds" \
+  test "$(stat -c %s "$log.2.gz")" -lt "$(zcat "$log.2.gz" | wc -c)"
+# The oldest generation kept may begin in the middle of a line.
+check "…and the three generations, in order, hold only the lines written" \
+  bash -c "set -o pipefail; { zcat $log.2.gz && cat $log.1 $log; } | tail -n +2 >all &&
+    [ \$(wc -l <all) -gt 11000 ] && ! grep -vx 0123456789 all | head -c 300 | grep ."
 out=$(herd tail swine:lg 3)
 check "tail N prints the last N lines" test "$out" = "$(printf '0123456789\n0123456789\n0123456789')"
 check "tail -- -n 5 too" test "$(herd tail swine:lg -- -n 5 | wc -l)" = 5
