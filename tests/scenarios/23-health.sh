@@ -217,9 +217,31 @@ check "new sn --snapshot-every=1s --snapshot-keep=3 on btrfs" \
 automatic() { herd snapshots swine:sn | grep -c '^auto-'; }
 taken() { [ "$(grep -c 'container sn: snapshot auto-' "$shepherd_log")" -ge "$1" ]; }
 check "snapshots appear every second: 5 taken" wait_until 30 taken 5
-check "a stopped container takes none" bash -c "herd -s $socket stop swine:sn >/dev/null &&
-  n=\$(grep -c 'container sn: snapshot auto-' $shepherd_log) && sleep 2.5 &&
-  [ \$(grep -c 'container sn: snapshot auto-' $shepherd_log) = \$n ]"
+record=swineherd-state/containers/sn.scm
+check "snapshot-schedule prints the schedule and the next one due" \
+  output_has "every 1 s, keep 3; next in" herd snapshot-schedule swine:sn
+check "…a bad duration is refused, naming the option" \
+  fails_with "invalid --snapshot-every" herd snapshot-schedule swine:sn -- --keep=2 --every=soon
+check "…and changes nothing, not even the valid --keep" \
+  bash -c "grep -q '(snapshot-every . 1)' $record && grep -q '(snapshot-keep . 3)' $record"
+check "…an unknown option is refused" \
+  fails_with "is not an option" herd snapshot-schedule swine:sn -- --memory=1G
+check "--every=1h --keep=2 changes it at once" \
+  output_has "every 3600 s, keep 2; next in 3" herd snapshot-schedule swine:sn -- --every=1h --keep=2
+check "…and in the record" \
+  bash -c "grep -q '(snapshot-every . 3600)' $record && grep -q '(snapshot-keep . 2)' $record"
+check "…a restart keeps it" herd restart swine:sn
+check "…(the schedule after the restart)" \
+  output_has "every 3600 s, keep 2; next in" herd snapshot-schedule swine:sn
+check "--every=off ends it" output_has "no scheduled snapshots (keep 2)" \
+  herd snapshot-schedule swine:sn -- --every=off
+check "…and the record has no schedule" bash -c "! grep -q snapshot-every $record"
+n=$(grep -c 'container sn: snapshot auto-' "$shepherd_log")
+check "--every=1s --keep=3 again: snapshots go on" \
+  herd snapshot-schedule swine:sn -- --every=1s --keep=3
+check "…one more taken" wait_until 30 taken $((n + 1))
+check "a stopped container has none due" bash -c "herd -s $socket stop swine:sn >/dev/null &&
+  herd -s $socket snapshot-schedule swine:sn | grep -q 'every 1 s, keep 3; none due: the container is not running'"
 check "…pruned to the 3 newest" test "$(automatic)" = 3
 check "…the oldest were deleted, as the log says" grep -q "container sn: snapshot auto-.*, deleted auto-" "$shepherd_log"
 newest=$(herd snapshots swine:sn | grep '^auto-' | tail -n 1)
