@@ -7,6 +7,7 @@
 ;;; option) any later version.
 
 (define-module (swineherd health)
+  #:use-module ((swineherd events) #:select (emit-event))
   #:use-module (swineherd exec)
   #:use-module (swineherd guest)
   #:use-module (swineherd utils)
@@ -83,10 +84,12 @@ without health checks."
 a Shepherd builtin logger registered as the logger of the service
 `swine:ID', so that each line written shows under `Recent messages' in
 `herd status swine:ID' (with Shepherd 1.0.3 and 1.0.9 alike) and in
-Shepherd's log.  Return #f when there is no such service."
+Shepherd's log.  Return #f when there is no such service, or no pipe (out of
+descriptors): the lines then go to Shepherd's log only."
   (and=> (lookup-service (string->symbol (string-append "swine:" id)))
          (lambda (service)
-           (match (pipe)
+           (match (catch 'system-error pipe (const #f))
+             (#f #f)
              ((in . out)
               (fcntl in F_SETFD FD_CLOEXEC)
               (fcntl out F_SETFD FD_CLOEXEC)
@@ -150,16 +153,25 @@ text of the failure."
     ('stop (when service (stop-service service)))
     ('kill (false-if-exception (kill init-pid SIGKILL)))))
 
+(define (health-event id state failures output)
+  "Emit the API event `health' of container ID, now in STATE."
+  (emit-event 'health id `((state . ,(symbol->string state))
+                           (failures . ,failures)
+                           (last_failure . ,(if (string-null? output)
+                                                'null
+                                                output)))))
+
 (define (record-result! id log failure failures retries)
   "Record the result of one of container ID's checks: FAILURE, its text,
 or #f if it passed, after FAILURES failures in a row, out of RETRIES that
-make it unhealthy; write what changed to LOG.  Return the new count of
-failures in a row."
+make it unhealthy; write what changed to LOG, and a change of state as an
+API event.  Return the new count of failures in a row."
   (define was (match (container-health id) ((state . _) state) (#f #f)))
   (match failure
     (#f
      (unless (eq? was 'healthy)
-       (note log "container ~a: healthy" id))
+       (note log "container ~a: healthy" id)
+       (health-event id 'healthy 0 ""))
      (set-health! id 'healthy 0 "")
      0)
     (_
@@ -173,6 +185,8 @@ failures in a row."
                  (format #f "~a in a row" failures))
              failure)
        (set-health! id state failures failure)
+       (unless (eq? state was)
+         (health-event id state failures failure))
        failures))))
 
 (define (start-health-checks id init-pid cgroup options)

@@ -10,6 +10,7 @@ work=$(mktemp -d)
 # The containers' scripts live here: their id ranges (#18) must reach them.
 chmod o+x "$work"
 cleanup() {
+  [ -z "${events_pid:-}" ] || kill "$events_pid" 2>/dev/null
   stop_shepherd
   umount "$work/btrfs/container-root" 2>/dev/null
   rm -rf /run/host-shepherd
@@ -130,6 +131,9 @@ check "…it is stopped" wait_until 20 stopped
 check "…its health says why" output_has "unhealthy (failures in a row: 2; last: exited with status 1" herd health swine:hs
 check "…and stats json says it too" output_has '"health": "unhealthy", "health_failures": 2, "health_last_failure": "exited with status 1' herd stats swine:hs json
 herd kill swineherd hs >/dev/null
+curl -sN --unix-socket /run/swineherd/api.sock http://localhost/v1/events >"$work/events" 2>/dev/null &
+events_pid=$!
+check "subscribed to the API's events" wait_until 10 grep -q '^{"type":"subscribed"}' "$work/events"
 check "new hn whose check fails, on failure: none" herd new swineherd -- hn \
   "--health-cmd=test -e /home/ok" $check_options "$script"
 check "…it becomes unhealthy" wait_until 20 is_health hn unhealthy
@@ -138,6 +142,9 @@ check "…herd status says so, with the last failure's output" \
   grep -q "container hn: health check failed (2 of 2): exited with status 1" <<<"$status"
 check "…and that it is unhealthy" grep -q "container hn is unhealthy; on failure: none" <<<"$status"
 check "…still running" grep -q "It is running" <<<"$status"
+check "…the API's events have its change of health" wait_until 10 grep -qE \
+  '"type":"health","id":"hn",.*"state":"unhealthy","failures":2,"last_failure":"exited with status 1"' "$work/events"
+kill "$events_pid"; events_pid=
 herd kill swineherd hn >/dev/null
 check "new hk whose guest service check fails, on failure: kill" herd new swineherd -- hk \
   --health-guest=nosuch $check_options --health-on-failure=kill "$script"
