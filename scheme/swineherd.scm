@@ -94,7 +94,7 @@ restoring hundreds of containers would wait for)."
               (let ((value (apply start args)))
                 (when value
                   (emit-event 'started id)
-                  (start-upkeep config id value options))
+                  (start-upkeep config id value (live-options c)))
                 value))
     #:stop (lambda (process . args)
              (unless (shutting-down?)
@@ -138,6 +138,17 @@ swine:ID NAME.  On btrfs it is an instant subvolume snapshot, elsewhere a
 copy.  `herd new swineherd -- NEW --from=ID@NAME SCRIPT' starts a container
 from it."
       (action:snapshot config id))
+     (snapshot-schedule
+      "Print or change the container's scheduled snapshots: herd
+snapshot-schedule swine:ID prints the schedule and when the next one is due;
+herd snapshot-schedule swine:ID -- --every=DURATION --keep=N (either or
+both; DURATION as --snapshot-every of `new' takes it, or `off') changes it
+at once and in its record, so a restart or a recovery keeps it.  Values are
+checked first: an invalid one changes nothing.  btrfs only."
+      (action:snapshot-schedule
+       config c (swineherd-configuration-container-root config)
+       (lambda (process options)
+         (restart-snapshots config id process options))))
      (snapshots
       "List the container's snapshots, one name per line."
       (action:snapshots config id))

@@ -19,7 +19,8 @@
 ;;; Commentary:
 ;;;
 ;;; The tail of a container's console log, ID.log, which swineherd-cgexec's
-;;; logger writes and rotates (ID.log.1 ... ID.log.N, see src/console.rs):
+;;; logger writes and rotates (ID.log.1, then ID.log.2.gz ... ID.log.N.gz
+;;; compressed, see src/console.rs):
 ;;; the action `tail'.  The log is read from its end, a bounded number of
 ;;; bytes, so that a huge log costs Shepherd a few milliseconds at most.
 ;;;

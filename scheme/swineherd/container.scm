@@ -50,6 +50,7 @@
             container-statistics
 
             start-upkeep
+            restart-snapshots
             shutting-down?
             record-wanted))
 
@@ -211,12 +212,13 @@ swineherd ~a' removes the container" id data id))
               #f))))))
 
 (define (container-stop config id address ports)
-  "Return the stop procedure of container ID: unpublish its PORTS and
-disconnect it, then SIGTERM to the script's process group (the script
+  "Return the stop procedure of container ID: end its scheduled snapshots,
+unpublish its PORTS and disconnect it, then SIGTERM to the script's process group (the script
 relays it to the container's init, Shepherd, which shuts down), SIGKILL
 after Shepherd's grace period; then make sure nothing of it is left: the
 cgroup is emptied and removed, the PID file deleted."
   (lambda (process . args)
+    (stop-snapshots id)
     (release-network config id address ports)
     (let ((s (hash-ref %adopted id)))
       (if (and s (= (process-id process) (survivor-main s)))
@@ -227,10 +229,11 @@ cgroup is emptied and removed, the PID file deleted."
 
 (define (container-termination-handler config id address ports)
   "Return the termination handler of container ID: when its script exits by
-itself, release its published PORTS, veth, network namespace mount and
-cgroup at once, then let Shepherd do the rest (respawn or mark it
+itself, end its scheduled snapshots, release its published PORTS, veth,
+network namespace mount and cgroup at once, then let Shepherd do the rest (respawn or mark it
 stopped)."
   (lambda (service process status)
+    (stop-snapshots id)
     (release-runtime config id address ports)
     (emit-event (if (respawn-service? service) 'respawned 'died) id
                 `((status . ,(or status 'null))))
@@ -352,6 +355,14 @@ opposed to a container being stopped on its own."
   (save-container (swineherd-configuration-state-directory config)
                   (set-container-wanted (with-live-options c) wanted)))
 
+(define (schedule-container-snapshots config id init options)
+  "Schedule the snapshots of container ID, whose init has host PID INIT, as
+OPTIONS say (none: end its schedule)."
+  (schedule-snapshots id (swineherd-configuration-container-root config)
+                      (container-data-directory config id)
+                      (lambda () (false-if-exception (kill init 0)))
+                      options))
+
 (define (start-upkeep config id process options)
   "Start what looks after container ID, just started as PROCESS, as its
 OPTIONS ask: its health checks and its scheduled snapshots (see `(swineherd
@@ -361,10 +372,13 @@ health)' and `(swineherd snapshot-schedule)')."
            (lambda (init)
              (start-health-checks id init (container-cgroup config id)
                                   options)
-             (schedule-snapshots
-              id (swineherd-configuration-container-root config)
-              (container-data-directory config id)
-              (lambda () (false-if-exception (kill init 0)))
-              options)))))
+             (schedule-container-snapshots config id init options)))))
+
+(define (restart-snapshots config id process options)
+  "Schedule again the snapshots of container ID, running as PROCESS, as
+OPTIONS now say (the action `snapshot-schedule')."
+  (and=> (false-if-exception (container-init config id process))
+         (lambda (init)
+           (schedule-container-snapshots config id init options))))
 
 ;;; container.scm ends here

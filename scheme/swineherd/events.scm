@@ -21,7 +21,7 @@
 ;;;
 ;;; What happens to containers, as it happens: the container code calls
 ;;; `emit-event' (one line at each point: created, started, stopped, died,
-;;; respawned, killed, snapshot, up, down) and each subscriber (an API client
+;;; respawned, killed, snapshot, up, down, health) and each subscriber (an API client
 ;;; on GET /v1/events) gets the event in its queue.  Emitting never blocks
 ;;; nor fails: a subscriber that falls more than `%queue-limit' events behind
 ;;; is marked overflowed and dropped.  Shepherd runs its fibers on one thread

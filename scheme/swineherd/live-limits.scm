@@ -12,10 +12,12 @@
   #:use-module (swineherd ffi)
   #:use-module (swineherd state)
   #:use-module (swineherd utils)
+  #:use-module ((swineherd upkeep-options) #:select (action-words))
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
   #:export (live-options
             with-live-options
+            set-live-options!
             limit-changes
             merge-options
             action:limit))
@@ -27,17 +29,19 @@
 ;;; recovery after a crash keeps them.  Each container service keeps the
 ;;; record it was made from; the options changed since are kept here, keyed
 ;;; by that very record (so a container killed and made again under the
-;;; same ID starts from its own options).
+;;; same ID starts from its own options).  `snapshot-schedule' (see
+;;; (swineherd snapshot-schedule)) changes its options the same way.
 ;;;
 ;;; Code:
 
 (define %live-options
-  ;; Container record -> its options as changed by `limit'.
+  ;; Container record -> its options as changed by `limit' or
+  ;; `snapshot-schedule'.
   (make-weak-key-hash-table))
 
 (define (live-options c)
-  "Return the options of the container record C, as `limit' last changed
-them."
+  "Return the options of the container record C, as `limit' or
+`snapshot-schedule' last changed them."
   (or (hashq-ref %live-options c) (container-options c)))
 
 (define (with-live-options c)
@@ -45,24 +49,22 @@ them."
   (container (container-id c) (container-script c) (container-arguments c)
              (live-options c) (container-address c) (container-wanted c)))
 
+(define (set-live-options! config c options)
+  "Make OPTIONS the live options of the container recorded as C, at once
+in its record (keeping the wanted state recorded last)."
+  (define state-directory (swineherd-configuration-state-directory config))
+  (hashq-set! %live-options c options)
+  (save-container state-directory
+                  (set-container-wanted
+                   (with-live-options c)
+                   (or (and=> (load-container state-directory
+                                              (container-id c))
+                              container-wanted)
+                       (container-wanted c)))))
+
 (define %limit-options
   ;; The options of `new' that `limit' changes.
   '(memory swap cpus cpu-weight pids io-weight))
-
-(define (limit-words args)
-  "Return ARGS, the arguments of `limit', as --NAME=VALUE words: herd turns
-`--memory=1G' into the keyword #:memory and the string \"1G\" unless `--'
-comes first."
-  (match args
-    (() '())
-    (((? keyword? key) (? string? value) . rest)
-     (cons (format #f "--~a=~a" (keyword->symbol key) value)
-           (limit-words rest)))
-    (((? string? word) . rest)
-     (cons word (limit-words rest)))
-    ((other . _)
-     (fail "limit: unexpected argument ~s; usage: herd limit swine:ID \
---memory=SIZE --cpus=N --pids=N ..." other))))
 
 (define (limit-changes args)
   "Parse ARGS, the arguments of `limit', into an alist of options as `new'
@@ -74,7 +76,8 @@ option or an invalid value."
 --memory=SIZE, --swap=SIZE, --cpus=N, --cpu-weight=N, --pids=N or \
 --io-weight=N" word))
                         (parse-option word))
-                      (limit-words args))))
+                      (action-words "limit" "herd limit swine:ID \
+--memory=SIZE --cpus=N --pids=N ..." args))))
     (when (null? changes)
       (fail "limit: no limit given; usage: herd limit swine:ID \
 --memory=SIZE --cpus=N --pids=N ..."))
@@ -110,7 +113,6 @@ are kept" (exception-text key args)))))
 returns the cgroup limits (as `create-cgroup' takes them) of given
 options."
   (define id (container-id c))
-  (define state-directory (swineherd-configuration-state-directory config))
   (lambda (running . args)
     (let* ((changes (limit-changes args))
            (old (live-options c))
@@ -118,13 +120,7 @@ options."
       (when running
         (apply-limits (container-cgroup config id) (limits-of new)
                       (limits-of old)))
-      (hashq-set! %live-options c new)
-      (save-container state-directory
-                      (set-container-wanted
-                       (with-live-options c)
-                       (or (and=> (load-container state-directory id)
-                                  container-wanted)
-                           (container-wanted c))))
+      (set-live-options! config c new)
       (format #t "container ~a: ~a~a~%" id
               (string-join (map (match-lambda
                                   ((name . value)

@@ -18,6 +18,9 @@
             parse-health-cmd
             parse-health-on-failure
             parse-duration
+            action-words
+            parse-schedule-change
+            apply-schedule-change
             %default-log-keep
             log-keep
             %upkeep-options
@@ -26,8 +29,10 @@
 ;;; Commentary:
 ;;;
 ;;; The options of `new' that make a container look after itself (issue
-;;; #23): readiness from its guest Shepherd, the containers it requires.
-;;; Pure: parsing only, checked before anything is touched.
+;;; #23): readiness from its guest Shepherd, the containers it requires,
+;;; and the arguments of the actions that change them later (`limit',
+;;; `snapshot-schedule').  Pure: parsing only, checked before anything is
+;;; touched.
 ;;;
 ;;; Code:
 
@@ -129,8 +134,57 @@ or of minutes, hours or days with the suffix s, m, h or d (10s, 30m, 1d);
 to keep, 1 to 1000" value))
     n))
 
+(define (action-words action usage args)
+  "Return ARGS, the arguments of ACTION, as --NAME=VALUE words: herd turns
+`--memory=1G' into the keyword #:memory and the string \"1G\" unless `--'
+comes first.  USAGE ends the error for anything else."
+  (match args
+    (() '())
+    (((? keyword? key) (? string? value) . rest)
+     (cons (format #f "--~a=~a" (keyword->symbol key) value)
+           (action-words action usage rest)))
+    (((? string? word) . rest)
+     (cons word (action-words action usage rest)))
+    ((other . _)
+     (fail "~a: unexpected argument ~s; usage: ~a" action other usage))))
+
+(define %schedule-usage
+  "herd snapshot-schedule swine:ID -- --every=DURATION|off --keep=N")
+
+(define (parse-schedule-change words)
+  "Parse WORDS, the arguments of `snapshot-schedule' as --NAME=VALUE words:
+--every=DURATION (as --snapshot-every takes it) or --every=off, and
+--keep=N (as --snapshot-keep); the names of `new' are taken too.  Return
+an alist of the options of `new' they change, --every=off as
+(snapshot-every . #f); raise a clear error for anything else, or for
+nothing."
+  (when (null? words)
+    (fail "snapshot-schedule: nothing to change; usage: ~a" %schedule-usage))
+  (map (lambda (word)
+         (let* ((sign (or (string-index word #\=) (string-length word)))
+                (name (substring word 0 sign))
+                (value (and (< sign (string-length word))
+                            (substring word (+ sign 1)))))
+           (match name
+             ((or "--every" "--snapshot-every")
+              (cons 'snapshot-every
+                    (and (not (equal? value "off")) (parse-duration value))))
+             ((or "--keep" "--snapshot-keep")
+              (cons 'snapshot-keep (parse-snapshot-keep value)))
+             (_ (fail "snapshot-schedule: ~s is not an option; usage: ~a"
+                      word %schedule-usage)))))
+       words))
+
+(define (apply-schedule-change options changes)
+  "Return OPTIONS, those of `new', with CHANGES as `parse-schedule-change'
+returns them: each replaces its namesake; (snapshot-every . #f) removes
+the schedule."
+  (append (remove (lambda (option) (assq (car option) changes)) options)
+          (filter cdr changes)))
+
 (define %default-log-keep
-  ;; Older generations of a console log kept: ID.log.1 ... ID.log.5.
+  ;; Older generations of a console log kept: ID.log.1, ID.log.2.gz ...
+  ;; ID.log.5.gz.
   5)
 
 (define (parse-log-size value)
@@ -167,8 +221,8 @@ configuration's start-timeout)")
      "--log-size=SIZE: rotate the console log ID.log at SIZE (default: the \
 configuration's log-size)")
     ("log-keep" ,parse-log-keep
-     "--log-keep=N: keep N older console logs, ID.log.1 to ID.log.N \
-(default 5)")
+     "--log-keep=N: keep N older console logs, ID.log.1 then ID.log.2.gz to \
+ID.log.N.gz, gzip'd (default 5)")
     ("health-cmd" ,parse-health-cmd
      "--health-cmd='COMMAND ARG...': a health check run inside the container \
 as exec runs it; it passes when it exits 0")

@@ -10,6 +10,7 @@ work=$(mktemp -d)
 # The containers' scripts live here: their id ranges (#18) must reach them.
 chmod o+x "$work"
 cleanup() {
+  [ -z "${events_pid:-}" ] || kill "$events_pid" 2>/dev/null
   stop_shepherd
   umount "$work/btrfs/container-root" 2>/dev/null
   rm -rf /run/host-shepherd
@@ -113,6 +114,8 @@ check "new h with a health check that restarts it" herd new swineherd -- h \
   "--health-cmd=test -e /home/ok" $check_options --health-on-failure=restart "$script"
 touch "$work/container-root/h/ok"
 check "…it becomes healthy" wait_until 20 is_health h healthy
+check "…herd status shows it under its recent messages" \
+  output_has "container h: healthy" herd status swine:h
 init=$(herd pid swine:h)
 rm "$work/container-root/h/ok"
 restarted() { grep -q "container h is unhealthy; on failure: restart" "$shepherd_log" &&
@@ -128,6 +131,21 @@ check "…it is stopped" wait_until 20 stopped
 check "…its health says why" output_has "unhealthy (failures in a row: 2; last: exited with status 1" herd health swine:hs
 check "…and stats json says it too" output_has '"health": "unhealthy", "health_failures": 2, "health_last_failure": "exited with status 1' herd stats swine:hs json
 herd kill swineherd hs >/dev/null
+curl -sN --unix-socket /run/swineherd/api.sock http://localhost/v1/events >"$work/events" 2>/dev/null &
+events_pid=$!
+check "subscribed to the API's events" wait_until 10 grep -q '^{"type":"subscribed"}' "$work/events"
+check "new hn whose check fails, on failure: none" herd new swineherd -- hn \
+  "--health-cmd=test -e /home/ok" $check_options "$script"
+check "…it becomes unhealthy" wait_until 20 is_health hn unhealthy
+status=$(herd status swine:hn)
+check "…herd status says so, with the last failure's output" \
+  grep -q "container hn: health check failed (2 of 2): exited with status 1" <<<"$status"
+check "…and that it is unhealthy" grep -q "container hn is unhealthy; on failure: none" <<<"$status"
+check "…still running" grep -q "It is running" <<<"$status"
+check "…the API's events have its change of health" wait_until 10 grep -qE \
+  '"type":"health","id":"hn",.*"state":"unhealthy","failures":2,"last_failure":"exited with status 1"' "$work/events"
+kill "$events_pid"; events_pid=
+herd kill swineherd hn >/dev/null
 check "new hk whose guest service check fails, on failure: kill" herd new swineherd -- hk \
   --health-guest=nosuch $check_options --health-on-failure=kill "$script"
 init=$(herd pid swine:hk)
@@ -171,11 +189,21 @@ log=/var/log/swineherd/lg.log
 check "new lg --log-size=64K --log-keep=2" herd new swineherd -- lg --log-size=64K --log-keep=2 "$script"
 # 400 KB of 11-byte lines (36364) on the container's console (its init's stdout).
 herd exec swine:lg -- sh -c 'yes 0123456789 | head -n 36364 >/proc/1/fd/1' >/dev/null
-rotated() { [ -s "$log.2" ] && [ "$(tail -c 11 "$log" 2>/dev/null)" = 0123456789 ]; }
-check "the log rotated into lg.log.1 and lg.log.2" wait_until 20 rotated
-check "…no third generation is kept" test ! -e "$log.3"
+# Rotated and compressed: lg.log.1 plain, lg.log.2.gz complete (no plain
+# lg.log.2 nor lg.log.2.gz.part left by the logger's compressor).
+rotated() { [ -s "$log.2.gz" ] && [ ! -e "$log.2" ] && [ ! -e "$log.2.gz.part" ] &&
+  [ "$(tail -c 11 "$log" 2>/dev/null)" = 0123456789 ]; }
+check "the log rotated into lg.log.1 and lg.log.2.gz" wait_until 20 rotated
+check "…no third generation is kept" bash -c "! ls $log.3* 2>/dev/null"
 check "…each generation stays near 64 KiB (+ one 64 KiB write)" \
-  bash -c "for f in $log $log.1 $log.2; do [ \$(stat -c %s \$f) -le $((128 * 1024)) ] || exit 1; done"
+  bash -c "for f in $log $log.1; do [ \$(stat -c %s \$f) -le $((128 * 1024)) ] || exit 1; done"
+check "…lg.log.2.gz is valid gzip (gzip -t)" gzip -t "$log.2.gz"
+check "…smaller than what it holds" \
+  test "$(stat -c %s "$log.2.gz")" -lt "$(zcat "$log.2.gz" | wc -c)"
+# The oldest generation kept may begin in the middle of a line.
+check "…and the three generations, in order, hold only the lines written" \
+  bash -c "set -o pipefail; { zcat $log.2.gz && cat $log.1 $log; } | tail -n +2 >all &&
+    [ \$(wc -l <all) -gt 11000 ] && ! grep -vx 0123456789 all | head -c 300 | grep ."
 out=$(herd tail swine:lg 3)
 check "tail N prints the last N lines" test "$out" = "$(printf '0123456789\n0123456789\n0123456789')"
 check "tail -- -n 5 too" test "$(herd tail swine:lg -- -n 5 | wc -l)" = 5
@@ -196,9 +224,31 @@ check "new sn --snapshot-every=1s --snapshot-keep=3 on btrfs" \
 automatic() { herd snapshots swine:sn | grep -c '^auto-'; }
 taken() { [ "$(grep -c 'container sn: snapshot auto-' "$shepherd_log")" -ge "$1" ]; }
 check "snapshots appear every second: 5 taken" wait_until 30 taken 5
-check "a stopped container takes none" bash -c "herd -s $socket stop swine:sn >/dev/null &&
-  n=\$(grep -c 'container sn: snapshot auto-' $shepherd_log) && sleep 2.5 &&
-  [ \$(grep -c 'container sn: snapshot auto-' $shepherd_log) = \$n ]"
+record=swineherd-state/containers/sn.scm
+check "snapshot-schedule prints the schedule and the next one due" \
+  output_has "every 1 s, keep 3; next in" herd snapshot-schedule swine:sn
+check "…a bad duration is refused, naming the option" \
+  fails_with "invalid --snapshot-every" herd snapshot-schedule swine:sn -- --keep=2 --every=soon
+check "…and changes nothing, not even the valid --keep" \
+  bash -c "grep -q '(snapshot-every . 1)' $record && grep -q '(snapshot-keep . 3)' $record"
+check "…an unknown option is refused" \
+  fails_with "is not an option" herd snapshot-schedule swine:sn -- --memory=1G
+check "--every=1h --keep=2 changes it at once" \
+  output_has "every 3600 s, keep 2; next in 3" herd snapshot-schedule swine:sn -- --every=1h --keep=2
+check "…and in the record" \
+  bash -c "grep -q '(snapshot-every . 3600)' $record && grep -q '(snapshot-keep . 2)' $record"
+check "…a restart keeps it" herd restart swine:sn
+check "…(the schedule after the restart)" \
+  output_has "every 3600 s, keep 2; next in" herd snapshot-schedule swine:sn
+check "--every=off ends it" output_has "no scheduled snapshots (keep 2)" \
+  herd snapshot-schedule swine:sn -- --every=off
+check "…and the record has no schedule" bash -c "! grep -q snapshot-every $record"
+n=$(grep -c 'container sn: snapshot auto-' "$shepherd_log")
+check "--every=1s --keep=3 again: snapshots go on" \
+  herd snapshot-schedule swine:sn -- --every=1s --keep=3
+check "…one more taken" wait_until 30 taken $((n + 1))
+check "a stopped container has none due" bash -c "herd -s $socket stop swine:sn >/dev/null &&
+  herd -s $socket snapshot-schedule swine:sn | grep -q 'every 1 s, keep 3; none due: the container is not running'"
 check "…pruned to the 3 newest" test "$(automatic)" = 3
 check "…the oldest were deleted, as the log says" grep -q "container sn: snapshot auto-.*, deleted auto-" "$shepherd_log"
 newest=$(herd snapshots swine:sn | grep '^auto-' | tail -n 1)
