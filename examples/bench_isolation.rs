@@ -22,6 +22,14 @@ use std::time::{Duration, Instant};
 use swineherd::net::link::{self, Connection, Filtering};
 use swineherd::nft::{guard, nat};
 
+/// swineherd-relay, the helper of detached requests, as cargo built it:
+/// in target/PROFILE/, the parent of this example's directory.
+fn relay() -> std::ffi::CString {
+    let exe = std::env::current_exe().unwrap();
+    let file = exe.parent().and_then(|d| d.parent()).unwrap().join("swineherd-relay");
+    std::ffi::CString::new(file.into_os_string().into_encoded_bytes()).unwrap()
+}
+
 const BRIDGE: &str = "benchbr0";
 const TABLE: &str = "benchswh";
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 1);
@@ -80,7 +88,7 @@ fn connection<'a>(host: &'a str, id: &'a str, last: u8, isolated: Option<bool>) 
 
 fn disconnect(host: &str, id: &str) {
     link::delete_link(host).unwrap();
-    swineherd::detached::wait(&guard::start_unguard(TABLE, id).unwrap()).unwrap();
+    swineherd::detached::wait(&guard::start_unguard(&relay(), TABLE, id).unwrap()).unwrap();
 }
 
 /// The median and the 90th percentile of SAMPLES.

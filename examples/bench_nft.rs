@@ -13,6 +13,14 @@ use std::time::{Duration, Instant};
 
 use swineherd::nft::nat::{self, Port, Protocol};
 
+/// swineherd-relay, the helper of detached requests, as cargo built it:
+/// in target/PROFILE/, the parent of this example's directory.
+fn relay() -> std::ffi::CString {
+    let exe = std::env::current_exe().unwrap();
+    let file = exe.parent().and_then(|d| d.parent()).unwrap().join("swineherd-relay");
+    std::ffi::CString::new(file.into_os_string().into_encoded_bytes()).unwrap()
+}
+
 const TABLE: &str = "swhbench";
 
 /// Median, min and max of SAMPLES.
@@ -73,11 +81,11 @@ fn main() {
         "library",
         rounds,
         || nat::publish(TABLE, "web", address, &ports).unwrap(),
-        || nat::unpublish(TABLE, "web").unwrap(),
+        || nat::unpublish(&relay(), TABLE, "web").unwrap(),
     );
     nat::publish(TABLE, "web", address, &ports).unwrap();
     timed("publish again (library)", rounds, || nat::publish(TABLE, "web", address, &ports).unwrap());
-    nat::unpublish(TABLE, "web").unwrap();
+    nat::unpublish(&relay(), TABLE, "web").unwrap();
     let rules = "fib daddr type local tcp dport 8080 dnat to 10.77.0.2:80\n\
                  fib daddr type local udp dport 5353 dnat to 10.77.0.2:53";
     let add = format!(

@@ -19,7 +19,7 @@
  The version of the C ABI described by `include/swineherd.h`: raised with
  every incompatible change (a function's arguments, a struct's fields).
  */
-#define SWH_ABI_VERSION 3
+#define SWH_ABI_VERSION 4
 
 /*
  What an exported function returns when it panicked: below every
@@ -526,17 +526,21 @@ int swh_bridge_up(const char *name, const char *address, uint8_t prefix);
 int swh_link_delete(const char *name);
 
 /*
- Start deleting the link NAME if its alias is OWNER, from a child process
- that waits for the kernel in Shepherd's stead (see `swh_detached_finish`):
+ Start deleting the link NAME if its alias is OWNER, from a process of
+ HELPER (the absolute file name of `swineherd-relay`) that waits for the
+ kernel in Shepherd's stead (see `swh_detached_finish`):
  return 1 and store in OUT its pidfd, readable once it is done, and the
  descriptor to pass on with it.  Return 0, leaving OUT alone, if there is
  no link NAME or somebody else owns it.
 
  # Safety
- NAME and OWNER must be NUL-terminated strings, OUT valid for writing one
- `SwhPending`.
+ HELPER, NAME and OWNER must be NUL-terminated strings, OUT valid for
+ writing one `SwhPending`.
  */
-int swh_link_delete_owned_start(const char *name, const char *owner, struct SwhPending *out);
+int swh_link_delete_owned_start(const char *helper,
+                                const char *name,
+                                const char *owner,
+                                struct SwhPending *out);
 
 /*
  Write the alias of link NAME, which names its owner (empty if none), to
@@ -653,14 +657,18 @@ int swh_guard(const char *table,
 
 /*
  Start removing the filters of container ID from the netdev table TABLE,
+ from a process of HELPER,
  as `swh_nat_unpublish_start` does; `-ENOENT` from
  `swh_detached_finish` means that the table is gone, and they with it.
 
  # Safety
- TABLE and ID must be NUL-terminated strings, OUT valid for writing one
- `SwhPending`.
+ HELPER, TABLE and ID must be NUL-terminated strings, OUT valid for
+ writing one `SwhPending`.
  */
-int swh_guard_remove_start(const char *table, const char *id, struct SwhPending *out);
+int swh_guard_remove_start(const char *helper,
+                           const char *table,
+                           const char *id,
+                           struct SwhPending *out);
 
 /*
  Delete the nftables table `ip TABLE`; a missing one is fine.
@@ -687,16 +695,20 @@ int swh_nat_publish(const char *table,
 
 /*
  Start removing what container ID published in the table TABLE, from a
- child process that waits for the kernel in Shepherd's stead: return 1
+ process of HELPER (the absolute file name of `swineherd-relay`) that
+ waits for the kernel in Shepherd's stead: return 1
  and store in OUT its pidfd and the descriptor to pass on with it to
  `swh_detached_finish`, whose `-ENOENT` means that the table is gone
  (and the ports with it).
 
  # Safety
- TABLE and ID must be NUL-terminated strings, OUT valid for writing one
- `SwhPending`.
+ HELPER, TABLE and ID must be NUL-terminated strings, OUT valid for
+ writing one `SwhPending`.
  */
-int swh_nat_unpublish_start(const char *table, const char *id, struct SwhPending *out);
+int swh_nat_unpublish_start(const char *helper,
+                            const char *table,
+                            const char *id,
+                            struct SwhPending *out);
 
 /*
  Store in *OUT the host PID of the init of the container whose script runs

@@ -1,37 +1,47 @@
 //! Netlink requests that the kernel is slow to answer, sent by a short-lived
-//! child so that Shepherd does not wait.
+//! helper process so that Shepherd does not wait.
 //!
 //! Deleting a network device, or nftables chains, waits for an RCU grace
 //! period (16–22 ms here) *inside* the `sendmsg` system call: a non-blocking
 //! socket would not help.  So the request is prepared first (the message
-//! bytes, the socket, a pipe, a receive buffer), then a child cloned with
-//! exit signal 0 and `CLONE_PIDFD` — invisible to Shepherd's
-//! `waitpid(WAIT_ANY)`, and it never execs, which would reset that — sends
-//! it, reads the kernel's acknowledgements, writes the first error (or 0)
-//! to the pipe and exits.  The caller waits for the pidfd to become
-//! readable (from Scheme, with Fibers), then calls [`finish`].
+//! bytes in a memfd, the socket, a result pipe), then the helper program —
+//! `swineherd-relay`, which serves this when its first argument starts
+//! with [`TAG`] — is started with [`crate::spawn`]: from a child that shares
+//! Shepherd's memory until it execs, so that no copy of Shepherd's page
+//! tables is made, and which makes only async-signal-safe calls before
+//! `execve`.  The helper sends the request, reads the kernel's
+//! acknowledgements, writes the first error (or 0) to the pipe and exits.
+//! The caller waits for the pidfd to become readable (from Scheme, with
+//! Fibers), then calls [`finish`].
 //!
-//! The child makes only async-signal-safe system calls, allocates nothing
-//! and panics nowhere; like `exec`'s relay, it blocks every signal (so that
-//! Guile's handlers, which write to Shepherd's signal pipe, never run
-//! there) and closes every descriptor of Shepherd's but its own two.
+//! The result travels through the pipe, never through the exit status:
+//! after `execve` the helper is an ordinary child whose status Shepherd's
+//! reaper may take first, which [`crate::spawn::reap`] accepts.  Every
+//! signal stays blocked in the helper (the mask [`crate::spawn`] gives it),
+//! so only SIGKILL ends it before its time limit.
 
+use std::ffi::{CStr, CString};
+use std::io::{Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use nix::sys::memfd::{memfd_create, MFdFlags};
+
 use crate::error::{Error, Result};
-use crate::exec::{clone_pidfd, pipe, reap_raw};
+use crate::exec::pipe;
 use crate::sys::{errno, send_to_kernel, set_socket_timeouts};
 
-/// How long the child waits for the kernel's answers.
+/// How long the helper waits for the kernel's answers.
 const TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// How the helper's first argument starts: it names the protocol below.
+pub const TAG: &str = "swineherd-netlink/1";
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 
 /// The acknowledgements in BYTES, netlink messages as the kernel sends them,
-/// as (sequence number, errno) pairs; errno 0 for success.  Allocates
-/// nothing, so that the child may use it.
+/// as (sequence number, errno) pairs; errno 0 for success.
 pub struct Acks<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -67,74 +77,127 @@ impl Iterator for Acks<'_> {
     }
 }
 
-/// A request under way: the child's pidfd, readable once it has exited, and
-/// the read end of its result pipe.
+/// A request under way: the helper's pidfd, readable once it has exited,
+/// and the read end of its result pipe.
 #[derive(Debug)]
 pub struct Pending {
     pub pidfd: OwnedFd,
     pub result: OwnedFd,
 }
 
-/// Send REQUEST — netlink messages of which EXPECTED ask for an
-/// acknowledgement — on SOCKET, from a child; return at once.
-pub fn start(socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending> {
-    set_socket_timeouts(&socket, TIMEOUT, false)?;
-    let (result_r, result_w) = pipe()?;
-    let mut buf = vec![0u8; 32 * 1024];
-    let mut pidfd: RawFd = -1;
-    // SAFETY: the child runs `child` only, which makes async-signal-safe
-    // calls on what was prepared above, and never returns.
-    let pid = unsafe { clone_pidfd(0, &mut pidfd) };
-    if pid == 0 {
-        // SAFETY: this is the clone child, as `child` requires.
-        unsafe { child(socket.as_raw_fd(), request, expected, &mut buf, result_w.as_raw_fd()) }
-    }
-    if pid < 0 {
-        return Err(Error::new("start netlink request", errno()).path("clone3"));
-    }
-    // SAFETY: clone3 stored a new pidfd, owned by nothing else.
-    Ok(Pending { pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) }, result: result_r })
+/// What the helper is handed: its descriptors and how many
+/// acknowledgements to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handoff {
+    pub socket: RawFd,
+    /// A memfd holding the request's bytes, at offset 0.
+    pub request: RawFd,
+    pub result: RawFd,
+    pub expected: usize,
 }
 
-/// The child's side: see the module's documentation.
-///
-/// # Safety
-/// Only in the child of `clone_pidfd`, which must never return to the
-/// caller's code: it closes every descriptor but SOCKET and RESULT, and exits.
-unsafe fn child(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8], result: RawFd) -> ! {
-    // SAFETY: plain data, for which all zeroes is a valid value.
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: ALL is a sigset_t; the old mask is not wanted (NULL).
-    unsafe {
-        libc::sigfillset(&mut all);
-        libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+impl Handoff {
+    /// The helper's first argument.
+    pub fn encode(&self) -> String {
+        format!(
+            "{TAG} socket={} request={} result={} expected={}",
+            self.socket, self.request, self.result, self.expected
+        )
     }
-    let (low, high) = if socket < result { (socket, result) } else { (result, socket) };
-    let close = |first: RawFd, last: RawFd| {
-        if first <= last {
-            // SAFETY: close_range takes no pointers; nothing in this child
-            // uses the descriptors it closes (all but SOCKET and RESULT).
-            unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+
+    /// Read TEXT, what [`Handoff::encode`] wrote.
+    pub fn decode(text: &str) -> Result<Handoff> {
+        let bad = |what: &str| {
+            Error::new("read the netlink helper's instructions", libc::EINVAL)
+                .detail(format!("{what} in {text:?}: this mode of swineherd-relay is started by libswineherd only"))
+        };
+        let mut words = text.split(' ');
+        if words.next() != Some(TAG) {
+            return Err(bad("no tag"));
+        }
+        let mut field = |name: &str| -> Result<i64> {
+            let word = words.next().ok_or_else(|| bad("missing field"))?;
+            let value =
+                word.strip_prefix(name).and_then(|w| w.strip_prefix('=')).ok_or_else(|| bad("unexpected field"))?;
+            value.parse().ok().filter(|v: &i64| *v >= 0).ok_or_else(|| bad("bad number"))
+        };
+        let fd = |v: i64| RawFd::try_from(v).map_err(|_| bad("bad descriptor"));
+        let handoff = Handoff {
+            socket: fd(field("socket")?)?,
+            request: fd(field("request")?)?,
+            result: fd(field("result")?)?,
+            expected: field("expected")? as usize,
+        };
+        match words.next() {
+            None => Ok(handoff),
+            Some(_) => Err(bad("trailing words")),
+        }
+    }
+}
+
+/// A memfd holding BYTES, its offset back at 0.
+fn memfd_with(bytes: &[u8]) -> Result<OwnedFd> {
+    const OP: &str = "hand a netlink request over";
+    let fd = memfd_create(c"swineherd-netlink", MFdFlags::MFD_CLOEXEC)
+        .map_err(|e| Error::new(OP, e as i32).path("memfd_create"))?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(bytes).and_then(|()| file.rewind()).map_err(|e| Error::io(OP, "memfd", &e))?;
+    Ok(file.into())
+}
+
+/// Send REQUEST — netlink messages of which EXPECTED ask for an
+/// acknowledgement — on SOCKET, from the program HELPER (the absolute file
+/// name of `swineherd-relay`); return once it has started.
+pub fn start(helper: &CStr, socket: OwnedFd, request: &[u8], expected: usize) -> Result<Pending> {
+    set_socket_timeouts(&socket, TIMEOUT, false)?;
+    let (result_r, result_w) = pipe()?;
+    let message = memfd_with(request)?;
+    let handoff =
+        Handoff { socket: socket.as_raw_fd(), request: message.as_raw_fd(), result: result_w.as_raw_fd(), expected };
+    let argv = [helper.to_owned(), CString::new(handoff.encode()).expect("no NUL in numbers")];
+    let keep = [handoff.socket, handoff.request, handoff.result];
+    let child = crate::spawn::spawn(helper, &argv, &[], &keep, None)?;
+    // The helper has its copies of SOCKET, the memfd and the write end.
+    Ok(Pending { pidfd: child.pidfd, result: result_r })
+}
+
+/// The helper's whole work, in `swineherd-relay` when its first argument
+/// (ARGS, after its name) starts with [`TAG`]: send the request, write the
+/// result to the pipe, exit.  Never returns.
+pub fn helper_main(args: Vec<CString>) -> ! {
+    let handoff = match args.first().map(|a| Handoff::decode(&a.to_string_lossy())) {
+        Some(Ok(handoff)) if args.len() == 1 => handoff,
+        Some(Err(err)) => {
+            eprintln!("swineherd-relay: {err}");
+            std::process::exit(2)
+        }
+        _ => {
+            eprintln!("swineherd-relay: {TAG} takes one argument; started by libswineherd only");
+            std::process::exit(2)
         }
     };
-    close(0, low - 1);
-    close(low + 1, high - 1);
-    close(high + 1, i32::MAX);
-
-    // Nothing in `exchange` can panic (its slicing is checked); were it to,
-    // the unwinding must not leave this copy of Shepherd running Shepherd.
-    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exchange(socket, request, expected, buf)))
-        .unwrap_or(libc::EIO);
-    let bytes = report.to_ne_bytes();
-    // SAFETY: BYTES is valid for its length; _exit ends only this child.
-    unsafe {
-        libc::write(result, bytes.as_ptr().cast(), bytes.len());
-        libc::_exit(0)
-    }
+    // SAFETY: the descriptors the parent handed over, owned by nothing else
+    // in this process.
+    let (socket, request, result) = unsafe {
+        (
+            OwnedFd::from_raw_fd(handoff.socket),
+            OwnedFd::from_raw_fd(handoff.request),
+            OwnedFd::from_raw_fd(handoff.result),
+        )
+    };
+    let mut bytes = Vec::new();
+    let report = match std::fs::File::from(request).read_to_end(&mut bytes) {
+        Ok(_) => exchange(socket.as_raw_fd(), &bytes, handoff.expected, &mut vec![0u8; 32 * 1024]),
+        Err(err) => err.raw_os_error().unwrap_or(libc::EIO),
+    };
+    let report = report.to_ne_bytes();
+    // SAFETY: REPORT is valid for its length.
+    unsafe { libc::write(result.as_raw_fd(), report.as_ptr().cast(), report.len()) };
+    std::process::exit(0)
 }
 
 /// Send REQUEST and read acknowledgements until EXPECTED have come or one
-/// is an error: return 0 or the errno.  Async-signal-safe (the child's).
+/// is an error: return 0 or the errno.
 fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i32 {
     let sent = send_to_kernel(socket, request);
     if sent < 0 {
@@ -161,12 +224,13 @@ fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i
     0
 }
 
-/// Reap the child of PENDING without blocking: `Ok(None)` while it runs,
+/// Reap the helper of PENDING without blocking (its status may have been
+/// taken by Shepherd's reaper already): `Ok(None)` while it runs,
 /// `Ok(Some(()))` if the kernel accepted the request, else the kernel's
-/// error (`EIO` if the child died without a word).
+/// error (`EIO` if the helper died without a word).
 pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>> {
     const OP: &str = "netlink request";
-    if reap_raw(pidfd)?.is_none() {
+    if crate::spawn::reap(pidfd)?.is_none() {
         return Ok(None);
     }
     let mut bytes = [0u8; 4];
@@ -235,8 +299,27 @@ mod tests {
         msg.extend_from_slice(&[0u8; 4]); // ifi_family, pad, ifi_type
         msg.extend_from_slice(&0x7fff_ffffi32.to_ne_bytes());
         msg.extend_from_slice(&[0u8; 8]); // flags, change
-        let pending = start(socket, &msg, 1).unwrap();
+        let pending = start(&crate::exec::tests::relay(), socket, &msg, 1).unwrap();
         let errno = wait(&pending).unwrap_err().errno;
         assert!(errno == libc::ENODEV || errno == libc::EPERM, "errno {errno}");
+    }
+
+    #[test]
+    fn the_handoff_reads_back_and_anything_else_is_refused() {
+        let h = Handoff { socket: 3, request: 7, result: 12, expected: 2 };
+        assert_eq!(Handoff::decode(&h.encode()).unwrap(), h);
+        for bad in [
+            "",
+            "swineherd-relay/1 socket=3",
+            "swineherd-netlink/1 socket=3 request=7 result=12",
+            "swineherd-netlink/1 socket=3 request=7 result=-1 expected=2",
+            "swineherd-netlink/1 socket=3 result=7 request=12 expected=2",
+            "swineherd-netlink/1 socket=3 request=7 result=12 expected=2 more",
+            "swineherd-netlink/1 socket=99999999999 request=7 result=12 expected=2",
+        ] {
+            let err = Handoff::decode(bad).unwrap_err();
+            assert_eq!(err.errno, libc::EINVAL, "{bad}");
+            assert!(err.to_string().contains("libswineherd only"), "{err}");
+        }
     }
 }

@@ -11,6 +11,11 @@ use std::process::{Child, Command};
 
 use swineherd::net::{link, netns};
 
+/// The helper program of detached requests, as cargo built it.
+fn helper() -> std::ffi::CString {
+    std::ffi::CString::new(env!("CARGO_BIN_EXE_swineherd-relay")).unwrap()
+}
+
 /// A process in a new network namespace, standing in for a container init.
 struct Namespace(Child);
 
@@ -118,15 +123,15 @@ fn bridge_veth_address_route_stats() {
         link::links_owned_by("swineherd:").unwrap(),
         vec![("swhtesth".to_string(), "swineherd:test".to_string())]
     );
-    link::delete_owned_link("swhtesth", "swineherd:other").unwrap();
+    link::delete_owned_link(&helper(), "swhtesth", "swineherd:other").unwrap();
     assert!(link::stats("swhtesth").is_ok(), "a link with another owner is left alone");
-    link::delete_owned_link("swhtesth", "swineherd:test").unwrap();
-    link::delete_owned_link("swhtesth", "swineherd:test").expect("deleting a missing link is fine");
+    link::delete_owned_link(&helper(), "swhtesth", "swineherd:test").unwrap();
+    link::delete_owned_link(&helper(), "swhtesth", "swineherd:test").expect("deleting a missing link is fine");
     let (_, after) = ns.run(&["ip", "-o", "link"]);
     assert!(!after.contains("eth0"), "the peer went with the host side: {after}");
     ip(&["link", "add", "swhtestd", "type", "veth", "peer", "name", "swhtestp"]);
     assert_eq!(link::owner_of("swhtestd").unwrap(), "", "no alias, no owner");
-    link::delete_owned_link("swhtestd", "swineherd:test").unwrap();
+    link::delete_owned_link(&helper(), "swhtestd", "swineherd:test").unwrap();
     assert!(link::stats("swhtestd").is_ok(), "a link without an owner is left alone");
     link::delete_link("swhtestd").unwrap();
     link::delete_link("swhtestd").expect("deleting a missing link is fine");

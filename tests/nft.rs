@@ -13,6 +13,11 @@ use swineherd::nft::nat::{self, Port, Protocol};
 
 const TABLE: &str = "swhtest";
 
+/// The helper program of detached requests, as cargo built it.
+fn helper() -> std::ffi::CString {
+    std::ffi::CString::new(env!("CARGO_BIN_EXE_swineherd-relay")).unwrap()
+}
+
 fn nft(args: &[&str]) -> (bool, String) {
     let out = Command::new("nft").args(args).output().unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
@@ -72,11 +77,11 @@ fn publish_and_unpublish_exactly_the_containers_chains() {
     assert_eq!(rules.matches("dnat to 10.7.0.2:80").count(), 2, "{rules}");
     assert!(!rules.contains("5353"), "{rules}");
 
-    nat::unpublish(TABLE, "web").unwrap();
+    nat::unpublish(&helper(), TABLE, "web").unwrap();
     let rules = ruleset();
     assert!(!rules.contains("swine:web"), "{rules}");
     assert!(rules.contains("dnat to 10.7.0.3:5432"), "the other container's rules stay: {rules}");
-    nat::unpublish(TABLE, "web").unwrap(); // twice is harmless
+    nat::unpublish(&helper(), TABLE, "web").unwrap(); // twice is harmless
 
     // setup replaces the table: chains of no running container go.
     nat::setup(TABLE, "swhnft0", Ipv4Addr::new(10, 7, 0, 1), 16, &[]).unwrap();
@@ -84,7 +89,7 @@ fn publish_and_unpublish_exactly_the_containers_chains() {
 
     nat::teardown(TABLE).unwrap();
     nat::teardown(TABLE).unwrap(); // twice is harmless
-    nat::unpublish(TABLE, "db").unwrap(); // no table: nothing to remove
+    nat::unpublish(&helper(), TABLE, "db").unwrap(); // no table: nothing to remove
     let err = nat::publish(TABLE, "db", Ipv4Addr::new(10, 7, 0, 3), &[port(Protocol::Tcp, 1, 1, None)]).unwrap_err();
     assert_eq!(err.errno, libc::ENOENT);
     assert!(err.to_string().contains("herd up swineherd"), "{err}");
@@ -169,12 +174,13 @@ fn guards_filter_the_containers_device_and_go_exactly_once() {
     assert!(rules.contains("iifname \"swhnft0\" udp dport 53 accept"), "{rules}");
     assert!(rules.contains("iifname \"swhnft0\" drop"), "{rules}");
     for _ in 0..2 {
-        swineherd::detached::wait(&guard::start_unguard(TABLE, "g").unwrap()).expect("removal is idempotent");
+        swineherd::detached::wait(&guard::start_unguard(&helper(), TABLE, "g").unwrap())
+            .expect("removal is idempotent");
     }
     let rules = ruleset();
     assert!(!rules.contains("swine:g/") && !rules.contains("0x27377000009"), "{rules}");
     nat::teardown(TABLE).unwrap();
     assert!(!ruleset().contains(TABLE));
-    let gone = swineherd::detached::wait(&guard::start_unguard(TABLE, "g").unwrap()).unwrap_err();
+    let gone = swineherd::detached::wait(&guard::start_unguard(&helper(), TABLE, "g").unwrap()).unwrap_err();
     assert_eq!(gone.errno, libc::ENOENT, "no table: {gone}");
 }

@@ -109,7 +109,7 @@ loader to find in its usual places."
 
 (define %abi-version
   ;; SWH_ABI_VERSION of the include/swineherd.h this module mirrors.
-  3)
+  4)
 
 (define (check-abi-version lib file)
   "Return LIB, the library loaded from FILE, if its C ABI is %abi-version;
@@ -487,7 +487,7 @@ request.  The caller waits between calls and closes both descriptors (see
 
 (define (start-detached who start)
   "Call (START OUT), a `swh_*_start' function that hands a request to a
-child process through OUT.  Return #f if it was done at once, else the pair
+helper process (swineherd-relay, their first argument) through OUT.  Return #f if it was done at once, else the pair
 (PIDFD . RESULT) of the child's pidfd and result descriptor, the caller's
 to wait for with `detached-finish' and to close."
   (let-values (((started pending)
@@ -496,7 +496,7 @@ to wait for with `detached-finish' and to close."
          (cons (assq-ref pending 'pidfd) (assq-ref pending 'result)))))
 
 (define %delete-owned-link-start
-  (library-function "swh_link_delete_owned_start" int (list '* '* '*)))
+  (library-function "swh_link_delete_owned_start" int (list '* '* '* '*)))
 
 (define (delete-owned-link-start name owner)
   "Start deleting the network link NAME if its alias is OWNER (one that
@@ -505,7 +505,8 @@ wait (an RCU grace period, some 20 ms) is a child process's.  ENODEV: no
 such link."
   (start-detached 'delete-owned-link
                   (lambda (out)
-                    (%delete-owned-link-start (c-string name)
+                    (%delete-owned-link-start (c-string (relay-file-name))
+                                              (c-string name)
                                               (c-string owner) out))))
 
 (define %link-owner
@@ -549,14 +550,15 @@ table TABLE, replacing those it had."
                  (c-string gateway) prefix (if isolated? 1 0))))
 
 (define %unguard-start
-  (library-function "swh_guard_remove_start" int (list '* '* '*)))
+  (library-function "swh_guard_remove_start" int (list '* '* '* '*)))
 
 (define (unguard-container-start table id)
   "Start removing the filters of container ID from the netdev table TABLE,
 as `start-detached' does.  ENOENT: nothing to remove, or no table."
   (start-detached 'unguard-container
                   (lambda (out)
-                    (%unguard-start (c-string table) (c-string id) out))))
+                    (%unguard-start (c-string (relay-file-name))
+                                    (c-string table) (c-string id) out))))
 
 (define %link-statistics
   (library-function "swh_link_stats" int (list '* '*)))
@@ -661,7 +663,7 @@ to ADDRESS."
                            (c-string address) array count))))
 
 (define %unpublish-ports-start
-  (library-function "swh_nat_unpublish_start" int (list '* '* '*)))
+  (library-function "swh_nat_unpublish_start" int (list '* '* '* '*)))
 
 (define (unpublish-ports-start table id)
   "Start removing what container ID published in table `ip TABLE', as
@@ -669,7 +671,8 @@ to ADDRESS."
 remove, or no table."
   (start-detached 'unpublish-ports
                   (lambda (out)
-                    (%unpublish-ports-start (c-string table)
+                    (%unpublish-ports-start (c-string (relay-file-name))
+                                            (c-string table)
                                             (c-string id) out))))
 
 (define %cgroup-layout

@@ -117,6 +117,22 @@ BASES, a sorted list: one walk over them."
              ((<= (+ base %ids-per-container) b) base)
              (else (loop (+ b %ids-per-container) rest)))))))
 
+(define %bases
+  ;; Lease directory -> the sorted bases leased there, read once, then kept
+  ;; up to date by `allocate-ids' and `release-ids' (and dropped by
+  ;; `release-orphaned-ids'): reading and sorting the directory on every
+  ;; `new' cost 1.2 ms with 500 containers (bench/growth).  The lease files
+  ;; stay the truth: a lease lost to somebody else, or a space that looks
+  ;; full, makes `allocate-ids' read them again.
+  (make-hash-table))
+
+(define (known-bases directory)
+  "Return the sorted bases leased in DIRECTORY, from `%bases'."
+  (or (hash-ref %bases directory)
+      (let ((bases (sort (leased-bases directory) <)))
+        (hash-set! %bases directory bases)
+        bases)))
+
 (define (allocate-ids config id)
   "Lease the lowest free range of `%ids-per-container' ids of the space to
 container ID and return its base, or raise a clear error when the space is
@@ -126,17 +142,22 @@ A lease lost to a concurrent `new' makes it look again."
   (mkdir-p directory)
   (match (id-space)
     ((first . count)
-     (let loop ()
-       (let ((base (first-gap first (sort (leased-bases directory) <))))
-         (cond ((> (+ base %ids-per-container) (+ first count))
+     (let loop ((fresh? (not (hash-ref %bases directory))))
+       (let* ((bases (known-bases directory))
+              (base (first-gap first bases)))
+         (cond ((and (> (+ base %ids-per-container) (+ first count)) fresh?)
                 (fail "no free range of ~a ids left from ~a (~a ids); kill \
 a container, or give the `swineherd' user a larger entry in /etc/subuid and \
 /etc/subgid" %ids-per-container first count))
-               ((take-lease (string-append directory "/"
-                                           (number->string base))
-                            id)
+               ((and (<= (+ base %ids-per-container) (+ first count))
+                     (take-lease (string-append directory "/"
+                                                (number->string base))
+                                 id))
+                (hash-set! %bases directory (merge bases (list base) <))
                 base)
-               (else (loop))))))))
+               (else
+                (hash-remove! %bases directory)
+                (loop #t))))))))
 
 (define (held-ids config id)
   "Return the base of the range that container ID holds a lease on, or #f:
@@ -155,7 +176,11 @@ the range that owns the data kept for ID (see `remove-container')."
     (let ((file (string-append (id-lease-directory config) "/"
                                (number->string base))))
       (when (equal? id (lease-owner file))
-        (delete-file-if-exists file)))))
+        (delete-file-if-exists file)
+        (and=> (hash-ref %bases (id-lease-directory config))
+               (lambda (bases)
+                 (hash-set! %bases (id-lease-directory config)
+                            (delete base bases))))))))
 
 
 (define (release-orphaned-ids config orphan?)
@@ -163,6 +188,7 @@ the range that owns the data kept for ID (see `remove-container')."
 has no data directory left: data is never deleted, and a range stays with
 the data it owns."
   (define directory (id-lease-directory config))
+  (hash-remove! %bases directory)
   (for-each (lambda (name)
               (let* ((file (string-append directory "/" name))
                      (owner (lease-owner file)))

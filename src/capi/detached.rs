@@ -1,6 +1,6 @@
 //! Exports for [`crate::detached`].
 
-use std::ffi::c_int;
+use std::ffi::{c_char, c_int, CStr};
 use std::os::fd::IntoRawFd;
 
 use super::{borrowed, boundary, write_out};
@@ -30,6 +30,26 @@ pub(crate) unsafe fn hand_over(out: *mut SwhPending, pending: Pending) -> Result
     // SAFETY: OUT is NULL (refused) or writable, as the contract says.
     unsafe { write_out(out, fds) }?;
     Ok(1)
+}
+
+/// HELPER, the `swh_*_start` functions' first argument: the absolute file
+/// name of `swineherd-relay`, which serves as their helper program.
+///
+/// # Safety
+/// HELPER must be NULL (refused) or a NUL-terminated string.
+pub(crate) unsafe fn helper_program<'a>(helper: *const c_char) -> Result<&'a CStr> {
+    const WHAT: &str = "helper program";
+    if helper.is_null() {
+        return Err(Error::new(WHAT, libc::EINVAL).detail("NULL helper program (swineherd-relay)"));
+    }
+    // SAFETY: HELPER is a NUL-terminated string, as the contract says.
+    let helper = unsafe { CStr::from_ptr(helper) };
+    if !helper.to_bytes().starts_with(b"/") {
+        return Err(Error::new(WHAT, libc::EINVAL)
+            .path(helper.to_string_lossy().into_owned())
+            .detail("not an absolute file name: give swineherd-relay's"));
+    }
+    Ok(helper)
 }
 
 /// Finish a request started by a `swh_*_start` function, given its PIDFD

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::detached::{hand_over, SwhPending};
+use super::detached::{hand_over, helper_program, SwhPending};
 use super::{borrow_str, boundary, copy_text, fill_array, ipv4, require_out, write_out};
 use crate::error::{Error, Result};
 use crate::net::{link, netns};
@@ -35,17 +35,19 @@ pub unsafe extern "C" fn swh_link_delete(name: *const c_char) -> c_int {
     })
 }
 
-/// Start deleting the link NAME if its alias is OWNER, from a child process
-/// that waits for the kernel in Shepherd's stead (see `swh_detached_finish`):
+/// Start deleting the link NAME if its alias is OWNER, from a process of
+/// HELPER (the absolute file name of `swineherd-relay`) that waits for the
+/// kernel in Shepherd's stead (see `swh_detached_finish`):
 /// return 1 and store in OUT its pidfd, readable once it is done, and the
 /// descriptor to pass on with it.  Return 0, leaving OUT alone, if there is
 /// no link NAME or somebody else owns it.
 ///
 /// # Safety
-/// NAME and OWNER must be NUL-terminated strings, OUT valid for writing one
-/// `SwhPending`.
+/// HELPER, NAME and OWNER must be NUL-terminated strings, OUT valid for
+/// writing one `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_link_delete_owned_start(
+    helper: *const c_char,
     name: *const c_char,
     owner: *const c_char,
     out: *mut SwhPending,
@@ -53,7 +55,11 @@ pub unsafe extern "C" fn swh_link_delete_owned_start(
     // SAFETY: the arguments are as the contract above says.
     boundary("delete link", || unsafe {
         require_out(out, "delete link")?;
-        match link::start_delete_owned(borrow_str(name, "link name")?, borrow_str(owner, "owner")?)? {
+        match link::start_delete_owned(
+            helper_program(helper)?,
+            borrow_str(name, "link name")?,
+            borrow_str(owner, "owner")?,
+        )? {
             Some(pending) => hand_over(out, pending),
             None => Ok(0),
         }

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 
 use std::net::Ipv4Addr;
 
-use super::detached::{hand_over, SwhPending};
+use super::detached::{hand_over, helper_program, SwhPending};
 use super::{borrow_array, borrow_str, boundary, ipv4, require_out};
 use crate::error::{Error, Result};
 use crate::nft::guard::{self, Guard, HostPort};
@@ -147,14 +147,16 @@ pub unsafe extern "C" fn swh_guard(
 }
 
 /// Start removing the filters of container ID from the netdev table TABLE,
+/// from a process of HELPER,
 /// as `swh_nat_unpublish_start` does; `-ENOENT` from
 /// `swh_detached_finish` means that the table is gone, and they with it.
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
-/// `SwhPending`.
+/// HELPER, TABLE and ID must be NUL-terminated strings, OUT valid for
+/// writing one `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_guard_remove_start(
+    helper: *const c_char,
     table: *const c_char,
     id: *const c_char,
     out: *mut SwhPending,
@@ -162,7 +164,10 @@ pub unsafe extern "C" fn swh_guard_remove_start(
     // SAFETY: the arguments are as the contract above says.
     boundary("remove container filters", || unsafe {
         require_out(out, "remove container filters")?;
-        hand_over(out, guard::start_unguard(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
+        hand_over(
+            out,
+            guard::start_unguard(helper_program(helper)?, borrow_str(table, "table")?, borrow_str(id, "id")?)?,
+        )
     })
 }
 
@@ -203,16 +208,18 @@ pub unsafe extern "C" fn swh_nat_publish(
 }
 
 /// Start removing what container ID published in the table TABLE, from a
-/// child process that waits for the kernel in Shepherd's stead: return 1
+/// process of HELPER (the absolute file name of `swineherd-relay`) that
+/// waits for the kernel in Shepherd's stead: return 1
 /// and store in OUT its pidfd and the descriptor to pass on with it to
 /// `swh_detached_finish`, whose `-ENOENT` means that the table is gone
 /// (and the ports with it).
 ///
 /// # Safety
-/// TABLE and ID must be NUL-terminated strings, OUT valid for writing one
-/// `SwhPending`.
+/// HELPER, TABLE and ID must be NUL-terminated strings, OUT valid for
+/// writing one `SwhPending`.
 #[no_mangle]
 pub unsafe extern "C" fn swh_nat_unpublish_start(
+    helper: *const c_char,
     table: *const c_char,
     id: *const c_char,
     out: *mut SwhPending,
@@ -220,7 +227,10 @@ pub unsafe extern "C" fn swh_nat_unpublish_start(
     // SAFETY: the arguments are as the contract above says.
     boundary("unpublish ports", || unsafe {
         require_out(out, "unpublish ports")?;
-        hand_over(out, nat::start_unpublish(borrow_str(table, "table")?, borrow_str(id, "id")?)?)
+        hand_over(
+            out,
+            nat::start_unpublish(helper_program(helper)?, borrow_str(table, "table")?, borrow_str(id, "id")?)?,
+        )
     })
 }
 

@@ -668,7 +668,7 @@ pub fn kill(pidfd: &impl AsRawFd) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Read;
 

@@ -2,6 +2,7 @@
 //! address and default route, statistics, and the addresses a container
 //! has.
 
+use std::ffi::CStr;
 use std::net::{IpAddr, Ipv4Addr};
 
 use futures_util::TryStreamExt;
@@ -293,16 +294,16 @@ fn delete_request(index: u32) -> Vec<u8> {
     bytes
 }
 
-/// Start deleting the link NAME if OWNER owns it, from a child process (see
-/// [`crate::detached`]: the kernel's RCU wait is the child's, not the
-/// caller's).  `None` if there is nothing of OWNER's to delete.
-pub fn start_delete_owned(name: &str, owner: &str) -> Result<Option<crate::detached::Pending>> {
+/// Start deleting the link NAME if OWNER owns it, from the helper program
+/// HELPER (see [`crate::detached`]: the kernel's RCU wait is the helper's,
+/// not the caller's).  `None` if there is nothing of OWNER's to delete.
+pub fn start_delete_owned(helper: &CStr, name: &str, owner: &str) -> Result<Option<crate::detached::Pending>> {
     let nl = Netlink::here()?;
     match nl.link(name)? {
         Some(link) if alias(&link) == Some(owner) => {
             let socket = netns::netlink_socket().map_err(|e| Error::io("open netlink socket", "NETLINK_ROUTE", &e))?;
-            let pending =
-                crate::detached::start(socket, &delete_request(link.header.index), 1).map_err(|e| e.path(name))?;
+            let pending = crate::detached::start(helper, socket, &delete_request(link.header.index), 1)
+                .map_err(|e| e.path(name))?;
             Ok(Some(pending))
         }
         _ => Ok(None),
@@ -311,9 +312,10 @@ pub fn start_delete_owned(name: &str, owner: &str) -> Result<Option<crate::detac
 
 /// Delete the link NAME if its owner (its alias) is OWNER; one that does
 /// not exist, or that belongs to somebody else, is left alone.  Blocks
-/// until done: [`start_delete_owned`] then [`crate::detached::wait`].
-pub fn delete_owned_link(name: &str, owner: &str) -> Result<()> {
-    match start_delete_owned(name, owner)? {
+/// until done: [`start_delete_owned`] with HELPER, then
+/// [`crate::detached::wait`].
+pub fn delete_owned_link(helper: &CStr, name: &str, owner: &str) -> Result<()> {
+    match start_delete_owned(helper, name, owner)? {
         Some(pending) => match crate::detached::wait(&pending) {
             Err(err) if err.errno == libc::ENODEV => Ok(()),
             other => other,

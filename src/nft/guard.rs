@@ -36,6 +36,7 @@
 //! its egress chain drops what other containers send it directly (what
 //! goes through a published port comes masqueraded, from the gateway).
 
+use std::ffi::CStr;
 use std::net::Ipv4Addr;
 
 use super::expr::{self, Expr};
@@ -209,11 +210,11 @@ pub fn unguard_batch(table: &str, id: &str) -> Batch {
     b
 }
 
-/// [`unguard_batch`], applied from a child process (see
+/// [`unguard_batch`], applied from the helper program HELPER (see
 /// [`crate::detached`]): deleting a base chain waits for the kernel.  Its
 /// `ENOENT` means that the table is gone, and the chains with it.
-pub fn start_unguard(table: &str, id: &str) -> Result<crate::detached::Pending> {
-    socket::start(unguard_batch(table, id))
+pub fn start_unguard(helper: &CStr, table: &str, id: &str) -> Result<crate::detached::Pending> {
+    socket::start(helper, unguard_batch(table, id))
 }
 
 #[cfg(test)]

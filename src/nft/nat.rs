@@ -25,6 +25,7 @@
 //! no container of this Shepherd runs, and each adds its chains when it
 //! starts.
 
+use std::ffi::CStr;
 use std::net::Ipv4Addr;
 
 use super::expr::{self, Expr};
@@ -230,19 +231,19 @@ pub fn publish(table: &str, id: &str, address: Ipv4Addr, ports: &[Port]) -> Resu
 }
 
 /// Remove every port container ID published; when TABLE is gone, so are
-/// they, and that is fine.
-pub fn unpublish(table: &str, id: &str) -> Result<()> {
-    match crate::detached::wait(&start_unpublish(table, id)?) {
+/// they, and that is fine.  HELPER: as for [`start_unpublish`].
+pub fn unpublish(helper: &CStr, table: &str, id: &str) -> Result<()> {
+    match crate::detached::wait(&start_unpublish(helper, table, id)?) {
         Err(err) if err.errno == libc::ENOENT => Ok(()),
         other => other,
     }
 }
 
-/// [`unpublish`], from a child process (see [`crate::detached`]): removing
-/// chains waits for the kernel (about 16 ms here), and only the child
-/// should.  Its `ENOENT` means that the table is gone, which is fine.
-pub fn start_unpublish(table: &str, id: &str) -> Result<crate::detached::Pending> {
-    socket::start(unpublish_batch(table, id))
+/// [`unpublish`], from the helper program HELPER (see [`crate::detached`]):
+/// removing chains waits for the kernel (about 16 ms here), and only the
+/// helper should.  Its `ENOENT` means that the table is gone, which is fine.
+pub fn start_unpublish(helper: &CStr, table: &str, id: &str) -> Result<crate::detached::Pending> {
+    socket::start(helper, unpublish_batch(table, id))
 }
 
 #[cfg(test)]

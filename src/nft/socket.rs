@@ -6,6 +6,7 @@
 //! can never hold Shepherd for long; no thread is involved, and the socket
 //! is closed when the transaction is over.
 
+use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,14 +57,15 @@ fn first_seq() -> u32 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos() ^ d.as_secs() as u32).unwrap_or(1)
 }
 
-/// Start applying BATCH as one transaction from a child process, which
-/// waits for the kernel in the caller's stead (see [`crate::detached`]);
-/// finish it with [`crate::detached::finish`].  An empty batch is sent too
-/// (the kernel acknowledges nothing, and the child is done at once).
-pub fn start(batch: Batch) -> Result<crate::detached::Pending> {
+/// Start applying BATCH as one transaction from the helper program HELPER,
+/// which waits for the kernel in the caller's stead (see
+/// [`crate::detached`]); finish it with [`crate::detached::finish`].  An
+/// empty batch is sent too (the kernel acknowledges nothing, and the helper
+/// is done at once).
+pub fn start(helper: &CStr, batch: Batch) -> Result<crate::detached::Pending> {
     let expected = batch.len();
     let (bytes, _) = batch.encode(first_seq());
-    crate::detached::start(open()?, &bytes, expected)
+    crate::detached::start(helper, open()?, &bytes, expected)
 }
 
 /// Apply BATCH as one transaction.  On failure, nothing of it was applied;
