@@ -129,7 +129,7 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
     boundary("exec reap", || unsafe {
         let pidfd = borrowed(pidfd, "exec reap")?;
         let report = borrowed(report_fd, "exec reap")?;
-        match exec::reap(&pidfd, &report)? {
+        match exec::reap(&pidfd, report)? {
             Some(o) => {
                 let outcome =
                     SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
 pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("exec kill", || unsafe {
-        exec::kill(&borrowed(pidfd, "exec kill")?)?;
+        exec::kill(borrowed(pidfd, "exec kill")?)?;
         Ok(0)
     })
 }

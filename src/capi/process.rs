@@ -4,7 +4,7 @@ use std::ffi::c_int;
 use std::os::fd::IntoRawFd;
 
 use super::{borrowed, boundary, require_out, write_out};
-use crate::{exec, process};
+use crate::{process, sys};
 
 /// Store in *OUT the host PID of the init of the container whose script runs
 /// as ROOT; HINT (0 for none) is a candidate PID, e.g. from a `--pid-file`.
@@ -33,7 +33,7 @@ pub unsafe extern "C" fn swh_pidfd_open(pid: c_int, out: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("pidfd open", || unsafe {
         require_out(out, "open pidfd")?; // before the fd exists
-        let fd = exec::pidfd_open(pid)?;
+        let fd = sys::pidfd_open(pid)?;
         write_out(out, fd.into_raw_fd())
     })
 }
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn swh_pidfd_open(pid: c_int, out: *mut c_int) -> c_int {
 pub unsafe extern "C" fn swh_pidfd_signal(pidfd: c_int, signal: c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("pidfd signal", || unsafe {
-        exec::send_signal(&borrowed(pidfd, "signal through pidfd")?, signal)?;
+        sys::pidfd_send_signal(borrowed(pidfd, "signal through pidfd")?, signal)?;
         Ok(0)
     })
 }

@@ -48,11 +48,19 @@ pub use handoff::relay_main;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::fcntl::{self, fcntl, FcntlArg, OFlag};
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::stat::Mode;
+use nix::unistd;
+
 use crate::error::{Context, Error, Result};
+pub(crate) use crate::sys::pipe;
+use crate::sys::{pidfd_open, pidfd_send_signal};
 
 /// The namespaces a command joins, in this order.  The user namespace comes
 /// first: joining it gives the relay every capability inside, which
@@ -220,51 +228,20 @@ fn last_os_error(op: &'static str, what: impl AsRef<std::path::Path>) -> Error {
     Error::io(op, what, &io::Error::last_os_error())
 }
 
-fn cvt(rc: c_int, op: &'static str, what: &str) -> Result<c_int> {
-    if rc < 0 {
-        Err(last_os_error(op, what))
-    } else {
-        Ok(rc)
-    }
-}
-
-/// A pipe, both ends close-on-exec: (read, write).
-pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: FDS holds the two ints pipe2 writes.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, "create pipe", "pipe2")?;
-    // SAFETY: both were just opened and are owned by nothing else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+/// An error of nix for OP on WHAT.
+fn nix_error(op: &'static str, what: impl AsRef<std::path::Path>) -> impl FnOnce(Errno) -> Error {
+    move |errno| Error::new(op, errno as i32).path(what)
 }
 
 fn set_nonblocking(fd: &OwnedFd) -> Result<()> {
-    // SAFETY: fcntl(F_GETFL) takes no pointers.
-    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }, "fcntl", "F_GETFL")?;
-    // SAFETY: fcntl(F_SETFL) takes no pointers.
-    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) }, "fcntl", "F_SETFL")?;
+    let flags = fcntl(fd, FcntlArg::F_GETFL).map_err(nix_error("fcntl", "F_GETFL"))?;
+    let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).map_err(nix_error("fcntl", "F_SETFL"))?;
     Ok(())
 }
 
-fn open_cloexec(path: &str, flags: c_int) -> Result<OwnedFd> {
-    let c = CString::new(path).map_err(|_| Error::new("open", libc::EINVAL).path(path))?;
-    // SAFETY: C is a NUL-terminated string.
-    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(last_os_error("open", path));
-    }
-    // SAFETY: FD was just opened and is owned by nothing else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// `pidfd_open(PID)`.
-pub fn pidfd_open(pid: i32) -> Result<OwnedFd> {
-    // SAFETY: pidfd_open takes no pointers (raw: not in glibc 2.36 nor nix).
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(Error::io("open pidfd", format!("PID {pid}"), &io::Error::last_os_error()));
-    }
-    // SAFETY: FD was just opened and is owned by nothing else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+fn open_cloexec(path: &str, flags: OFlag) -> Result<OwnedFd> {
+    fcntl::open(path, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(nix_error("open", path))
 }
 
 /// The namespaces of INIT to join, in [`NAMESPACE_ORDER`]: those that differ
@@ -274,7 +251,7 @@ fn container_namespaces(init: i32) -> Result<Vec<(OwnedFd, c_int, usize)>> {
     let mut joined = Vec::new();
     for (index, (kind, nstype)) in NAMESPACE_ORDER.iter().enumerate() {
         let theirs = format!("/proc/{init}/ns/{kind}");
-        let fd = match open_cloexec(&theirs, libc::O_RDONLY) {
+        let fd = match open_cloexec(&theirs, OFlag::O_RDONLY) {
             Ok(fd) => fd,
             // A kernel without this kind of namespace.
             Err(err) if err.errno == libc::ENOENT && crate::process::exists(init) => continue,
@@ -371,11 +348,9 @@ pub unsafe fn fork_into_cgroup(cgroup: BorrowedFd) -> libc::c_long {
 }
 
 /// Read one report from FD, non-blocking: `None` if there is none (yet).
-fn read_report(fd: &impl AsRawFd) -> Option<Report> {
+fn read_report(fd: impl AsFd) -> Option<Report> {
     let mut buf = [0u8; 16];
-    // SAFETY: BUF is valid for writes of its length.
-    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n != 16 {
+    if unistd::read(fd, &mut buf) != Ok(16) {
         return None;
     }
     let word = |i: usize| i32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
@@ -408,13 +383,13 @@ pub fn spawn(
 fn open_cgroup(cgroup: &str) -> Result<(Option<OwnedFd>, Vec<OwnedFd>)> {
     let manager = crate::cgroup::Manager::new(&crate::cgroup::detect_here()?, cgroup)?;
     let dir = match manager.unified_directory() {
-        Some(dir) => Some(open_cloexec(&dir.to_string_lossy(), libc::O_RDONLY | libc::O_DIRECTORY)?),
+        Some(dir) => Some(open_cloexec(&dir.to_string_lossy(), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?),
         None => None,
     };
     let procs = manager
         .directories()
         .iter()
-        .map(|dir| open_cloexec(&format!("{}/cgroup.procs", dir.display()), libc::O_WRONLY))
+        .map(|dir| open_cloexec(&format!("{}/cgroup.procs", dir.display()), OFlag::O_WRONLY))
         .collect::<Result<_>>()?;
     Ok((dir, procs))
 }
@@ -476,7 +451,7 @@ pub fn spawn_in(
             // took its PID after it died.
             let pidfd = pidfd_open(init)?;
             let namespaces = container_namespaces(init)?;
-            let root = open_cloexec(&format!("/proc/{init}/root"), libc::O_PATH | libc::O_DIRECTORY)?;
+            let root = open_cloexec(&format!("/proc/{init}/root"), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
             (Some(pidfd), namespaces, Some(root), setgroups_allowed(init))
         }
     };
@@ -484,7 +459,7 @@ pub fn spawn_in(
         Some(cgroup) => open_cgroup(cgroup)?,
         None => (None, Vec::new()),
     };
-    let devnull = open_cloexec("/dev/null", libc::O_RDONLY)?;
+    let devnull = open_cloexec("/dev/null", OFlag::O_RDONLY)?;
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (exec_r, exec_w) = pipe()?;
@@ -502,7 +477,7 @@ pub fn spawn_in(
         timeout_ms: timeout.map_or(0, |t| (t.as_millis() as u64).max(1)),
     };
     if let Some(pidfd) = &init_pidfd {
-        if send_signal(pidfd, 0).is_err() {
+        if pidfd_send_signal(pidfd, 0).is_err() {
             return Err(Error::new(OP, libc::ESRCH).detail("the container's init exited"));
         }
     }
@@ -550,17 +525,14 @@ fn step_error(code: i32, errno: i32, target: Target) -> Error {
     }
 }
 
-fn poll_in(fds: &[RawFd], ms: c_int) -> Result<()> {
-    let mut pfds: Vec<libc::pollfd> =
-        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
-    // SAFETY: PFDS holds its length of valid pollfds.
-    if unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) } < 0 {
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(Error::io("wait for relay", "poll", &err));
-        }
+/// Wait up to LIMIT (at most about 65 s) for one of FDS to be readable.
+fn poll_in(fds: &[BorrowedFd], limit: Duration) -> Result<()> {
+    let mut pfds: Vec<PollFd> = fds.iter().map(|&fd| PollFd::new(fd, PollFlags::POLLIN)).collect();
+    let ms = u16::try_from(limit.as_millis()).unwrap_or(u16::MAX);
+    match nix::poll::poll(&mut pfds, PollTimeout::from(ms)) {
+        Ok(_) | Err(Errno::EINTR) => Ok(()),
+        Err(errno) => Err(nix_error("wait for relay", "poll")(errno)),
     }
-    Ok(())
 }
 
 /// Wait for the relay's first report; kill it if it takes longer than
@@ -578,18 +550,18 @@ fn wait_started(relay: &OwnedFd, report_r: &OwnedFd) -> Result<Report> {
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            let _ = send_signal(relay, libc::SIGKILL);
+            let _ = pidfd_send_signal(relay, libc::SIGKILL);
             let _ = wait_exit(relay, Duration::from_millis(100));
             return Err(Error::new("run command", libc::ETIMEDOUT)
                 .detail("the relay process did not manage to enter the container; killed"));
         }
-        poll_in(&[report_r.as_raw_fd(), relay.as_raw_fd()], left.as_millis().min(10_000) as c_int)?;
+        poll_in(&[report_r.as_fd(), relay.as_fd()], left.min(Duration::from_secs(10)))?;
     }
 }
 
 /// Wait up to LIMIT for the relay behind PIDFD to exit, and reap it.
 fn wait_exit(pidfd: &OwnedFd, limit: Duration) -> Result<()> {
-    poll_in(&[pidfd.as_raw_fd()], limit.as_millis() as c_int)?;
+    poll_in(&[pidfd.as_fd()], limit)?;
     crate::spawn::reap(pidfd).map(drop)
 }
 
@@ -633,7 +605,7 @@ pub(crate) fn wait_status(code: c_int, status: c_int) -> c_int {
 /// ended, from REPORT (the report pipe); `None` while it runs.  A relay
 /// that died without reporting (killed by [`kill`]) took the command with
 /// it (`PR_SET_PDEATHSIG`): the command was killed by SIGKILL.
-pub fn reap(pidfd: &impl AsRawFd, report: &impl AsRawFd) -> Result<Option<Outcome>> {
+pub fn reap(pidfd: &impl AsRawFd, report: impl AsFd) -> Result<Option<Outcome>> {
     if crate::spawn::reap(pidfd)?.is_none() {
         return Ok(None);
     }
@@ -646,22 +618,12 @@ pub fn reap(pidfd: &impl AsRawFd, report: &impl AsRawFd) -> Result<Option<Outcom
     }))
 }
 
-/// `pidfd_send_signal(PIDFD, SIGNAL)`.
-pub fn send_signal(pidfd: &impl AsRawFd, signal: c_int) -> Result<()> {
-    // SAFETY: no siginfo is passed (NULL); raw: not in glibc 2.36 nor nix.
-    let rc = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, 0usize, 0) };
-    if rc < 0 {
-        return Err(last_os_error("signal", "pidfd_send_signal"));
-    }
-    Ok(())
-}
-
 /// Kill the relay behind PIDFD (SIGKILL); the command dies with it
 /// (`PR_SET_PDEATHSIG`).  A relay that has exited already is fine.  For
 /// giving up on a command; a deadline is better given to [`spawn`], whose
 /// relay kills the command's whole process group and reports its status.
-pub fn kill(pidfd: &impl AsRawFd) -> Result<()> {
-    match send_signal(pidfd, libc::SIGKILL) {
+pub fn kill(pidfd: impl AsFd) -> Result<()> {
+    match pidfd_send_signal(pidfd, libc::SIGKILL) {
         Err(err) if err.errno != libc::ESRCH => Err(err),
         _ => Ok(()),
     }
@@ -670,7 +632,6 @@ pub fn kill(pidfd: &impl AsRawFd) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     fn cs(args: &[&str]) -> Vec<CString> {
         args.iter().map(|a| CString::new(*a).unwrap()).collect()
@@ -695,32 +656,28 @@ mod tests {
         spawn(&relay(), Target::Host, &cs(argv), &env(), timeout).unwrap()
     }
 
+    /// Poll FD for reading up to MS milliseconds: how many are ready.
+    fn readable(fd: BorrowedFd, ms: u16) -> c_int {
+        nix::poll::poll(&mut [PollFd::new(fd, PollFlags::POLLIN)], PollTimeout::from(ms)).unwrap()
+    }
+
     /// Wait for the command to end (polling the relay's pidfd), then reap.
     fn wait(s: &Spawned) -> Outcome {
-        let mut pfd = libc::pollfd { fd: s.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: PFD is one valid pollfd for the call.
-        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1, "command did not end");
+        assert_eq!(readable(s.pidfd.as_fd(), 10_000), 1, "command did not end");
         reap(&s.pidfd, &s.report).unwrap().expect("ended")
     }
 
     /// Everything left in FD (whose writers are gone) as a string.
     fn read_all(fd: OwnedFd) -> String {
-        let mut file = File::from(fd);
-        let mut out = Vec::new();
+        let (mut out, mut buf) = (Vec::new(), [0u8; 4096]);
         loop {
-            let mut buf = [0u8; 4096];
-            match file.read(&mut buf) {
-                Ok(0) => break,
+            assert_eq!(readable(fd.as_fd(), 20_000), 1, "no output within 20 s");
+            match unistd::read(&fd, &mut buf) {
+                Ok(0) => return String::from_utf8_lossy(&out).into_owned(),
                 Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let mut pfd = libc::pollfd { fd: file.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-                    // SAFETY: PFD is one valid pollfd for the duration of the call.
-                    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 20_000) }, 1, "no output within 20 s");
-                }
-                Err(e) => panic!("{e}"),
+                Err(errno) => assert_eq!(errno, Errno::EAGAIN),
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
     }
 
     const EXITED: fn(c_int) -> Outcome = |code| Outcome { status: code << 8, exec_errno: 0, timed_out: false };
