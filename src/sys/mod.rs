@@ -5,6 +5,8 @@
 //! runs in a clone child and must stay async-signal-safe.  The pidfd
 //! calls are here, raw, because neither glibc 2.36 nor nix 0.30 wraps them.
 
+pub mod process;
+
 use std::ffi::c_int;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
