@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use super::{borrow_str, borrowed, boundary, write_out};
+use super::{borrow_str, borrowed, boundary, require_out, write_out};
 use crate::error::{Error, Result};
 use crate::exec::{self, Target};
 use crate::inroot;
@@ -167,9 +167,7 @@ pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
 pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("open in container", || unsafe {
-        if fd.is_null() {
-            return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
-        }
+        require_out(fd, "open in container")?; // before the descriptor exists
         let file = inroot::open_in_container(init_pid, borrow_str(path, "file name")?)?;
         write_out(fd, file.into_raw_fd())
     })
@@ -187,9 +185,7 @@ pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, 
 pub unsafe extern "C" fn swh_connect_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("connect in container", || unsafe {
-        if fd.is_null() {
-            return Err(Error::new("connect in container", libc::EINVAL).detail("NULL out-parameter"));
-        }
+        require_out(fd, "connect in container")?; // before the descriptor exists
         let socket = inroot::connect_in_container(init_pid, borrow_str(path, "socket name")?)?;
         write_out(fd, socket.into_raw_fd())
     })
