@@ -201,12 +201,19 @@ fn start_compressor(from: &Path, to: &Path) -> Option<libc::pid_t> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_log_rotates_at_its_limit() {
-        let dir = std::env::temp_dir().join(format!("swh-console-{}", std::process::id()));
+    /// An empty directory PREFIX-PID under the temporary directory, and the
+    /// name of a log in it: (directory, log).
+    fn fresh_log(prefix: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("{prefix}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.log");
+        (dir, path)
+    }
+
+    #[test]
+    fn the_log_rotates_at_its_limit() {
+        let (dir, path) = fresh_log("swh-console-");
         std::fs::write(&path, b"old\n").unwrap();
         let mut log = RotatingLog::open(&path, 1000, 1).unwrap();
         let data = vec![b'x'; 10_000];
@@ -231,10 +238,7 @@ mod tests {
 
     #[test]
     fn generations_shift_gzipd_and_the_oldest_goes() {
-        let dir = std::env::temp_dir().join(format!("swh-console-keep-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("c.log");
+        let (dir, path) = fresh_log("swh-console-keep-");
         let mut log = RotatingLog::open(&path, 10, 3).unwrap();
         for chunk in [b"aaaaaaaaaa", b"bbbbbbbbbb", b"cccccccccc", b"dddddddddd", b"eeeeeeeeee"] {
             log.write(chunk).unwrap();

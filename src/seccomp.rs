@@ -196,9 +196,7 @@ mod tests {
     /// thread), under no_new_privs so that no privilege is needed.
     fn filtered<T: Send + 'static>(prog: Vec<libc::sock_filter>, f: impl FnOnce() -> T + Send + 'static) -> T {
         std::thread::spawn(move || {
-            // SAFETY: plain prctl on this thread, integer arguments only.
-            let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
-            assert_eq!(ret, 0);
+            nix::sys::prctl::set_no_new_privs().unwrap();
             install(&prog).unwrap();
             f()
         })

@@ -14,7 +14,10 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{self, Gid, Pid, Uid};
 
 use crate::error::{Error, Result};
 
@@ -44,13 +47,8 @@ fn last_error(op: &'static str) -> Error {
 }
 
 fn pipe() -> Result<(File, File)> {
-    let mut fds = [0; 2];
-    // SAFETY: FDS has room for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(last_error("pipe"));
-    }
-    // SAFETY: both descriptors were just made and are owned by nobody else.
-    unsafe { Ok((File::from(OwnedFd::from_raw_fd(fds[0])), File::from(OwnedFd::from_raw_fd(fds[1])))) }
+    let (r, w) = crate::sys::pipe()?;
+    Ok((File::from(r), File::from(w)))
 }
 
 /// Write RANGE as the uid and gid maps of process PID (the helper's side).
@@ -66,8 +64,7 @@ fn write_maps(pid: libc::pid_t, range: IdRange) -> std::io::Result<()> {
 /// supplementary group: every capability inside, none outside.
 pub fn enter(range: IdRange) -> Result<()> {
     let (mut go_r, mut go_w) = pipe()?;
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() };
+    let me = unistd::getpid().as_raw();
     // SAFETY: the caller is single-threaded (the contract): the helper may
     // run ordinary code, and ends with _exit.
     let helper = unsafe { libc::fork() };
@@ -85,9 +82,8 @@ pub fn enter(range: IdRange) -> Result<()> {
         unsafe { libc::_exit(code) }
     }
     drop(go_r);
-    // SAFETY: plain system call with a flag argument.
-    let unshared = unsafe { libc::unshare(libc::CLONE_NEWUSER) };
-    let unshare_error = (unshared < 0).then(|| last_error("unshare the user namespace"));
+    let unshare_error =
+        unshare(CloneFlags::CLONE_NEWUSER).err().map(|e| Error::new("unshare the user namespace", e as i32));
     if unshare_error.is_none() {
         let _ = go_w.write_all(b"1");
     }
@@ -96,42 +92,36 @@ pub fn enter(range: IdRange) -> Result<()> {
     if let Some(err) = unshare_error {
         return Err(err);
     }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        let errno = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { libc::EIO };
-        return Err(Error::new("write the uid and gid maps", errno).path(format!("/proc/{me}")));
+    match status {
+        WaitStatus::Exited(_, 0) => become_root(),
+        WaitStatus::Exited(_, errno) => {
+            Err(Error::new("write the uid and gid maps", errno).path(format!("/proc/{me}")))
+        }
+        _ => Err(Error::new("write the uid and gid maps", libc::EIO).path(format!("/proc/{me}"))),
     }
-    become_root()
 }
 
-/// Wait for our child PID; return its wait status.
-fn reap(pid: libc::pid_t) -> Result<libc::c_int> {
-    let mut status = 0;
-    // SAFETY: STATUS is a valid out-parameter.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        let err = last_error("wait for the id-map writer");
-        if err.errno != libc::EINTR {
-            return Err(err);
+/// Wait for our child PID to end; return how.
+fn reap(pid: libc::pid_t) -> Result<WaitStatus> {
+    loop {
+        match waitpid(Pid::from_raw(pid), None) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Error::new("wait for the id-map writer", e as i32)),
+            Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return Ok(status),
+            Ok(_) => continue,
         }
     }
-    Ok(status)
 }
 
 /// uid and gid 0 of our (new) user namespace, no supplementary groups (the
 /// host's root groups are not mapped).
 fn become_root() -> Result<()> {
-    // SAFETY: plain system calls with integer arguments and a null list.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) < 0 {
-            return Err(last_error("setgroups in the user namespace"));
-        }
-        if libc::setresgid(0, 0, 0) < 0 {
-            return Err(last_error("setresgid 0 in the user namespace"));
-        }
-        if libc::setresuid(0, 0, 0) < 0 {
-            return Err(last_error("setresuid 0 in the user namespace"));
-        }
-    }
-    Ok(())
+    let fail = |op| move |e: nix::Error| Error::new(op, e as i32);
+    unistd::setgroups(&[]).map_err(fail("setgroups in the user namespace"))?;
+    unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+        .map_err(fail("setresgid 0 in the user namespace"))?;
+    unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+        .map_err(fail("setresuid 0 in the user namespace"))
 }
 
 /// The ID range of process PID's user namespace, if its `uid_map` is one

@@ -19,6 +19,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A new subvolume NAME in the scratch directory DIR: (DIR, the subvolume).
+fn scratch_subvolume(dir: &str, name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(dir);
+    let sub = dir.join(name);
+    btrfs::create_subvolume(&sub).unwrap();
+    (dir, sub)
+}
+
 /// `btrfs subvolume show PATH`, or None if it is no subvolume.
 fn show(path: &Path) -> Option<String> {
     let out = Command::new("btrfs").args(["subvolume", "show"]).arg(path).output().unwrap();
@@ -32,9 +40,7 @@ fn sync() {
 #[test]
 #[ignore]
 fn create_inspect_delete() {
-    let dir = scratch("create");
-    let sub = dir.join("c1");
-    btrfs::create_subvolume(&sub).unwrap();
+    let (_, sub) = scratch_subvolume("create", "c1");
     let shown = show(&sub).expect("btrfs sees a subvolume");
     let info = btrfs::subvolume_info(&sub).unwrap();
     assert!(shown.contains(&format!("Subvolume ID: \t\t{}", info.id)), "{shown}");
@@ -48,9 +54,7 @@ fn create_inspect_delete() {
 #[test]
 #[ignore]
 fn errors_carry_path_and_errno() {
-    let dir = scratch("errors");
-    let sub = dir.join("dup");
-    btrfs::create_subvolume(&sub).unwrap();
+    let (dir, sub) = scratch_subvolume("errors", "dup");
     let err = btrfs::create_subvolume(&sub).unwrap_err();
     assert_eq!(err.errno, libc::EEXIST);
     assert!(err.to_string().contains(&*sub.to_string_lossy()), "{err}");
@@ -70,9 +74,7 @@ fn errors_carry_path_and_errno() {
 #[test]
 #[ignore]
 fn nested_subvolumes_are_deleted_too() {
-    let dir = scratch("nested");
-    let top = dir.join("top");
-    btrfs::create_subvolume(&top).unwrap();
+    let (dir, top) = scratch_subvolume("nested", "top");
     fs::create_dir_all(top.join("a/b")).unwrap();
     btrfs::create_subvolume(&top.join("a/b/inner")).unwrap();
     btrfs::create_subvolume(&top.join("a/b/inner/deeper")).unwrap();
@@ -90,9 +92,7 @@ fn nested_subvolumes_are_deleted_too() {
 #[test]
 #[ignore]
 fn snapshots_share_data_and_are_independent() {
-    let dir = scratch("snap");
-    let origin = dir.join("origin");
-    btrfs::create_subvolume(&origin).unwrap();
+    let (dir, origin) = scratch_subvolume("snap", "origin");
     fs::write(origin.join("f"), "original").unwrap();
     let clone = dir.join("clone");
     btrfs::snapshot(&origin, &clone, false).unwrap();
@@ -116,9 +116,7 @@ fn snapshots_share_data_and_are_independent() {
 #[test]
 #[ignore]
 fn qgroup_limit_and_usage() {
-    let dir = scratch("quota");
-    let sub = dir.join("q");
-    btrfs::create_subvolume(&sub).unwrap();
+    let (_, sub) = scratch_subvolume("quota", "q");
     btrfs::set_limit(&sub, Some(8 << 20)).unwrap();
     fs::write(sub.join("blob"), vec![7u8; 2 << 20]).unwrap();
     sync();

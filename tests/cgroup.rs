@@ -18,6 +18,15 @@ fn relative(name: &str) -> String {
     format!("{parent}/{name}")
 }
 
+/// This machine's layout, and a manager of the cgroup NAME under the
+/// sandbox's parent: (layout, relative name, manager).
+fn managed(name: &str) -> (Layout, String, Manager) {
+    let layout = cgroup::detect_here().unwrap();
+    let rel = relative(name);
+    let manager = Manager::new(&layout, &rel).unwrap();
+    (layout, rel, manager)
+}
+
 fn sleeper() -> Child {
     Command::new("sleep").arg("60").spawn().unwrap()
 }
@@ -53,9 +62,7 @@ fn limit_file(layout: &Layout, rel: &str, limit: &str) -> (PathBuf, &'static str
 fn limits_on_this_machine() {
     // Whatever the layout (v2 only, hybrid or v1 only), the controllers'
     // own files show the limits, and every directory holds the process.
-    let layout = cgroup::detect_here().unwrap();
-    let rel = relative("limits");
-    let manager = Manager::new(&layout, &rel).unwrap();
+    let (layout, rel, manager) = managed("limits");
     let limits =
         Limits { memory: Some(64 << 20), pids: Some(50), cpu_quota: Some((50_000, 100_000)), ..Limits::default() };
     manager.create(&limits).unwrap();
@@ -134,9 +141,7 @@ fn v2_membership_and_cpu_accounting() {
 #[test]
 #[ignore = "needs root and a cgroup parent: run in the sandbox"]
 fn cgexec_runs_the_command_inside_the_cgroup() {
-    let layout = cgroup::detect_here().unwrap();
-    let rel = relative("cgexec");
-    let manager = Manager::new(&layout, &rel).unwrap();
+    let (layout, rel, manager) = managed("cgexec");
     manager.create(&Limits::default()).unwrap();
     let exe = env!("CARGO_BIN_EXE_swineherd-cgexec");
     let out = Command::new(exe).args([rel.as_str(), "--", "cat", "/proc/self/cgroup"]).output().unwrap();

@@ -9,11 +9,12 @@
 //! Results are checked from the host, through /proc of the command.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use swineherd::exec::{self, Outcome, Spawned, Target};
 
 /// The relay program cargo built for these tests.
@@ -91,9 +92,9 @@ fn exited(code: i32) -> Outcome {
 }
 
 /// Wait until FD has data or its writers are gone (20 s at most).
-fn readable(fd: &impl AsRawFd) {
-    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 20_000) }, 1, "no output within 20 s");
+fn readable(fd: &impl AsFd) {
+    let mut pfd = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    assert_eq!(poll(&mut pfd, PollTimeout::from(20_000u16)), Ok(1), "no output within 20 s");
 }
 
 fn read_all(fd: OwnedFd) -> String {

@@ -9,6 +9,7 @@
 (define-module (swineherd api-metrics)
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
+  #:use-module (srfi srfi-26)
   #:export (metrics-text))
 
 ;;; Commentary:
@@ -28,31 +29,31 @@
   (and=> (assq-ref stats 'cpu-total-ns) (lambda (ns) (/ ns 1e9))))
 
 (define %container-metrics
-  ;; Name, type, help, and how to get the value from a `stats' alist.
-  `(("swineherd_container_cpu_seconds_total" counter
-     "CPU time used by the container's processes, in seconds."
-     ,cpu-seconds)
-    ("swineherd_container_memory_bytes" gauge
-     "Memory used by the container's cgroup, in bytes."
-     ,(cut-stat 'memory-current-bytes))
-    ("swineherd_container_memory_limit_bytes" gauge
-     "Memory limit of the container's cgroup, in bytes."
-     ,(cut-stat 'memory-limit-bytes))
-    ("swineherd_container_pids" gauge
-     "Processes and threads in the container's cgroup."
-     ,(cut-stat 'pids-current))
-    ("swineherd_container_oom_kills_total" counter
-     "Processes of the container killed for lack of memory."
-     ,(cut-stat 'oom-kills))
-    ("swineherd_container_network_receive_bytes_total" counter
-     "Bytes the container received (host side of its veth)."
-     ,(cut-stat 'net-tx-bytes))
-    ("swineherd_container_network_transmit_bytes_total" counter
-     "Bytes the container sent (host side of its veth)."
-     ,(cut-stat 'net-rx-bytes))
-    ("swineherd_container_disk_bytes" gauge
-     "Bytes of the container's data (btrfs quotas only)."
-     ,(cut-stat 'disk-referenced-bytes))))
+  ;; One row per metric: its name after "swineherd_container_", its type,
+  ;; the `stats' key of its value (or a procedure of the `stats' alist),
+  ;; and its help text.
+  `(("cpu_seconds_total" counter ,cpu-seconds "CPU time used by the container's processes, in seconds.")
+    ("memory_bytes" gauge memory-current-bytes "Memory used by the container's cgroup, in bytes.")
+    ("memory_limit_bytes" gauge memory-limit-bytes "Memory limit of the container's cgroup, in bytes.")
+    ("pids" gauge pids-current "Processes and threads in the container's cgroup.")
+    ("oom_kills_total" counter oom-kills "Processes of the container killed for lack of memory.")
+    ("network_receive_bytes_total" counter net-tx-bytes "Bytes the container received (host side of its veth).")
+    ("network_transmit_bytes_total" counter net-rx-bytes "Bytes the container sent (host side of its veth).")
+    ("disk_bytes" gauge disk-referenced-bytes "Bytes of the container's data (btrfs quotas only).")))
+
+(define (container-family row containers)
+  "Return the text of the per-container metric family of ROW, a row of
+`%container-metrics', for CONTAINERS, a list of (ID RUNNING? . STATS)."
+  (match row
+    ((suffix type key help)
+     (let ((name (string-append "swineherd_container_" suffix))
+           (getter (if (procedure? key) key (cut-stat key))))
+       (family name type help
+               (filter-map (match-lambda
+                             ((id _ . stats)
+                              (and=> (and stats (getter stats))
+                                     (lambda (value) (sample name id value)))))
+                           containers))))))
 
 (define (sample name id value)
   "Return the sample line of metric NAME for container ID with VALUE.
@@ -91,16 +92,7 @@ STATS the alist of `stats sexp' (#f when unavailable), as text."
                                     (if (running? c) 1 0)))
                 containers))
    (string-concatenate
-    (map (match-lambda
-           ((name type help getter)
-            (family name type help
-                    (filter-map (match-lambda
-                                  ((id _ . stats)
-                                   (and=> (and stats (getter stats))
-                                          (lambda (value)
-                                            (sample name id value)))))
-                                containers))))
-         %container-metrics))
+    (map (cut container-family <> containers) %container-metrics))
    (family "swineherd_cpu_seconds_total" 'counter
            "CPU time used by all containers, in seconds."
            (list (format #f "swineherd_cpu_seconds_total ~a~%"

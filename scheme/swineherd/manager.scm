@@ -17,6 +17,7 @@
   #:use-module ((swineherd snapshot-schedule) #:select (check-snapshot-storage))
   #:use-module ((swineherd ffi) #:select (cgroup-layout))
   #:use-module (swineherd init)
+  #:use-module (swineherd listing)
   #:use-module (swineherd lock)
   #:use-module (swineherd nat)
   #:use-module (swineherd network)
@@ -32,10 +33,10 @@
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-11)
   #:use-module (srfi srfi-111)
+  #:re-export (action:swineherd-stats
+              action:list)
   #:export (action:new
             action:kill
-            action:swineherd-stats
-            action:list
             reconcile-declared
             swineherd-start
             swineherd-stop))
@@ -44,42 +45,14 @@
 ;;;
 ;;; The procedures of the `swineherd' service (see `(swineherd)'): creating
 ;;; a container (its leases, data, service, then start, each undone when a
-;;; later one fails) and killing one, listing and summarising them, and
-;;; starting and stopping the manager itself.  A container's service is
-;;; made by the MAKE-SERVICE procedure the caller passes, (MAKE-SERVICE C
-;;; #:recorded? BOOL) for the record C, so that this module does not depend
-;;; on the service definitions.
+;;; later one fails) and killing one, and starting and stopping the manager
+;;; itself; listing and summarising the containers is `(swineherd
+;;; listing)''s.  A container's service is made by the MAKE-SERVICE
+;;; procedure the caller passes, (MAKE-SERVICE C #:recorded? BOOL) for the
+;;; record C, so that this module does not depend on the service
+;;; definitions.
 ;;;
 ;;; Code:
-
-(define (container-services)
-  "Return the registered container services, sorted by name."
-  (define (container? service)
-    (string-prefix? "swine:" (symbol->string (service-canonical-name service))))
-  (define services '())
-  (for-each-service (lambda (service)
-                      (when (container? service)
-                        (set! services (cons service services)))))
-  (sort services
-        (lambda (a b)
-          (string<? (symbol->string (service-canonical-name a))
-                    (symbol->string (service-canonical-name b))))))
-
-(define (container-services/status)
-  "Return the registered container services, sorted by name, each paired
-with whether it is running."
-  (call-with-services-in-use
-   (lambda ()
-     ;; `map', not a C procedure such as `filter': `service-running?'
-     ;; suspends the fiber, which a continuation barrier forbids.
-     (map (lambda (service)
-            (cons service (service-running? service)))
-          (container-services)))))
-
-(define (service-id service)
-  "Return the container ID of SERVICE, a `swine:ID' service."
-  (string-drop (symbol->string (service-canonical-name service))
-               (string-length "swine:")))
 
 (define (source-directory config from)
   "Return the directory that --from=FROM designates, checking that it
@@ -285,36 +258,6 @@ its leases; delete its data and snapshots unless KEEP-DATA?."
       (_
        (fail "kill: expected exactly one container ID; usage: \
 herd kill swineherd ID")))))
-
-(define (action:swineherd-stats config)
-  "Return the `stats' action of the `swineherd' service."
-  (lambda (running . args)
-    (let* ((services (container-services/status))
-           (running (filter-map (match-lambda
-                                  ((service . running?)
-                                   (and running? service)))
-                                services))
-           (cgroups (filter-map (lambda (service)
-                                  (cgroup-statistics*
-                                   (container-cgroup config (service-id service))))
-                                running)))
-      (display-summary (length services) (length running) cgroups
-                       (match args
-                         (() 'line)
-                         (((or "json" "sexp") . _) (string->symbol (car args)))
-                         (_ (fail "stats: the argument is `json' or `sexp'"))))
-      #t)))
-
-(define (action:list running)
-  "Print one line per container: its ID, whether it is running, and its
-identity: `privileged' or its id range (see `container-identity')."
-  (for-each (match-lambda
-              ((service . running?)
-               (format #t "~a ~a ~a~%" (service-id service)
-                       (if running? "running" "stopped")
-                       (container-identity (service-id service)))))
-            (container-services/status))
-  #t)
 
 (define (declared-container-operations config make-service)
   "Return the operations with which (swineherd declare) reconciles the

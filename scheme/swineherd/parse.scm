@@ -12,6 +12,7 @@
   #:use-module (ice-9 regex)
   #:use-module (srfi srfi-11)
   #:export (fail
+            exception-text
 
             parse-size
             format-size
@@ -47,6 +48,14 @@ shows its user.  It is thrown as a `misc-error' with the message as its only
 format argument: Shepherd sends an action's exception to herd as a key and
 arguments, and herd prints these nicely only for Guile's classic keys."
   (throw 'misc-error #f "~A" (list (apply format #f fmt args)) #f))
+
+(define (exception-text key args)
+  "Return a one-line text for the exception KEY with ARGS, as `catch'
+handlers receive them."
+  (match args
+    ((who (? string? message) (? list? format-args) . _)
+     (apply format #f message format-args))
+    (_ (format #f "~a: ~s" key args))))
 
 ;;;
 ;;; Sizes.

@@ -27,6 +27,7 @@
   #:use-module (ice-9 rdelim)
   #:use-module (srfi srfi-1)
   #:use-module (srfi srfi-9)
+  #:use-module (srfi srfi-26)
   #:export (in-cgroup?
             survivor?
             survivor-main
@@ -48,30 +49,30 @@
 ;;;
 ;;; Code:
 
-(define (in-cgroup? pid relative)
-  "Return true if process PID is in the cgroup RELATIVE."
+(define (scan-proc-file pid name line-value)
+  "Return the first true value of LINE-VALUE for the lines of
+/proc/PID/NAME, or #f if none has one or the process is gone."
   (catch 'system-error
     (lambda ()
-      (call-with-input-file (format #f "/proc/~a/cgroup" pid)
+      (call-with-input-file (format #f "/proc/~a/~a" pid name)
         (lambda (port)
           (let loop ((line (read-line port)))
             (and (not (eof-object? line))
-                 (or (string-suffix? (string-append ":/" relative) line)
-                     (loop (read-line port))))))))
+                 (or (line-value line) (loop (read-line port))))))))
     (const #f)))
+
+(define (in-cgroup? pid relative)
+  "Return true if process PID is in the cgroup RELATIVE."
+  (let ((suffix (string-append ":/" relative)))
+    (scan-proc-file pid "cgroup" (cut string-suffix? suffix <>))))
 
 (define (parent-pid pid)
   "Return the PID of the parent of process PID, or #f if PID is gone."
-  (catch 'system-error
-    (lambda ()
-      (call-with-input-file (format #f "/proc/~a/status" pid)
-        (lambda (port)
-          (let loop ((line (read-line port)))
-            (cond ((eof-object? line) #f)
-                  ((string-prefix? "PPid:" line)
-                   (string->number (string-trim-both (string-drop line 5))))
-                  (else (loop (read-line port))))))))
-    (const #f)))
+  (scan-proc-file pid "status"
+                  (lambda (line)
+                    (and (string-prefix? "PPid:" line)
+                         (string->number
+                          (string-trim-both (string-drop line 5)))))))
 
 (define-record-type <survivor>
   (%survivor main init pidfd exited)

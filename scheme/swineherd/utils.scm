@@ -14,12 +14,11 @@
   #:use-module ((shepherd config) #:select ((Version . shepherd-version)))
   #:use-module ((ice-9 textual-ports) #:select (put-string))
   #:use-module ((fibers scheduler) #:select (yield-current-task))
-  #:use-module ((swineherd parse) #:select (fail))
-  #:re-export (fail)
+  #:use-module ((swineherd parse) #:select (fail exception-text))
+  #:re-export (fail exception-text)
   #:export (false-if-system-error
             mkdir-p
             delete-file-if-exists
-            exception-text
             entries
             take-lease
             lease-owner
@@ -55,14 +54,6 @@ failed system call, errno in hand); other exceptions go through."
     (lambda args
       (unless (= ENOENT (system-error-errno args))
         (apply throw args)))))
-
-(define (exception-text key args)
-  "Return a one-line text for the exception KEY with ARGS, as `catch'
-handlers receive them."
-  (match args
-    ((who (? string? message) (? list? format-args) . _)
-     (apply format #f message format-args))
-    (_ (format #f "~a: ~s" key args))))
 
 (define (entries directory)
   "Return the names in DIRECTORY, without `.' and `..', sorted; none if it

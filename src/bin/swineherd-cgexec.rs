@@ -32,11 +32,14 @@
 
 use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{exit, Command};
 
+use nix::sys::signal::{raise, sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{self, Gid, Pid, Uid};
 use swineherd::cgroup::{self, Manager};
 use swineherd::console::{self, RotatingLog};
 use swineherd::exec::fork_into_cgroup;
@@ -78,18 +81,9 @@ struct Console {
 
 /// Make a new pipe our standard output and error, for LOG.
 fn redirect_to(log: RotatingLog) -> Console {
-    let mut fds = [0; 2];
-    // SAFETY: FDS has room for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        fail(format!("pipe: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: both descriptors were just made and are owned by nobody else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    for target in [1, 2] {
-        // SAFETY: WRITE is open; 1 and 2 are ours to replace.
-        if unsafe { libc::dup2(write.as_raw_fd(), target) } < 0 {
-            fail(format!("dup2: {}", std::io::Error::last_os_error()));
-        }
+    let (read, write) = swineherd::sys::pipe().unwrap_or_else(|err| fail(err));
+    if let Err(err) = unistd::dup2_stdout(&write).and_then(|()| unistd::dup2_stderr(&write)) {
+        fail(format!("dup2: {err}"));
     }
     Console { read, log }
 }
@@ -98,9 +92,9 @@ fn redirect_to(log: RotatingLog) -> Console {
 /// container's processes may reopen it through /proc/PID/fd/1, as they
 /// could when it was host root's.
 fn give_console_to(range: IdRange) {
-    // SAFETY: plain fchown of our standard output, integer arguments.
-    if unsafe { libc::fchown(1, range.base, range.base) } < 0 {
-        fail(format!("give the console to uid {}: {}", range.base, std::io::Error::last_os_error()));
+    let (uid, gid) = (Uid::from_raw(range.base), Gid::from_raw(range.base));
+    if let Err(err) = unistd::fchown(std::io::stdout().as_fd(), Some(uid), Some(gid)) {
+        fail(format!("give the console to uid {}: {err}", range.base));
     }
 }
 
@@ -115,10 +109,7 @@ fn start_logger(console: Console) {
             // Not a writer of its own pipe: standard output and error to
             // /dev/null, so that it sees the end when the command is gone.
             if let Ok(null) = File::options().write(true).open("/dev/null") {
-                for target in [1, 2] {
-                    // SAFETY: NULL is open; 1 and 2 are ours to replace.
-                    unsafe { libc::dup2(null.as_raw_fd(), target) };
-                }
+                let _ = unistd::dup2_stdout(&null).and_then(|()| unistd::dup2_stderr(&null));
             }
             // Stopping the container signals its process group: outlive
             // that, to log its last words; EOF ends us, SIGKILL at cgroup
@@ -239,33 +230,19 @@ fn spawn_into(
     let cgroup = File::open(dir).unwrap_or_else(|err| fail(format!("open cgroup {}: {err}", dir.display())));
     let argv: Vec<CString> =
         command.iter().map(|a| CString::new(a.as_str()).unwrap_or_else(|_| fail(format!("NUL in {a:?}")))).collect();
-    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_ptrs.push(std::ptr::null());
-    // SAFETY: the sets are plain stack values, initialised by sigfillset.
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: ALL and OLD are valid sets for the calls.
-    unsafe {
-        libc::sigfillset(&mut all);
-        libc::sigprocmask(libc::SIG_BLOCK, &all, &mut old);
-    }
+    let mut old = SigSet::empty();
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut old));
     // SAFETY: this program has a single thread: the child may do anything.
     let pid = unsafe { fork_into_cgroup(cgroup.as_fd()) };
     if pid == 0 {
         confine(confinement);
-        // SAFETY: OLD is the mask saved above; ARGV_PTRS is NULL-terminated
-        // and its strings live in ARGV, both alive until exec.
-        unsafe {
-            libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            libc::execvp(argv_ptrs[0], argv_ptrs.as_ptr());
-        }
-        fail(format!("cannot run {}: {}", command[0], std::io::Error::last_os_error()));
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+        let err = unistd::execvp(&argv[0], &argv).unwrap_err();
+        fail(format!("cannot run {}: {err}", command[0]));
     }
     if pid < 0 {
         let err = std::io::Error::last_os_error();
-        // SAFETY: restores the mask saved above.
-        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
         match err.raw_os_error() {
             Some(libc::ENOSYS) | Some(libc::E2BIG) | Some(libc::EINVAL) => return,
             _ => fail(format!("clone3 into cgroup {}: {err}", dir.display())),
@@ -280,37 +257,31 @@ fn spawn_into(
     if let Some(console) = console.take() {
         start_logger(console);
     }
-    exit_as(wait(pid as libc::pid_t))
+    exit_as(wait(Pid::from_raw(pid as libc::pid_t)))
 }
 
-/// Reap PID and return its wait status.
-fn wait(pid: libc::pid_t) -> libc::c_int {
-    let mut status = 0;
-    // SAFETY: STATUS is a valid out-parameter.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            fail(format!("wait for the command: {err}"));
+/// Reap PID and return how it ended.
+fn wait(pid: Pid) -> WaitStatus {
+    loop {
+        match waitpid(pid, None) {
+            Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return status,
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => fail(format!("wait for the command: {err}")),
         }
     }
-    status
 }
 
-/// Exit with the wait STATUS of the command: its exit code, or its signal.
-fn exit_as(status: libc::c_int) -> ! {
-    if libc::WIFSIGNALED(status) {
-        let signal = libc::WTERMSIG(status);
-        // SAFETY: default disposition, then the signal alone unblocked and
-        // raised: the process ends as the command did.
-        unsafe {
-            libc::signal(signal, libc::SIG_DFL);
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, signal);
-            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            libc::raise(signal);
+/// Exit as the command did (STATUS): with its exit code, or its signal.
+fn exit_as(status: WaitStatus) -> ! {
+    match status {
+        WaitStatus::Signaled(_, signal, _) => {
+            // SAFETY: the default disposition installs no handler.
+            let _ = unsafe { nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl) };
+            let _ = SigSet::from(signal).thread_unblock();
+            let _ = raise(signal);
+            exit(128 + signal as i32)
         }
-        exit(128 + signal)
+        WaitStatus::Exited(_, code) => exit(code),
+        _ => exit(128 + Signal::SIGKILL as i32),
     }
-    exit(libc::WEXITSTATUS(status))
 }

@@ -12,7 +12,7 @@
 //! its client.  It also stops when the container does.
 
 use std::io::Write;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::process::exit;
 
 use swineherd::error::{Error, Result};
@@ -33,17 +33,9 @@ fn parse_size(value: &str, option: &str) -> u64 {
 
 /// A pidfd of PID, readable once that process has ended.
 fn pidfd(pid: i32) -> Result<OwnedFd> {
-    // (Raw: nix 0.30 has no pidfd_open.)
-    // SAFETY: pidfd_open takes a PID and flags and returns a new descriptor.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
-        return Err(
-            Error::new("find container init", errno).detail(format!("no process {pid}: is the container running?"))
-        );
-    }
-    // SAFETY: FD was just returned by the kernel and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    swineherd::sys::pidfd_open(pid).map_err(|err| {
+        Error::new("find container init", err.errno).detail(format!("no process {pid}: is the container running?"))
+    })
 }
 
 /// An error if the process behind PIDFD has ended.

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int};
 use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use super::{borrow_str, borrowed, boundary, write_out};
+use super::{borrow_str, borrowed, boundary, require_out, write_out};
 use crate::error::{Error, Result};
 use crate::exec::{self, Target};
 use crate::inroot;
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
     boundary("exec reap", || unsafe {
         let pidfd = borrowed(pidfd, "exec reap")?;
         let report = borrowed(report_fd, "exec reap")?;
-        match exec::reap(&pidfd, &report)? {
+        match exec::reap(&pidfd, report)? {
             Some(o) => {
                 let outcome =
                     SwhExecOutcome { status: o.status, exec_errno: o.exec_errno, timed_out: o.timed_out.into() };
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn swh_exec_reap(pidfd: c_int, report_fd: c_int, out: *mut
 pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("exec kill", || unsafe {
-        exec::kill(&borrowed(pidfd, "exec kill")?)?;
+        exec::kill(borrowed(pidfd, "exec kill")?)?;
         Ok(0)
     })
 }
@@ -167,9 +167,7 @@ pub unsafe extern "C" fn swh_exec_kill(pidfd: c_int) -> c_int {
 pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("open in container", || unsafe {
-        if fd.is_null() {
-            return Err(Error::new("open in container", libc::EINVAL).detail("NULL out-parameter"));
-        }
+        require_out(fd, "open in container")?; // before the descriptor exists
         let file = inroot::open_in_container(init_pid, borrow_str(path, "file name")?)?;
         write_out(fd, file.into_raw_fd())
     })
@@ -187,9 +185,7 @@ pub unsafe extern "C" fn swh_open_in_root(init_pid: c_int, path: *const c_char, 
 pub unsafe extern "C" fn swh_connect_in_root(init_pid: c_int, path: *const c_char, fd: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("connect in container", || unsafe {
-        if fd.is_null() {
-            return Err(Error::new("connect in container", libc::EINVAL).detail("NULL out-parameter"));
-        }
+        require_out(fd, "connect in container")?; // before the descriptor exists
         let socket = inroot::connect_in_container(init_pid, borrow_str(path, "socket name")?)?;
         write_out(fd, socket.into_raw_fd())
     })

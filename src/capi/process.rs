@@ -4,7 +4,7 @@ use std::ffi::c_int;
 use std::os::fd::IntoRawFd;
 
 use super::{borrowed, boundary, require_out, write_out};
-use crate::{exec, process};
+use crate::{process, sys};
 
 /// Store in *OUT the host PID of the init of the container whose script runs
 /// as ROOT; HINT (0 for none) is a candidate PID, e.g. from a `--pid-file`.
@@ -21,6 +21,22 @@ pub unsafe extern "C" fn swh_container_init(root: c_int, hint: c_int, out: *mut 
     })
 }
 
+/// Store in *OUT 1 if process PID has called `execve` since its parent
+/// forked it (its command line is no longer a copy of its parent's), else
+/// 0: whether a container's init, cloned by its script, runs its own
+/// program yet.  Return 0, or `-ENOENT` when PID is gone.
+///
+/// # Safety
+/// OUT must be valid for a write of one `int`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_process_execed(pid: c_int, out: *mut c_int) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("process exec'd", || unsafe {
+        let execed = process::has_execed(pid)?;
+        write_out(out, c_int::from(execed))
+    })
+}
+
 /// Store in *OUT a pidfd (close-on-exec) of process PID, which the caller
 /// owns and closes; it is readable once PID has exited.  For watching a
 /// process that is not the caller's child (a container adopted after a
@@ -33,7 +49,7 @@ pub unsafe extern "C" fn swh_pidfd_open(pid: c_int, out: *mut c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("pidfd open", || unsafe {
         require_out(out, "open pidfd")?; // before the fd exists
-        let fd = exec::pidfd_open(pid)?;
+        let fd = sys::pidfd_open(pid)?;
         write_out(out, fd.into_raw_fd())
     })
 }
@@ -48,7 +64,7 @@ pub unsafe extern "C" fn swh_pidfd_open(pid: c_int, out: *mut c_int) -> c_int {
 pub unsafe extern "C" fn swh_pidfd_signal(pidfd: c_int, signal: c_int) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("pidfd signal", || unsafe {
-        exec::send_signal(&borrowed(pidfd, "signal through pidfd")?, signal)?;
+        sys::pidfd_send_signal(borrowed(pidfd, "signal through pidfd")?, signal)?;
         Ok(0)
     })
 }

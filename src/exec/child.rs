@@ -200,7 +200,7 @@ pub(super) unsafe fn relay(plan: &Plan) -> ! {
             }
             if n == 0 && !timed_out {
                 libc::kill(-pid, libc::SIGKILL);
-                libc::syscall(libc::SYS_pidfd_send_signal, pidfd, libc::SIGKILL, 0usize, 0);
+                crate::sys::pidfd_send_signal_raw(pidfd, libc::SIGKILL);
                 timed_out = true;
             }
         }

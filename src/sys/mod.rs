@@ -2,10 +2,13 @@
 //! errno, socket options, a netlink send that is safe after `clone`, and the
 //! kernel's rule for interface names.  `nix` is used where it has the call;
 //! a raw `libc` call remains only where `nix` has none, or where the code
-//! runs in a clone child and must stay async-signal-safe.
+//! runs in a clone child and must stay async-signal-safe.  The pidfd
+//! calls are here, raw, because neither glibc 2.36 nor nix 0.30 wraps them.
+
+pub mod process;
 
 use std::ffi::c_int;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use nix::sys::socket::{setsockopt, sockopt};
@@ -49,6 +52,39 @@ pub fn send_to_kernel(socket: c_int, bytes: &[u8]) -> isize {
             std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
         )
     }
+}
+
+/// A pipe, both ends close-on-exec: (read, write).
+pub fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::new("create pipe", e as i32).path("pipe2"))
+}
+
+/// `pidfd_open(PID, 0)`: a close-on-exec descriptor of process PID, readable
+/// once it has ended.
+pub fn pidfd_open(pid: i32) -> Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a PID and flags, no pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(Error::new("open pidfd", errno()).path(format!("PID {pid}")));
+    }
+    // SAFETY: FD was just returned by the kernel and is owned by nothing else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `pidfd_send_signal(PIDFD, SIGNAL, NULL, 0)`: 0, or -1 with errno set.
+/// Allocation-free and async-signal-safe, for clone children too.
+pub fn pidfd_send_signal_raw(pidfd: RawFd, signal: c_int) -> libc::c_long {
+    // SAFETY: no siginfo is passed (NULL); an invalid PIDFD makes the call
+    // fail with EBADF, nothing worse.
+    unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd, signal, 0usize, 0) }
+}
+
+/// Send SIGNAL (0: only check that it lives) to the process behind PIDFD.
+pub fn pidfd_send_signal(pidfd: impl AsFd, signal: c_int) -> Result<()> {
+    if pidfd_send_signal_raw(pidfd.as_fd().as_raw_fd(), signal) < 0 {
+        return Err(Error::new("signal", errno()).path("pidfd_send_signal"));
+    }
+    Ok(())
 }
 
 /// IFNAMSIZ - 1: the longest interface name the kernel takes.

@@ -8,6 +8,7 @@
              (swineherd api-metrics)
              (rnrs bytevectors)
              (ice-9 binary-ports)
+             (ice-9 match)
              (srfi srfi-64))
 
 (define limits (http-limits 1024 8 64))
@@ -55,20 +56,17 @@ Content-Length: 7\r
                                     (map (lambda (i) (format #f "X-~a: y\r\n" i))
                                          (iota 20)))
                                    "\r\n"))))
-(test-eqv "a body past its limit: 413" 413
-  (code-of (request "POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n")))
-(test-eqv "a chunked body: 411" 411
-  (code-of (request "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")))
-(test-eqv "a body shorter than its Content-Length: 400" 400
-  (code-of (request "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}")))
-(test-eqv "a malformed request line: 400" 400
-  (code-of (request "HELLO\r\n\r\n")))
-(test-eqv "a malformed header: 400" 400
-  (code-of (request "GET / HTTP/1.1\r\nContent-Length: many\r\n\r\n")))
-(test-eqv "a `..' component: 400" 400
-  (code-of (request "GET /v1/containers/x/snapshots/.. HTTP/1.1\r\n\r\n")))
-(test-eqv "an encoded `..' component: 400" 400
-  (code-of (request "GET /v1/%2e%2e/x HTTP/1.1\r\n\r\n")))
+(for-each
+ (match-lambda
+   ((name code text) (test-eqv name code (code-of (request text)))))
+ ;; Requests refused with a status: what, which, and the request.
+ '(("a body past its limit: 413" 413 "POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n")
+   ("a chunked body: 411" 411 "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+   ("a body shorter than its Content-Length: 400" 400 "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}")
+   ("a malformed request line: 400" 400 "HELLO\r\n\r\n")
+   ("a malformed header: 400" 400 "GET / HTTP/1.1\r\nContent-Length: many\r\n\r\n")
+   ("a `..' component: 400" 400 "GET /v1/containers/x/snapshots/.. HTTP/1.1\r\n\r\n")
+   ("an encoded `..' component: 400" 400 "GET /v1/%2e%2e/x HTTP/1.1\r\n\r\n")))
 
 (test-end "api-http")
 

@@ -6,7 +6,7 @@
 # changed one restarts with its new limits and its data, the dropped one is
 # stopped with its data kept, the new one runs, a `herd new' container is
 # untouched.  Bad declarations fail alone, naming the container.  The pure
-# plan of (swineherd declare) is checked first.
+# plan of (swineherd declaration) is checked first.
 . "$(dirname "$0")"/lib.sh
 
 work=$(mktemp -d)
@@ -16,7 +16,7 @@ parent=$SWINEHERD_CGROUP_PARENT
 
 # The plan, pure: declarations × records × existing containers.
 plan=$(GUILE_AUTO_COMPILE=0 "$top"/pre-inst-env guile -c '
-(use-modules (swineherd declare) (ice-9 match))
+(use-modules (swineherd declaration) (ice-9 match))
 (define (c id . options)
   (swineherd-container #:id id #:script "/s" #:options options))
 (define plan

@@ -33,7 +33,7 @@ run_tier service.scm tests/guix/service.scm
 run_tier os.scm tests/guix/os.scm
 
 accepted=$(GUILE_AUTO_COMPILE=0 "$top"/pre-inst-env guile -c "
-(use-modules (swineherd declare) (srfi srfi-11))
+(use-modules (swineherd declare) (swineherd declaration) (srfi srfi-11))
 (let-values (((good bad) (check-declarations
                           (load-declarations \"$work/containers.scm\"))))
   (format #t \"~a ~a\" (map swineherd-container-id good) bad))" 2>"$work/err")
