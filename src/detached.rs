@@ -22,7 +22,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io::{Read, Seek, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use nix::sys::memfd::{memfd_create, MFdFlags};
@@ -191,8 +191,8 @@ pub fn helper_main(args: Vec<CString>) -> ! {
         Err(err) => err.raw_os_error().unwrap_or(libc::EIO),
     };
     let report = report.to_ne_bytes();
-    // SAFETY: REPORT is valid for its length.
-    unsafe { libc::write(result.as_raw_fd(), report.as_ptr().cast(), report.len()) };
+    // Nobody to tell if the result pipe is gone: the parent reads EIO then.
+    let _ = nix::unistd::write(&result, &report);
     std::process::exit(0)
 }
 
@@ -205,16 +205,13 @@ fn exchange(socket: RawFd, request: &[u8], expected: usize, buf: &mut [u8]) -> i
     }
     let mut acked = 0;
     while acked < expected {
-        // SAFETY: BUF is valid for writes of its length.
-        let n = unsafe { libc::recv(socket, buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n < 0 {
-            match errno() {
-                libc::EINTR => continue,
-                libc::EAGAIN => return libc::ETIMEDOUT,
-                e => return e,
-            }
-        }
-        for (_, error) in Acks::new(&buf[..n as usize]) {
+        let n = match nix::sys::socket::recv(socket, buf, nix::sys::socket::MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => return libc::ETIMEDOUT,
+            Err(e) => return e as i32,
+        };
+        for (_, error) in Acks::new(&buf[..n]) {
             if error != 0 {
                 return error;
             }
@@ -234,9 +231,10 @@ pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>>
         return Ok(None);
     }
     let mut bytes = [0u8; 4];
-    // SAFETY: BYTES is valid for writes of its length.
-    let n = unsafe { libc::read(result.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
-    if n != 4 {
+    // SAFETY: RESULT is the open read end of the helper's result pipe for
+    // the duration of the call (borrowed, not owned).
+    let result = unsafe { std::os::fd::BorrowedFd::borrow_raw(result.as_raw_fd()) };
+    if nix::unistd::read(result, &mut bytes) != Ok(4) {
         return Err(Error::new(OP, libc::EIO).detail("its process ended without an answer"));
     }
     match i32::from_ne_bytes(bytes) {
@@ -250,10 +248,10 @@ pub fn finish(pidfd: &impl AsRawFd, result: &impl AsRawFd) -> Result<Option<()>>
 /// return what [`finish`] says.
 pub fn wait(pending: &Pending) -> Result<()> {
     loop {
-        let mut pfd = libc::pollfd { fd: pending.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: PFD is one valid pollfd for the call.
-        if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 && errno() != libc::EINTR {
-            return Err(Error::new("wait for netlink request", errno()));
+        let mut pfd = [nix::poll::PollFd::new(pending.pidfd.as_fd(), nix::poll::PollFlags::POLLIN)];
+        match nix::poll::poll(&mut pfd, nix::poll::PollTimeout::NONE) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Error::new("wait for netlink request", e as i32)),
         }
         if let Some(()) = finish(&pending.pidfd, &pending.result)? {
             return Ok(());
