@@ -16,7 +16,6 @@
   #:use-module (swineherd events)
   #:use-module (swineherd wait)
   #:use-module ((fibers) #:select (spawn-fiber))
-  #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module (fibers operations)
   #:use-module (json)
   #:use-module (srfi srfi-34)
@@ -177,21 +176,11 @@ read within WRITE-TIMEOUT seconds."
   (false-if-exception (shutdown client 2))
   (perform-operation (wait-operation gone)))
 
-(define (metrics-reply)
-  "Return the reply to GET /metrics: every container, with the statistics
-of those running.  Other fibers run between two containers: a scrape of
-hundreds never holds Shepherd for more than one container's reading."
-  (text-reply 200
-              (metrics-text
-               (map (match-lambda
-                      ((id . running?)
-                       (yield-current-task)
-                       (cons* id running?
-                              (and running?
-                                   (guard (c ((action-failure? c) #f))
-                                     (container-stats id))))))
-                    (container-list)))
-              'text/plain))
+(define (metrics-reply config)
+  "Return the reply to GET /metrics: every container of CONFIG, with the
+statistics of those running (see `containers-metrics', which yields to
+other fibers between chunks of containers)."
+  (text-reply 200 (metrics-text (containers-metrics config)) 'text/plain))
 
 (define (handler settings token write-timeout)
   "Return the request handler of the API with SETTINGS; when TOKEN is
@@ -207,7 +196,7 @@ with WRITE-TIMEOUT seconds for the client to read each batch."
            (lambda (client) (stream-events client write-timeout)))
           ((and (eq? 'GET (http-request-method request))
                 (equal? '("metrics") (http-request-path request)))
-           (metrics-reply))
+           (metrics-reply (api-settings-config settings)))
           (else (handle-request settings request socket)))))
 
 (define (listen! api settings limits token stopped)

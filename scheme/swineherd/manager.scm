@@ -36,6 +36,8 @@
             action:kill
             action:swineherd-stats
             action:list
+            container-services
+            service-id
             reconcile-declared
             swineherd-start
             swineherd-stop))

@@ -52,7 +52,7 @@ thread_local! {
 
 /// The version of the C ABI described by `include/swineherd.h`: raised with
 /// every incompatible change (a function's arguments, a struct's fields).
-pub const SWH_ABI_VERSION: u32 = 3;
+pub const SWH_ABI_VERSION: u32 = 4;
 
 /// What an exported function returns when it panicked: below every
 /// `-errno` (errnos are below 4096), so that a bug is never taken for a

@@ -264,7 +264,13 @@ kill "$events_pid" 2>/dev/null; wait "$events_pid" 2>/dev/null
 
 ### Metrics.
 call POST /v1/containers "{\"id\":\"m1\",\"script\":\"$script\",\"memory\":\"256M\"}" >/dev/null
+call POST /v1/containers "{\"id\":\"m2\",\"script\":\"$script\"}" >/dev/null
+call POST /v1/containers/m2/stop >/dev/null
+# The host side of m1's veth, found by its alias, read before and after.
+m1_veth=$(grep -l ':m1$' /sys/class/net/*/ifalias | cut -d/ -f5)
+m1_tx_before=$(cat "/sys/class/net/$m1_veth/statistics/tx_bytes")
 check "metrics: 200" answers 200 GET /metrics
+m1_tx_after=$(cat "/sys/class/net/$m1_veth/statistics/tx_bytes")
 cp "$work/body" "$work/metrics"
 # A parser of the Prometheus text format (0.0.4): every line is a comment
 # (# HELP/# TYPE NAME ...) or NAME{LABEL="VALUE",...} NUMBER; every sample's
@@ -286,7 +292,13 @@ check "metrics: its memory limit is 256 MiB" grep -qx 'swineherd_container_memor
 check "metrics: its pids and memory are positive" \
   bash -c "grep -Eq '^swineherd_container_pids\{id=\"m1\"\} [1-9]' $work/metrics && grep -Eq '^swineherd_container_memory_bytes\{id=\"m1\"\} [1-9]' $work/metrics"
 check "metrics: totals" grep -qx 'swineherd_containers_running 1' "$work/metrics"
+m1_received=$(sed -n 's/^swineherd_container_network_receive_bytes_total{id="m1"} //p' "$work/metrics")
+check "metrics: m1 received what its veth ($m1_veth) sent, $m1_tx_before to $m1_tx_after bytes (got: $m1_received)" \
+  test -n "$m1_received" -a "${m1_received:-0}" -ge "$m1_tx_before" -a "${m1_received:-0}" -le "$m1_tx_after"
+check "metrics: stopped m2 is down, without statistics" \
+  bash -c "grep -qx 'swineherd_container_up{id=\"m2\"} 0' $work/metrics && ! grep -q 'cpu_seconds_total{id=\"m2\"}' $work/metrics"
 call DELETE /v1/containers/m1 >/dev/null
+call DELETE /v1/containers/m2 >/dev/null
 
 ### 40 malformed or hostile requests: 4xx each, Shepherd keeps serving.
 bad=0
