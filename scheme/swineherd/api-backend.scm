@@ -42,6 +42,7 @@
             container-stats
             containers-summary
             containers-metrics
+            read-cgroups
             run-in-container
             container-log-tail))
 
@@ -188,33 +189,38 @@ when it is not running or disconnected."
       (if (null? items) '() (list items))
       (cons (list-head items size) (chunks (list-tail items size) size))))
 
+(define (read-cgroups config ids read)
+  "Return the pairs of each of IDS, container IDs, and what READ (such as
+`cgroups-statistics') found for its cgroup, #f for one that does not exist
+(its container does not run): `%metrics-chunk' cgroups per call of READ,
+yielding to other fibers in between."
+  (append-map (lambda (chunk)
+                (let ((found (read (map (lambda (id)
+                                          (container-cgroup config id))
+                                        chunk))))
+                  (yield-current-task)
+                  (map cons chunk found)))
+              (chunks ids %metrics-chunk)))
+
 (define (statistics-table config ids links)
   "Return a hash table from each of IDS whose container runs (whose cgroup
 exists) to its statistics (the alist of `stats sexp', without health and
-identity), LINKS a hash table of the counters of their veths by ID: the
-cgroups read `%metrics-chunk' at a time, yielding to other fibers in
-between."
+identity), LINKS a hash table of the counters of their veths by ID."
   (let ((table (make-hash-table))
         ;; Disk usage is a btrfs quota: not asked for, one failed ioctl per
         ;; container, where the data are plain directories.
         (btrfs? (eq? 'btrfs (storage-kind
                              (swineherd-configuration-container-root config)))))
-    (for-each
-     (lambda (chunk)
-       (for-each (lambda (id cgroup)
-                   (when cgroup
-                     (hash-set! table id
-                                (statistics-alist
-                                 id cgroup (hash-ref links id)
-                                 (and btrfs?
-                                      (data-usage
-                                       (container-data-directory config
-                                                                 id)))))))
-                 chunk
-                 (cgroups-statistics
-                  (map (lambda (id) (container-cgroup config id)) chunk)))
-       (yield-current-task))
-     (chunks ids %metrics-chunk))
+    (for-each (match-lambda
+                ((id . #f) #f)
+                ((id . cgroup)
+                 (hash-set! table id
+                            (statistics-alist
+                             id cgroup (hash-ref links id)
+                             (and btrfs?
+                                  (data-usage
+                                   (container-data-directory config id)))))))
+              (read-cgroups config ids cgroups-statistics))
     table))
 
 (define (containers-metrics config)

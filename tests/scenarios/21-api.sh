@@ -262,6 +262,41 @@ check "events: each has its ID, a time and a sequence number" \
 check "events: died carries the wait status of SIGKILL (9)" grep -q '"type":"died".*"status":9' "$work/events"
 kill "$events_pid" 2>/dev/null; wait "$events_pid" 2>/dev/null
 
+### Events again: a client that reconnects with since= gets what it missed.
+grep '^{"sequence"' "$work/events" > "$work/seen"
+snap_seq=$(grep '"type":"snapshot"' "$work/seen" | sed 's/^{"sequence":\([0-9]*\),.*/\1/')
+curl -sN --unix-socket "$api_socket" "http://localhost/v1/events?since=$snap_seq" > "$work/resumed" 2>/dev/null &
+resumed_pid=$!
+check "events since $snap_seq (the snapshot): the 8 after it replayed" \
+  wait_until 10 bash -c "[ \$(grep -c '^{\"sequence\"' $work/resumed) -ge 8 ]"
+kill "$resumed_pid" 2>/dev/null; wait "$resumed_pid" 2>/dev/null
+check "  exactly those the first stream had after it, in order, field for field" \
+  diff <(sed '1,/"type":"snapshot"/d' "$work/seen") <(grep '^{"sequence"' "$work/resumed")
+check "  after the subscribed line" test "$(head -n 1 "$work/resumed")" = '{"type":"subscribed"}'
+check "events since a number never reached: 410, gone" \
+  answers 410 GET '/v1/events?since=999999999'
+check "  saying what to do" grep -q 'without since' "$work/body"
+check "  as the OpenAPI document says" valid GET /v1/events 410
+check "events since a word: 400" answers 400 GET '/v1/events?since=yesterday'
+
+### OOM kills: an event with the kernel's count.
+curl -sN --unix-socket "$api_socket" http://localhost/v1/events > "$work/oom-events" 2>/dev/null &
+oom_events_pid=$!
+wait_until 10 grep -q '^{"type":"subscribed"}' "$work/oom-events"
+call POST /v1/containers "{\"id\":\"oomc\",\"script\":\"$script\",\"memory\":\"64M\"}" >/dev/null
+call POST /v1/containers/oomc/exec '{"command":["sh","-c","head -c 150M /dev/zero | tail -n 1 | wc -c"]}' >/dev/null
+oom_file=$(if cgroup_v2; then cgroup_file memory "$SWINEHERD_CGROUP_PARENT/oomc" memory.events; \
+           else cgroup_file memory "$SWINEHERD_CGROUP_PARENT/oomc" memory.oom_control; fi)
+kernel_kills=$(awk '$1 == "oom_kill" { print $2 }' "$oom_file")
+check "oom: the kernel counted an OOM kill in oomc ($kernel_kills)" test "${kernel_kills:-0}" -ge 1
+check "oom: an oom event for oomc within 5 s" wait_until 5 grep -q '"type":"oom","id":"oomc"' "$work/oom-events"
+check "  with the kernel's count" grep -q "\"type\":\"oom\",\"id\":\"oomc\",.*\"oom_kills\":$kernel_kills" "$work/oom-events"
+check "  and only one" test "$(grep -c '"type":"oom"' "$work/oom-events")" = 1
+answers 200 GET /metrics >/dev/null
+check "oom: in the metrics too" grep -qx "swineherd_container_oom_kills_total{id=\"oomc\"} $kernel_kills" "$work/body"
+kill "$oom_events_pid" 2>/dev/null; wait "$oom_events_pid" 2>/dev/null
+call DELETE /v1/containers/oomc >/dev/null
+
 ### Metrics.
 call POST /v1/containers "{\"id\":\"m1\",\"script\":\"$script\",\"memory\":\"256M\"}" >/dev/null
 call POST /v1/containers "{\"id\":\"m2\",\"script\":\"$script\"}" >/dev/null
