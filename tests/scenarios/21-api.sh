@@ -229,6 +229,16 @@ reply=$(raw 'GET /v1/containers HTTP/1.1\r\nHost: x\r\n\r\n')
 check "socat: HTTP/1.1 200 with a JSON body" bash -c "grep -q '^HTTP/1.1 200' <<<'$reply' && grep -q '\"containers\":\[\]' <<<'$reply'"
 reply=$(raw 'GET /api/containers HTTP/1.0\r\n\r\n')
 check "socat: HTTP/1.0 on upstream's route" grep -q '^HTTP/1.1 200' <<<"$reply"
+check "  and that connection is closed after it" grep -qi '^Connection: close' <<<"$reply"
+
+### Keep-alive: more than one request on a connection.
+reply=$(raw 'GET /v1/containers HTTP/1.1\r\nHost: x\r\n\r\nGET /api/containers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+check "socat: two requests on one connection, two replies" test "$(grep -c '^HTTP/1.1 200' <<<"$reply")" = 2
+check "  the first kept alive, the second closed as asked" \
+  bash -c "grep -i '^Connection:' <<<'$reply' | tr -d '\r' | tr '\n' ' ' | grep -qix 'connection: keep-alive connection: close '"
+curl -sv --unix-socket "$api_socket" http://localhost/v1/containers http://localhost/api/containers \
+  -o /dev/null -o /dev/null 2>"$work/curl-reuse"
+check "curl with two URLs re-uses its connection" grep -qi 'Re-using existing' "$work/curl-reuse"
 
 ### TCP and its bearer token.
 tcp() { curl -sS -o "$work/body" -w '%{http_code}' "$@"; }
