@@ -153,6 +153,9 @@ pub unsafe extern "C" fn swh_cgroup_oom_kills_many(
     boundary("cgroup OOM kills", || unsafe { each_cgroup(relatives, count, out, found, cgroup::oom_kills_many) })
 }
 
+/// A reader of many cgroups at once, as [`cgroup::stats_many`].
+type ReadMany<T> = fn(&cgroup::Layout, &[&str]) -> crate::Result<Vec<Option<T>>>;
+
 /// What READ finds for each of the COUNT cgroups RELATIVES, stored in OUT
 /// and FOUND as `swh_cgroup_stats_many` says; the number found.
 ///
@@ -163,7 +166,7 @@ unsafe fn each_cgroup<T: Copy + Default>(
     count: usize,
     out: *mut T,
     found: *mut u8,
-    read: fn(&cgroup::Layout, &[&str]) -> crate::Result<Vec<Option<T>>>,
+    read: ReadMany<T>,
 ) -> crate::Result<c_int> {
     // SAFETY: RELATIVES is as `borrow_array` requires, by the contract.
     let names = unsafe { borrow_array(relatives, count, "cgroups") }?
