@@ -416,6 +416,35 @@ int swh_cgroup_stats(const char *relative, struct SwhCgroupStats *out);
 int swh_cgroup_restrict_devices(const char *relative);
 
 /*
+ Store the accounting of each of the COUNT cgroups RELATIVES[i] in
+ OUT[i], and in FOUND[i] 1, or 0 (and OUT[i] zeroed) for one that cannot
+ be read, as a container that stopped meanwhile: every container's in one
+ call, for `GET /metrics`.  Return how many were found.
+
+ # Safety
+ RELATIVES must be NULL (COUNT 0) or valid for reads of COUNT pointers
+ to NUL-terminated strings; OUT and FOUND valid for writes of COUNT
+ `SwhCgroupStats` and bytes.
+ */
+int swh_cgroup_stats_many(const char *const *relatives,
+                          size_t count,
+                          struct SwhCgroupStats *out,
+                          uint8_t *found);
+
+/*
+ Store the OOM kill count of each of the COUNT cgroups RELATIVES[i] in
+ OUT[i], as `swh_cgroup_stats_many` does: one file per cgroup, for the
+ API's watch for OOM kills.
+
+ # Safety
+ As for `swh_cgroup_stats_many`, OUT holding COUNT `uint64_t`s.
+ */
+int swh_cgroup_oom_kills_many(const char *const *relatives,
+                              size_t count,
+                              uint64_t *out,
+                              uint8_t *found);
+
+/*
  Finish a request started by a `swh_*_start` function, given its PIDFD
  and RESULT descriptor, without blocking: reap its process and return 0
  if the kernel accepted the request, `-EAGAIN` if it is still under way
@@ -604,6 +633,20 @@ int swh_container_addresses(int pid, struct SwhAddress *items, size_t capacity);
  of CAPACITY `SwhOwnedLink`s.
  */
 int swh_links_owned_by(const char *prefix, struct SwhOwnedLink *items, size_t capacity);
+
+/*
+ Fill LINKS and STATS, two arrays of CAPACITY items, with the links
+ whose alias starts with PREFIX and their counters (STATS[i] those of
+ LINKS[i]), from one dump of the links, as `swh_links_owned_by` does.
+
+ # Safety
+ PREFIX must be a NUL-terminated string, LINKS and STATS NULL or valid
+ for writes of CAPACITY `SwhOwnedLink`s and `SwhLinkStats`.
+ */
+int swh_owned_link_stats(const char *prefix,
+                         struct SwhOwnedLink *links,
+                         struct SwhLinkStats *stats,
+                         size_t capacity);
 
 /*
  Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).

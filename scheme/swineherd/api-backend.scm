@@ -12,8 +12,15 @@
   #:use-module (swineherd config)
   #:use-module ((swineherd console-log) #:select (log-tail))
   #:use-module (swineherd exec)
+  #:use-module ((swineherd listing) #:select (container-services service-id))
+  #:use-module ((swineherd ffi) #:select (cgroups-statistics))
+  #:use-module ((swineherd network) #:select (swineherd-link-counters))
+  #:use-module ((swineherd stats) #:select (statistics-alist))
+  #:use-module ((swineherd storage) #:select (data-usage storage-kind))
+  #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module (swineherd utils)
   #:use-module (ice-9 binary-ports)
+  #:use-module ((ice-9 hash-table) #:select (alist->hash-table))
   #:use-module (ice-9 iconv)
   #:use-module (ice-9 match)
   #:use-module (rnrs bytevectors)
@@ -34,6 +41,8 @@
             container-addresses
             container-stats
             containers-summary
+            containers-metrics
+            read-cgroups
             run-in-container
             container-log-tail))
 
@@ -168,6 +177,68 @@ when it is not running or disconnected."
   "Return the totals over all containers (the alist of `stats sexp' of
 `swineherd')."
   (read-sexp (perform/text 'swineherd 'stats "sexp")))
+
+(define %metrics-chunk
+  ;; Containers whose cgroups are read in one library call before other
+  ;; fibers get their turn: 1 to 4 ms of Shepherd's time (see the manual).
+  25)
+
+(define (chunks items size)
+  "Return ITEMS cut into lists of at most SIZE items, in order."
+  (if (<= (length items) size)
+      (if (null? items) '() (list items))
+      (cons (list-head items size) (chunks (list-tail items size) size))))
+
+(define (read-cgroups config ids read)
+  "Return the pairs of each of IDS, container IDs, and what READ (such as
+`cgroups-statistics') found for its cgroup, #f for one that does not exist
+(its container does not run): `%metrics-chunk' cgroups per call of READ,
+yielding to other fibers in between."
+  (append-map (lambda (chunk)
+                (let ((found (read (map (lambda (id)
+                                          (container-cgroup config id))
+                                        chunk))))
+                  (yield-current-task)
+                  (map cons chunk found)))
+              (chunks ids %metrics-chunk)))
+
+(define (statistics-table config ids links)
+  "Return a hash table from each of IDS whose container runs (whose cgroup
+exists) to its statistics (the alist of `stats sexp', without health and
+identity), LINKS a hash table of the counters of their veths by ID."
+  (let ((table (make-hash-table))
+        ;; Disk usage is a btrfs quota: not asked for, one failed ioctl per
+        ;; container, where the data are plain directories.
+        (btrfs? (eq? 'btrfs (storage-kind
+                             (swineherd-configuration-container-root config)))))
+    (for-each (match-lambda
+                ((id . #f) #f)
+                ((id . cgroup)
+                 (hash-set! table id
+                            (statistics-alist
+                             id cgroup (hash-ref links id)
+                             (and btrfs?
+                                  (data-usage
+                                   (container-data-directory config id)))))))
+              (read-cgroups config ids cgroups-statistics))
+    table))
+
+(define (containers-metrics config)
+  "Return every container as (ID RUNNING? . STATS), STATS its statistics
+when it runs (see `statistics-table'), else #f: for GET /metrics, with one
+library call per `%metrics-chunk' cgroups and one dump of the network
+links, however many containers there are.  A container runs when its
+cgroup exists: asking each service for its status would cost a message to
+its fiber and back (0.2 to 0.3 ms each under load, 100 ms for 500)."
+  (let* ((ids (map service-id (container-services)))
+         (links (alist->hash-table
+                 (swineherd-link-counters
+                  (swineherd-configuration-bridge config))))
+         (table (statistics-table config ids links)))
+    (map (lambda (id)
+           (let ((stats (hash-ref table id)))
+             (cons* id (and stats #t) stats)))
+         ids)))
 
 (define (run-in-container config id command timeout socket)
   "Run COMMAND (a list of strings) in container ID for at most TIMEOUT

@@ -31,6 +31,7 @@
             http-request-header
             http-request-authorization
             http-request-body
+            http-request-keep-alive?
 
             reply
             reply?
@@ -45,7 +46,7 @@
 
 ;;; Commentary:
 ;;;
-;;; HTTP/1.1 for the API, one request per connection, with limits: the
+;;; HTTP/1.1 for the API, with keep-alive, with limits: the
 ;;; request line and headers are read up to a number of bytes and lines
 ;;; before Guile's `(web request)' parses them, the body up to a number of
 ;;; bytes given by Content-Length.  What is read is pure data; the replies
@@ -62,14 +63,16 @@
   (body-bytes http-limits-body-bytes))    ;Content-Length
 
 (define-record-type <http-request>
-  (make-http-request method path query headers authorization body)
+  (make-http-request method path query headers authorization body
+                     keep-alive?)
   http-request?
   (method  http-request-method)           ;symbol: GET, POST…
   (path    http-request-path)             ;list of decoded components
   (query   http-request-query)            ;alist of strings
   (headers http-request-headers)          ;as (web request) parses them
   (authorization http-request-authorization) ;raw header value, or #f
-  (body    http-request-body))            ;bytevector
+  (body    http-request-body)             ;bytevector
+  (keep-alive? http-request-keep-alive?)) ;may another request follow?
 
 (define-record-type <reply>
   (reply code headers body)
@@ -108,21 +111,27 @@ MESSAGE}, upstream's shape of errors."
   '((422 . "Unprocessable Content")
     (431 . "Request Header Fields Too Large")))
 
-(define (write-reply-head port code headers)
-  "Write the status line and HEADERS of a reply with CODE to PORT."
+(define* (write-reply-head port code headers #:key keep-alive?)
+  "Write the status line and HEADERS of a reply with CODE to PORT, with
+`Connection: keep-alive' when KEEP-ALIVE?, else `close'."
   (write-response (build-response #:code code
                                   #:reason-phrase
                                   (assv-ref %reason-phrases code)
-                                  #:headers `((connection . (close))
+                                  #:headers `((connection
+                                               . (,(if keep-alive?
+                                                       'keep-alive
+                                                       'close)))
                                               ,@headers))
                   port))
 
-(define (write-reply port reply)
-  "Write REPLY to PORT, then flush it."
+(define* (write-reply port reply #:key keep-alive?)
+  "Write REPLY to PORT, then flush it; KEEP-ALIVE? tells the client that
+the connection stays open for another request."
   (let ((body (reply-body reply)))
     (write-reply-head port (reply-code reply)
                       `((content-length . ,(bytevector-length body))
-                        ,@(reply-headers reply)))
+                        ,@(reply-headers reply))
+                      #:keep-alive? keep-alive?)
     (put-bytevector port body)
     (force-output port)))
 
@@ -235,6 +244,16 @@ accepted" length limit)))
                  (error-reply 400 "bad request"
                               "the body is shorter than its Content-Length")))))))
 
+(define (keep-alive? request)
+  "Return true if the client of REQUEST, a (web request) record, keeps its
+connection for another request: HTTP/1.1 unless it says `Connection:
+close', HTTP/1.0 only if it says `Connection: keep-alive'."
+  (let ((connection (or (assq-ref (request-headers request) 'connection)
+                        '())))
+    (if (equal? '(1 . 1) (request-version request))
+        (not (memq 'close connection))
+        (and (memq 'keep-alive connection) #t))))
+
 (define (read-http-request port limits)
   "Read one request from PORT within LIMITS.  Return an <http-request>, a
 <reply> refusing it (400, 411, 413, 431), or 'eof if the client sent
@@ -268,6 +287,7 @@ or a `.' or `..' path component"))
                                           (car target) (cdr target)
                                           (request-headers request)
                                           (raw-header head "authorization")
-                                          body))))))))))
+                                          body
+                                          (keep-alive? request)))))))))))
 
 ;;; http.scm ends here

@@ -22,6 +22,7 @@
   #:use-module (srfi srfi-35)
   #:export (api-settings
             api-settings?
+            api-settings-config
             handle-request))
 
 ;;; Commentary:

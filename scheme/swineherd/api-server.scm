@@ -123,19 +123,36 @@ value."
                 (exception-text key args))
       (error-reply 500 "internal error" (exception-text key args)))))
 
+(define %requests-per-connection
+  ;; Requests one kept-alive connection may carry before it is closed.
+  100)
+
 (define (answer client limits handler)
-  "Read one request from CLIENT within LIMITS and write HANDLER's reply
-(a <reply>, or a procedure that writes to CLIENT itself, for streams)."
-  (let ((request (call-with-deadline
-                  client (server-limits-read-timeout limits)
-                  (lambda ()
-                    (read-http-request client (server-limits-http limits))))))
-    (unless (eq? request 'eof)
-      (let ((reply (if (reply? request) request (handle client request handler))))
-        (if (reply? reply)
-            (call-with-deadline client (server-limits-write-timeout limits)
-                                (lambda () (write-reply client reply)))
-            (reply client))))))
+  "Read requests from CLIENT within LIMITS and write HANDLER's replies (a
+<reply>, or a procedure that writes to CLIENT itself, for streams): one
+after the other while the client keeps the connection alive (HTTP/1.1),
+each within the read timeout, up to `%requests-per-connection'."
+  (let loop ((served 1))
+    (let ((request (call-with-deadline
+                    client (server-limits-read-timeout limits)
+                    (lambda ()
+                      (read-http-request client
+                                         (server-limits-http limits))))))
+      (unless (eq? request 'eof)
+        (let ((reply (if (reply? request)
+                         request
+                         (handle client request handler))))
+          (if (reply? reply)
+              (let ((again? (and (http-request? request)
+                                 (http-request-keep-alive? request)
+                                 (< served %requests-per-connection))))
+                (call-with-deadline client
+                                    (server-limits-write-timeout limits)
+                                    (lambda ()
+                                      (write-reply client reply
+                                                   #:keep-alive? again?)))
+                (when again? (loop (+ served 1))))
+              (reply client)))))))
 
 (define (serve-connection client limits handler)
   "Serve CLIENT, a connected socket, in the current fiber, then close it.

@@ -14,9 +14,9 @@
   #:use-module (swineherd api-backend)
   #:use-module (swineherd api-metrics)
   #:use-module (swineherd events)
+  #:use-module ((swineherd oom-watch) #:select (watch-oom-kills))
   #:use-module (swineherd wait)
   #:use-module ((fibers) #:select (spawn-fiber))
-  #:use-module ((fibers scheduler) #:select (yield-current-task))
   #:use-module (fibers operations)
   #:use-module (json)
   #:use-module (srfi srfi-34)
@@ -131,11 +131,11 @@ their lengths only."
      (and (string-prefix-ci? "bearer " value)
           (same-text? (string-trim-both (string-drop value 7)) token)))))
 
-(define (stream-events client write-timeout)
-  "Write the events emitted from now on to CLIENT, one JSON object per
-line, until CLIENT goes away or falls too far behind; each batch must be
-read within WRITE-TIMEOUT seconds."
-  (define subscription (subscribe-events))
+(define (stream-events client write-timeout missed)
+  "Write MISSED, a list of events, then the events emitted from now on to
+CLIENT, one JSON object per line, until CLIENT goes away or falls too far
+behind; each batch must be read within WRITE-TIMEOUT seconds."
+  (define subscription (subscribe-events missed))
   (define gone (make-condition))
   (define (write-batch thunk)
     (call-with-deadline client write-timeout
@@ -177,21 +177,31 @@ read within WRITE-TIMEOUT seconds."
   (false-if-exception (shutdown client 2))
   (perform-operation (wait-operation gone)))
 
-(define (metrics-reply)
-  "Return the reply to GET /metrics: every container, with the statistics
-of those running.  Other fibers run between two containers: a scrape of
-hundreds never holds Shepherd for more than one container's reading."
-  (text-reply 200
-              (metrics-text
-               (map (match-lambda
-                      ((id . running?)
-                       (yield-current-task)
-                       (cons* id running?
-                              (and running?
-                                   (guard (c ((action-failure? c) #f))
-                                     (container-stats id))))))
-                    (container-list)))
-              'text/plain))
+(define (metrics-reply config)
+  "Return the reply to GET /metrics: every container of CONFIG, with the
+statistics of those running (see `containers-metrics', which yields to
+other fibers between chunks of containers)."
+  (text-reply 200 (metrics-text (containers-metrics config)) 'text/plain))
+
+(define (events-reply request write-timeout)
+  "Return the reply to GET /v1/events: a procedure that streams the events
+to the client, first those after the `since' query parameter of REQUEST if
+it has one; 400 for a `since' that is not a number, 410 when some of the
+events after it are no longer kept."
+  (match (assoc-ref (http-request-query request) "since")
+    (#f (lambda (client) (stream-events client write-timeout '())))
+    (text
+     (match (string->number text)
+       ((? (lambda (n) (and (exact-integer? n) (>= n 0))) since)
+        (match (events-since since)
+          (#f (error-reply 410 "gone" (format #f "the events after ~a are no \
+longer kept (only the last 1024 are, numbered from 1 again when Shepherd \
+restarts): read the containers' state again, then GET /v1/events without \
+since" since)))
+          (missed (lambda (client)
+                    (stream-events client write-timeout missed)))))
+       (_ (error-reply 400 "bad parameter" "query parameter `since': give \
+the sequence number of the last event received, an integer"))))))
 
 (define (handler settings token write-timeout)
   "Return the request handler of the API with SETTINGS; when TOKEN is
@@ -204,10 +214,10 @@ with WRITE-TIMEOUT seconds for the client to read each batch."
 `Authorization: Bearer TOKEN' with the token of the configured token-file"))))
           ((and (eq? 'GET (http-request-method request))
                 (equal? '("v1" "events") (http-request-path request)))
-           (lambda (client) (stream-events client write-timeout)))
+           (events-reply request write-timeout))
           ((and (eq? 'GET (http-request-method request))
                 (equal? '("metrics") (http-request-path request)))
-           (metrics-reply))
+           (metrics-reply (api-settings-config settings)))
           (else (handle-request settings request socket)))))
 
 (define (listen! api settings limits token stopped)
@@ -254,6 +264,7 @@ closed again."
                                              condition)
                                     " and ")))
             (set-box! stopped condition)
+            (watch-oom-kills config condition)
             (format #t "swineherd-api: listening on ~a~%" where)
             (string-append "listening on " where)))
         (lambda (key . args)

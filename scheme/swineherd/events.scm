@@ -12,6 +12,7 @@
   #:use-module (srfi srfi-9)
   #:export (emit-event
             subscribe-events
+            events-since
             unsubscribe-events
             subscription-wait-operation
             subscription-take!
@@ -24,8 +25,11 @@
 ;;; respawned, killed, snapshot, up, down, health) and each subscriber (an API client
 ;;; on GET /v1/events) gets the event in its queue.  Emitting never blocks
 ;;; nor fails: a subscriber that falls more than `%queue-limit' events behind
-;;; is marked overflowed and dropped.  Shepherd runs its fibers on one thread
-;;; without preemption, so the queues need no locks.
+;;; is marked overflowed and dropped.  Each event has a sequence number, one
+;;; more than the one before, and the last `%kept-events' are kept, so that
+;;; a client that lost its connection can have those it missed
+;;; (`events-since').  Shepherd runs its fibers on one thread without
+;;; preemption, so the queues need no locks.
 ;;;
 ;;; Code:
 
@@ -47,9 +51,30 @@
   ;; Number of the last event emitted.
   0)
 
-(define (subscribe-events)
-  "Return a new subscription to the events emitted from now on."
-  (let ((subscription (make-subscription '() 0 (make-condition) #f)))
+(define %kept-events
+  ;; Events kept for clients that come back (see `events-since').
+  1024)
+
+(define %kept
+  ;; The last `%kept-events' events, event number N at N modulo the size.
+  (make-vector %kept-events #f))
+
+(define (events-since sequence)
+  "Return the events emitted after number SEQUENCE, oldest first, or #f if
+some of them are no longer kept, or if SEQUENCE is beyond the last event
+(a number from before Shepherd restarted)."
+  (and (<= (- %sequence %kept-events) sequence %sequence)
+       (map (lambda (n) (vector-ref %kept (modulo n %kept-events)))
+            (iota (- %sequence sequence) (+ sequence 1)))))
+
+(define* (subscribe-events #:optional (missed '()))
+  "Return a new subscription to the events emitted from now on, with
+MISSED, a list of events oldest first (see `events-since'), waiting in its
+queue already."
+  (let ((subscription (make-subscription (reverse missed) (length missed)
+                                         (make-condition) #f)))
+    (unless (null? missed)
+      (signal-condition! (subscription-condition subscription)))
     (set! %subscriptions (cons subscription %subscriptions))
     subscription))
 
@@ -91,18 +116,18 @@ full."
   "Tell the subscribers that event TYPE (a symbol such as `started')
 happened to container ID, with DETAILS, an alist of JSON-ready values.
 Never blocks, never raises."
-  (unless (null? %subscriptions)
-    (set! %sequence (+ 1 %sequence))
-    (false-if-exception
-     (let ((event `((sequence . ,%sequence)
-                    (type . ,(symbol->string type))
-                    (id . ,id)
-                    (time . ,(/ (exact->inexact
-                                 (let ((now (gettimeofday)))
-                                   (+ (* 1000000 (car now)) (cdr now))))
-                                1e6))
-                    ,@details)))
-       (for-each (lambda (subscription) (queue! subscription event))
-                 %subscriptions)))))
+  (set! %sequence (+ 1 %sequence))
+  (false-if-exception
+   (let ((event `((sequence . ,%sequence)
+                  (type . ,(symbol->string type))
+                  (id . ,id)
+                  (time . ,(/ (exact->inexact
+                               (let ((now (gettimeofday)))
+                                 (+ (* 1000000 (car now)) (cdr now))))
+                              1e6))
+                  ,@details)))
+     (vector-set! %kept (modulo %sequence %kept-events) event)
+     (for-each (lambda (subscription) (queue! subscription event))
+               %subscriptions))))
 
 ;;; events.scm ends here

@@ -36,6 +36,7 @@
             guard-container
             unguard-container-start
             link-statistics
+            owned-link-statistics
             container-addresses
             links-owned-by
             link-owner
@@ -50,6 +51,8 @@
             create-cgroup
             remove-cgroup-step
             cgroup-statistics
+            cgroups-statistics
+            cgroups-oom-kills
             cgexec-file-name
             peek-file-name
             relay-file-name
@@ -280,23 +283,42 @@ result and the fields it stored, as an alist."
 (define-c-struct %owned-link-struct
   (name (array uint8 16)) (alias (array uint8 256)))
 
+(define (c-struct-array->alists struct buffer count)
+  "Return the COUNT STRUCTs stored in BUFFER, as alists."
+  (let ((size (sizeof (map cdr struct))))
+    (map (lambda (index)
+           (map cons (map car struct)
+                (parse-c-struct (bytevector->pointer buffer (* index size))
+                                (map cdr struct))))
+         (iota count))))
+
+(define (call-with-c-struct-arrays who structs proc)
+  "Call (PROC POINTER... CAPACITY), one POINTER to an array of CAPACITY
+items per struct of STRUCTS, with a growing CAPACITY until the list it
+reports fits; return its items, each the list of its alists, one per
+struct (item i of each array describes the same thing).  PROC returns the
+number of items, as the `swh_*' functions that fill a caller's arrays do
+(leaving them alone when they do not fit); WHO names it in errors."
+  (let loop ((capacity 16))
+    (let* ((buffers (map (lambda (struct)
+                           (make-bytevector
+                            (* capacity (sizeof (map cdr struct))) 0))
+                         structs))
+           (count (check who (apply proc
+                                    (append (map bytevector->pointer buffers)
+                                            (list capacity))))))
+      (if (<= count capacity)
+          (apply map list
+                 (map (lambda (struct buffer)
+                        (c-struct-array->alists struct buffer count))
+                      structs buffers))
+          (loop count)))))
+
 (define (call-with-c-struct-array who struct proc)
   "Call (PROC POINTER CAPACITY) with arrays of STRUCTs of growing CAPACITY
-until the list it reports fits; return its items as alists.  PROC returns
-the number of items, as the `swh_*' functions that fill a caller's array
-do (leaving it alone when they do not fit); WHO names it in errors."
-  (let ((size (sizeof (map cdr struct))))
-    (let loop ((capacity 16))
-      (let* ((buffer (make-bytevector (* capacity size) 0))
-             (count (check who (proc (bytevector->pointer buffer) capacity))))
-        (if (<= count capacity)
-            (map (lambda (index)
-                   (map cons (map car struct)
-                        (parse-c-struct (bytevector->pointer buffer
-                                                             (* index size))
-                                        (map cdr struct))))
-                 (iota count))
-            (loop count))))))
+until the list it reports fits; return its items as alists (see
+`call-with-c-struct-arrays')."
+  (map car (call-with-c-struct-arrays who (list struct) proc)))
 
 (define (c-array->string bytes)
   "Return the NUL-terminated UTF-8 text in BYTES, a list of octets."
@@ -616,6 +638,25 @@ their name and alias."
                                    (%links-owned-by (c-string prefix)
                                                     array capacity)))))
 
+(define %owned-link-stats
+  (library-function "swh_owned_link_stats" int (list '* '* '* size_t)))
+
+(define (owned-link-statistics prefix)
+  "Return the network links whose alias starts with PREFIX, as lists of
+their name, their alias and their counters (an alist, as `link-statistics'
+returns), from one dump of the links."
+  (map (match-lambda
+         ((link counters)
+          (list (c-array->string (assq-ref link 'name))
+                (c-array->string (assq-ref link 'alias))
+                counters)))
+       (call-with-c-struct-arrays 'owned-link-statistics
+                                  (list %owned-link-struct %link-stats-struct)
+                                  (lambda (links stats capacity)
+                                    (%owned-link-stats (c-string prefix)
+                                                       links stats
+                                                       capacity)))))
+
 (define %attach-netns
   (library-function "swh_netns_attach" int (list int '*)))
 
@@ -734,12 +775,9 @@ were left in it: they were sent SIGKILL, call again shortly."
 (define %cgroup-stats
   (library-function "swh_cgroup_stats" int '(* *)))
 
-(define (cgroup-statistics relative)
-  "Return the kernel's accounting of the cgroup RELATIVE as an alist:
-`cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
-`memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
-none), `oom-kills', `io-read-bytes' and `io-write-bytes' (#f: not accounted,
-as on cgroup v1)."
+(define (cgroup-stats->alist fields)
+  "Return FIELDS, the alist of a `SwhCgroupStats', with the limits and I/O
+counters that are UINT64_MAX as #f."
   (map (match-lambda
          ((key . value)
           (cons key (if (and (memq key '(memory-limit pids-limit
@@ -747,8 +785,68 @@ as on cgroup v1)."
                              (= value %max-u64))
                         #f
                         value))))
-       (c-struct-out 'cgroup-statistics %cgroup-stats-struct
-                     (lambda (out) (%cgroup-stats (c-string relative) out)))))
+       fields))
+
+(define (cgroup-statistics relative)
+  "Return the kernel's accounting of the cgroup RELATIVE as an alist:
+`cpu-total-ns', `cpu-user-ns', `cpu-system-ns', `memory-current',
+`memory-peak', `memory-limit' (#f: none), `pids-current', `pids-limit' (#f:
+none), `oom-kills', `io-read-bytes' and `io-write-bytes' (#f: not accounted,
+as on cgroup v1)."
+  (cgroup-stats->alist
+   (c-struct-out 'cgroup-statistics %cgroup-stats-struct
+                 (lambda (out) (%cgroup-stats (c-string relative) out)))))
+
+(define %cgroup-stats-many
+  (library-function "swh_cgroup_stats_many" int (list '* size_t '* '*)))
+
+(define %cgroup-oom-kills-many
+  (library-function "swh_cgroup_oom_kills_many" int (list '* size_t '* '*)))
+
+(define (each-cgroup who call relatives types)
+  "Call CALL, a `swh_cgroup_*_many' function, on the cgroups RELATIVES, a
+list of names, with an array of items of TYPES (foreign types, as in a
+`define-c-struct') to fill; return each item as the list of its values, or
+#f for a cgroup that cannot be read (its container stopped)."
+  (let* ((count (length relatives))
+         (names (map c-string relatives))
+         (pointers (make-bytevector (max 1 (* count (sizeof '*))) 0))
+         (size (sizeof types))
+         (out (make-bytevector (max 1 (* count size)) 0))
+         (found (make-bytevector (max 1 count) 0)))
+    (for-each (lambda (index name)
+                (bytevector-uint-set! pointers (* index (sizeof '*))
+                                      (pointer-address name)
+                                      (native-endianness) (sizeof '*)))
+              (iota count) names)
+    (check who (call (bytevector->pointer pointers) count
+                     (bytevector->pointer out) (bytevector->pointer found)))
+    ;; NAMES, walked here, stays alive until the call has returned: the
+    ;; pointers point into its strings.
+    (map (lambda (index name)
+           (and (= 1 (bytevector-u8-ref found index))
+                (parse-c-struct (bytevector->pointer out (* index size))
+                                types)))
+         (iota count) names)))
+
+(define (cgroups-statistics relatives)
+  "Return the accounting of each cgroup of RELATIVES, a list of names, as
+`cgroup-statistics' does, or #f for one that cannot be read (its container
+stopped): all in one call."
+  (map (lambda (values)
+         (and values
+              (cgroup-stats->alist
+               (map cons (map car %cgroup-stats-struct) values))))
+       (each-cgroup 'cgroups-statistics %cgroup-stats-many relatives
+                    (map cdr %cgroup-stats-struct))))
+
+(define (cgroups-oom-kills relatives)
+  "Return the number of processes the OOM killer killed in each cgroup of
+RELATIVES, a list of names, or #f for one that cannot be read: all in one
+call, reading one file per cgroup."
+  (map (lambda (values) (and values (car values)))
+       (each-cgroup 'cgroups-oom-kills %cgroup-oom-kills-many relatives
+                    (list uint64))))
 
 (define (helper-file-name name variable installed)
   "Return the file name of NAME, one of the library's helper programs: the

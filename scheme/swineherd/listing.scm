@@ -16,7 +16,8 @@
   #:use-module ((swineherd utils) #:select (fail))
   #:use-module (ice-9 match)
   #:use-module (srfi srfi-1)
-  #:export (container-services/status
+  #:export (container-services
+            container-services/status
             service-id
             action:list
             action:swineherd-stats))

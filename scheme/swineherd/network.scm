@@ -26,6 +26,7 @@
             host-interface
             link-owner-name
             swineherd-links
+            swineherd-link-counters
             netns-file
             bring-bridge-up
             connect-network
@@ -184,6 +185,16 @@ name and the ID of their container."
            ((name . alias)
             (cons name (string-drop alias (string-length prefix)))))
          (links-owned-by prefix))))
+
+(define (swineherd-link-counters bridge)
+  "Return the counters of the host side of the veth of each container of
+the Swineherd of BRIDGE, as pairs of the container's ID and the counters
+(see `link-statistics'): all from one dump of the links."
+  (let ((prefix (owner-prefix bridge)))
+    (map (match-lambda
+           ((name alias counters)
+            (cons (string-drop alias (string-length prefix)) counters)))
+         (owned-link-statistics prefix))))
 
 (define (netns-file directory id)
   "Return the file in DIRECTORY (usually /run/netns) on which the network

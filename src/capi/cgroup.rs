@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{borrow_str, boundary, write_out};
+use super::{borrow_array, borrow_str, boundary, write_out};
 use crate::cgroup::{self, Limits, Manager};
 
 /// `u64::MAX` means "no limit" across the boundary.
@@ -114,4 +114,78 @@ pub unsafe extern "C" fn swh_cgroup_stats(relative: *const c_char, out: *mut cgr
 pub unsafe extern "C" fn swh_cgroup_restrict_devices(relative: *const c_char) -> c_int {
     // SAFETY: the arguments are as the contract above says.
     boundary("limit devices", || unsafe { Ok(manager(relative)?.restrict_devices()? as c_int) })
+}
+
+/// Store the accounting of each of the COUNT cgroups RELATIVES[i] in
+/// OUT[i], and in FOUND[i] 1, or 0 (and OUT[i] zeroed) for one that cannot
+/// be read, as a container that stopped meanwhile: every container's in one
+/// call, for `GET /metrics`.  Return how many were found.
+///
+/// # Safety
+/// RELATIVES must be NULL (COUNT 0) or valid for reads of COUNT pointers
+/// to NUL-terminated strings; OUT and FOUND valid for writes of COUNT
+/// `SwhCgroupStats` and bytes.
+#[no_mangle]
+pub unsafe extern "C" fn swh_cgroup_stats_many(
+    relatives: *const *const c_char,
+    count: usize,
+    out: *mut cgroup::Stats,
+    found: *mut u8,
+) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("cgroup statistics", || unsafe { each_cgroup(relatives, count, out, found, cgroup::stats_many) })
+}
+
+/// Store the OOM kill count of each of the COUNT cgroups RELATIVES[i] in
+/// OUT[i], as `swh_cgroup_stats_many` does: one file per cgroup, for the
+/// API's watch for OOM kills.
+///
+/// # Safety
+/// As for `swh_cgroup_stats_many`, OUT holding COUNT `uint64_t`s.
+#[no_mangle]
+pub unsafe extern "C" fn swh_cgroup_oom_kills_many(
+    relatives: *const *const c_char,
+    count: usize,
+    out: *mut u64,
+    found: *mut u8,
+) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("cgroup OOM kills", || unsafe { each_cgroup(relatives, count, out, found, cgroup::oom_kills_many) })
+}
+
+/// A reader of many cgroups at once, as [`cgroup::stats_many`].
+type ReadMany<T> = fn(&cgroup::Layout, &[&str]) -> crate::Result<Vec<Option<T>>>;
+
+/// What READ finds for each of the COUNT cgroups RELATIVES, stored in OUT
+/// and FOUND as `swh_cgroup_stats_many` says; the number found.
+///
+/// # Safety
+/// As for `swh_cgroup_stats_many`, OUT holding COUNT `T`s.
+unsafe fn each_cgroup<T: Copy + Default>(
+    relatives: *const *const c_char,
+    count: usize,
+    out: *mut T,
+    found: *mut u8,
+    read: ReadMany<T>,
+) -> crate::Result<c_int> {
+    // SAFETY: RELATIVES is as `borrow_array` requires, by the contract.
+    let names = unsafe { borrow_array(relatives, count, "cgroups") }?
+        .iter()
+        .map(|&name| {
+            // SAFETY: each of RELATIVES is as `borrow_str` requires.
+            unsafe { borrow_str(name, "cgroup") }
+        })
+        .collect::<crate::Result<Vec<_>>>()?;
+    if count > 0 && (out.is_null() || found.is_null()) {
+        return Err(crate::Error::new("cgroups", libc::EINVAL).detail("NULL out-parameter"));
+    }
+    let items = read(&cgroup::detect_here()?, &names)?;
+    for (i, item) in items.iter().enumerate() {
+        // SAFETY: OUT and FOUND hold COUNT items, and I < COUNT.
+        unsafe {
+            out.add(i).write(item.unwrap_or_default());
+            found.add(i).write(item.is_some() as u8);
+        }
+    }
+    Ok(items.iter().flatten().count() as c_int)
 }

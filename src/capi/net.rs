@@ -217,6 +217,35 @@ pub unsafe extern "C" fn swh_links_owned_by(prefix: *const c_char, items: *mut S
     })
 }
 
+/// Fill LINKS and STATS, two arrays of CAPACITY items, with the links
+/// whose alias starts with PREFIX and their counters (STATS[i] those of
+/// LINKS[i]), from one dump of the links, as `swh_links_owned_by` does.
+///
+/// # Safety
+/// PREFIX must be a NUL-terminated string, LINKS and STATS NULL or valid
+/// for writes of CAPACITY `SwhOwnedLink`s and `SwhLinkStats`.
+#[no_mangle]
+pub unsafe extern "C" fn swh_owned_link_stats(
+    prefix: *const c_char,
+    links: *mut SwhOwnedLink,
+    stats: *mut link::LinkStats,
+    capacity: usize,
+) -> c_int {
+    // SAFETY: the arguments are as the contract above says.
+    boundary("link statistics", || unsafe {
+        let found = link::owned_links(borrow_str(prefix, "prefix")?)?;
+        let names = found
+            .iter()
+            .map(|(name, alias, _)| Ok(SwhOwnedLink { name: c_field(name)?, alias: c_field(alias)? }))
+            .collect::<Result<Vec<_>>>()?;
+        let counters: Vec<link::LinkStats> = found.iter().map(|(_, _, counters)| *counters).collect();
+        if names.len() <= capacity {
+            fill_array(&counters, stats, capacity)?;
+        }
+        fill_array(&names, links, capacity)
+    })
+}
+
 /// Bind-mount the network namespace of PID on PATH (e.g. /run/netns/NAME).
 ///
 /// # Safety

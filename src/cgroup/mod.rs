@@ -87,6 +87,24 @@ pub fn detect_here() -> Result<Layout> {
     Ok(LAYOUT.get_or_init(|| layout).clone())
 }
 
+/// The accounting of each cgroup of RELATIVES, in LAYOUT, in one call
+/// (`GET /metrics` reads every container's at once): `None` for one that
+/// cannot be read, as a container that stopped in between.  An invalid
+/// name fails the whole call.
+pub fn stats_many(layout: &Layout, relatives: &[&str]) -> Result<Vec<Option<Stats>>> {
+    each_cgroup(layout, relatives, Manager::stats)
+}
+
+/// The OOM kill count of each cgroup of RELATIVES, as [`stats_many`].
+pub fn oom_kills_many(layout: &Layout, relatives: &[&str]) -> Result<Vec<Option<u64>>> {
+    each_cgroup(layout, relatives, Manager::oom_kills)
+}
+
+/// READ of the manager of each cgroup of RELATIVES; `None` where it fails.
+fn each_cgroup<T>(layout: &Layout, relatives: &[&str], read: fn(&Manager) -> Result<T>) -> Result<Vec<Option<T>>> {
+    relatives.iter().map(|relative| Ok(read(&Manager::new(layout, relative)?).ok())).collect()
+}
+
 /// Limits of a container.  `None`: no limit.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -218,6 +236,15 @@ impl Manager {
         match self {
             Manager::V1(c) => c.stats(),
             Manager::V2(c) => c.stats(),
+        }
+    }
+
+    /// Processes the OOM killer killed in the cgroup (one file read: what
+    /// the API's watch for OOM kills reads every second).
+    pub fn oom_kills(&self) -> Result<u64> {
+        match self {
+            Manager::V1(c) => c.oom_kills(),
+            Manager::V2(c) => c.oom_kills(),
         }
     }
 

@@ -173,6 +173,12 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Processes the OOM killer killed in the cgroup: `oom_kill` of
+    /// `memory.oom_control` (Linux 4.13 and later; 0 before).
+    pub fn oom_kills(&self) -> Result<u64> {
+        Ok(keyed(&read(self.dir(Controller::Memory), MEMORY_OOM_CONTROL)?, "oom_kill").unwrap_or(0))
+    }
+
     pub fn stats(&self) -> Result<Stats> {
         let cpuacct = self.dir(Controller::Cpuacct);
         let memory = self.dir(Controller::Memory);
@@ -190,7 +196,7 @@ impl Cgroup {
             memory_limit: if memory_limit >= i64::MAX as u64 & !0xfff { u64::MAX } else { memory_limit },
             pids_current: read_u64(pids, PIDS_CURRENT)?,
             pids_limit: read_u64(pids, PIDS_MAX)?,
-            oom_kills: keyed(&read(memory, MEMORY_OOM_CONTROL)?, "oom_kill").unwrap_or(0),
+            oom_kills: self.oom_kills()?,
             io_read_bytes: u64::MAX,
             io_write_bytes: u64::MAX,
         })

@@ -166,11 +166,16 @@ impl Cgroup {
         write(&self.dir, PROCS, &pid.to_string())
     }
 
+    /// Processes the OOM killer killed in the cgroup: `oom_kill` of
+    /// `memory.events` (0 without the memory controller).
+    pub fn oom_kills(&self) -> Result<u64> {
+        Ok(keyed(&read(&self.dir, MEMORY_EVENTS)?, "oom_kill").unwrap_or(0))
+    }
+
     pub fn stats(&self) -> Result<Stats> {
         let cpu = read(&self.dir, CPU_STAT)?;
         let usec = |key| keyed(&cpu, key).unwrap_or(0) * 1000;
         let optional = |file| read_u64(&self.dir, file).unwrap_or(0);
-        let events = read(&self.dir, MEMORY_EVENTS).unwrap_or_default();
         let io = read(&self.dir, IO_STAT).ok();
         Ok(Stats {
             cpu_total_ns: usec("usage_usec"),
@@ -181,7 +186,7 @@ impl Cgroup {
             memory_limit: read_u64(&self.dir, MEMORY_MAX).unwrap_or(u64::MAX),
             pids_current: optional(PIDS_CURRENT),
             pids_limit: read_u64(&self.dir, PIDS_MAX).unwrap_or(u64::MAX),
-            oom_kills: keyed(&events, "oom_kill").unwrap_or(0),
+            oom_kills: self.oom_kills().unwrap_or(0),
             io_read_bytes: io.as_deref().map_or(u64::MAX, |t| io_total(t, "rbytes")),
             io_write_bytes: io.as_deref().map_or(u64::MAX, |t| io_total(t, "wbytes")),
         })
@@ -299,6 +304,19 @@ mod tests {
         .unwrap();
         let stats = cg.stats().unwrap();
         assert_eq!((stats.io_read_bytes, stats.io_write_bytes), (4097, 1024));
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn many_cgroups_in_one_call_with_the_gone_ones_as_none() {
+        use crate::cgroup::{stats_many, Layout};
+        let root = fixture("many", "cpu memory pids\n");
+        fs::write(root.join("swineherd/web").join(CPU_STAT), "usage_usec 7\n").unwrap();
+        let layout = Layout::Unified(root.clone());
+        let stats = stats_many(&layout, &["swineherd/web", "swineherd/gone"]).unwrap();
+        assert_eq!(stats[0].map(|s| s.cpu_total_ns), Some(7000));
+        assert_eq!(stats[1], None, "a stopped container's cgroup is gone");
+        assert!(stats_many(&layout, &["swineherd/web", "../escape"]).is_err(), "an invalid name fails the call");
         fs::remove_dir_all(root).unwrap();
     }
 }

@@ -241,20 +241,22 @@ pub struct LinkStats {
 /// The counters of the link NAME, or `ENODEV`.
 pub fn stats(name: &str) -> Result<LinkStats> {
     let link = Netlink::here()?.link(name)?.ok_or_else(|| Error::new("link statistics", libc::ENODEV).path(name))?;
-    link.attributes
-        .iter()
-        .find_map(|attr| match attr {
-            LinkAttribute::Stats64(s) => Some(LinkStats {
-                rx_bytes: s.rx_bytes,
-                tx_bytes: s.tx_bytes,
-                rx_packets: s.rx_packets,
-                tx_packets: s.tx_packets,
-                rx_dropped: s.rx_dropped,
-                tx_dropped: s.tx_dropped,
-            }),
-            _ => None,
-        })
-        .ok_or_else(|| Error::new("link statistics", libc::ENODATA).path(name))
+    counters(&link).ok_or_else(|| Error::new("link statistics", libc::ENODATA).path(name))
+}
+
+/// The 64-bit counters of LINK, if the kernel sent them.
+fn counters(link: &LinkMessage) -> Option<LinkStats> {
+    link.attributes.iter().find_map(|attr| match attr {
+        LinkAttribute::Stats64(s) => Some(LinkStats {
+            rx_bytes: s.rx_bytes,
+            tx_bytes: s.tx_bytes,
+            rx_packets: s.rx_packets,
+            tx_packets: s.tx_packets,
+            rx_dropped: s.rx_dropped,
+            tx_dropped: s.tx_dropped,
+        }),
+        _ => None,
+    })
 }
 
 fn alias(link: &LinkMessage) -> Option<&str> {
@@ -327,6 +329,14 @@ pub fn delete_owned_link(helper: &CStr, name: &str, owner: &str) -> Result<()> {
 /// The links of the caller's namespace whose alias starts with PREFIX, as
 /// (name, alias).
 pub fn links_owned_by(prefix: &str) -> Result<Vec<(String, String)>> {
+    Ok(owned_links(prefix)?.into_iter().map(|(name, alias, _)| (name, alias)).collect())
+}
+
+/// The links whose alias starts with PREFIX, as (name, alias, counters),
+/// from ONE dump of the links, however many there are (`GET /metrics`
+/// reads every container's veth at once); counters the kernel did not send
+/// are zero.
+pub fn owned_links(prefix: &str) -> Result<Vec<(String, String, LinkStats)>> {
     let nl = Netlink::here()?;
     nl.run(async {
         let mut found = Vec::new();
@@ -334,7 +344,7 @@ pub fn links_owned_by(prefix: &str) -> Result<Vec<(String, String)>> {
         while let Some(link) = links.try_next().await.map_err(|e| netlink_error("list links", prefix, e))? {
             if let (Some(name), Some(alias)) = (name(&link), alias(&link)) {
                 if alias.starts_with(prefix) {
-                    found.push((name.to_string(), alias.to_string()));
+                    found.push((name.to_string(), alias.to_string(), counters(&link).unwrap_or_default()));
                 }
             }
         }

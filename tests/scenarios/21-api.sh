@@ -229,6 +229,18 @@ reply=$(raw 'GET /v1/containers HTTP/1.1\r\nHost: x\r\n\r\n')
 check "socat: HTTP/1.1 200 with a JSON body" bash -c "grep -q '^HTTP/1.1 200' <<<'$reply' && grep -q '\"containers\":\[\]' <<<'$reply'"
 reply=$(raw 'GET /api/containers HTTP/1.0\r\n\r\n')
 check "socat: HTTP/1.0 on upstream's route" grep -q '^HTTP/1.1 200' <<<"$reply"
+check "  and that connection is closed after it" grep -qi '^Connection: close' <<<"$reply"
+
+### Keep-alive: more than one request on a connection.
+reply=$(raw 'GET /v1/containers HTTP/1.1\r\nHost: x\r\n\r\nGET /api/containers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+check "socat: two requests on one connection, two replies" test "$(grep -c '^HTTP/1.1 200' <<<"$reply")" = 2
+check "  the first kept alive, the second closed as asked" \
+  bash -c "grep -i '^Connection:' <<<'$reply' | tr -d '\r' | tr '\n' ' ' | grep -qix 'connection: keep-alive connection: close '"
+# curl counts the connections each transfer opened (its verbose line about
+# re-using one is worded differently from one version to the next).
+connects=$(curl -s --unix-socket "$api_socket" -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' \
+             http://localhost/v1/containers http://localhost/api/containers)
+check "curl with two URLs re-uses its connection (got: $connects)" test "$connects" = "200:1 200:0 "
 
 ### TCP and its bearer token.
 tcp() { curl -sS -o "$work/body" -w '%{http_code}' "$@"; }
@@ -262,9 +274,50 @@ check "events: each has its ID, a time and a sequence number" \
 check "events: died carries the wait status of SIGKILL (9)" grep -q '"type":"died".*"status":9' "$work/events"
 kill "$events_pid" 2>/dev/null; wait "$events_pid" 2>/dev/null
 
+### Events again: a client that reconnects with since= gets what it missed.
+grep '^{"sequence"' "$work/events" > "$work/seen"
+snap_seq=$(grep '"type":"snapshot"' "$work/seen" | sed 's/^{"sequence":\([0-9]*\),.*/\1/')
+curl -sN --unix-socket "$api_socket" "http://localhost/v1/events?since=$snap_seq" > "$work/resumed" 2>/dev/null &
+resumed_pid=$!
+check "events since $snap_seq (the snapshot): the 8 after it replayed" \
+  wait_until 10 bash -c "[ \$(grep -c '^{\"sequence\"' $work/resumed) -ge 8 ]"
+kill "$resumed_pid" 2>/dev/null; wait "$resumed_pid" 2>/dev/null
+check "  exactly those the first stream had after it, in order, field for field" \
+  diff <(sed '1,/"type":"snapshot"/d' "$work/seen") <(grep '^{"sequence"' "$work/resumed")
+check "  after the subscribed line" test "$(head -n 1 "$work/resumed")" = '{"type":"subscribed"}'
+check "events since a number never reached: 410, gone" \
+  answers 410 GET '/v1/events?since=999999999'
+check "  saying what to do" grep -q 'without since' "$work/body"
+check "  as the OpenAPI document says" valid GET /v1/events 410
+check "events since a word: 400" answers 400 GET '/v1/events?since=yesterday'
+
+### OOM kills: an event with the kernel's count.
+curl -sN --unix-socket "$api_socket" http://localhost/v1/events > "$work/oom-events" 2>/dev/null &
+oom_events_pid=$!
+wait_until 10 grep -q '^{"type":"subscribed"}' "$work/oom-events"
+call POST /v1/containers "{\"id\":\"oomc\",\"script\":\"$script\",\"memory\":\"64M\"}" >/dev/null
+call POST /v1/containers/oomc/exec '{"command":["sh","-c","head -c 150M /dev/zero | tail -n 1 | wc -c"]}' >/dev/null
+oom_file=$(if cgroup_v2; then cgroup_file memory "$SWINEHERD_CGROUP_PARENT/oomc" memory.events; \
+           else cgroup_file memory "$SWINEHERD_CGROUP_PARENT/oomc" memory.oom_control; fi)
+kernel_kills=$(awk '$1 == "oom_kill" { print $2 }' "$oom_file")
+check "oom: the kernel counted an OOM kill in oomc ($kernel_kills)" test "${kernel_kills:-0}" -ge 1
+check "oom: an oom event for oomc within 5 s" wait_until 5 grep -q '"type":"oom","id":"oomc"' "$work/oom-events"
+check "  with the kernel's count" grep -q "\"type\":\"oom\",\"id\":\"oomc\",.*\"oom_kills\":$kernel_kills" "$work/oom-events"
+check "  and only one" test "$(grep -c '"type":"oom"' "$work/oom-events")" = 1
+answers 200 GET /metrics >/dev/null
+check "oom: in the metrics too" grep -qx "swineherd_container_oom_kills_total{id=\"oomc\"} $kernel_kills" "$work/body"
+kill "$oom_events_pid" 2>/dev/null; wait "$oom_events_pid" 2>/dev/null
+call DELETE /v1/containers/oomc >/dev/null
+
 ### Metrics.
 call POST /v1/containers "{\"id\":\"m1\",\"script\":\"$script\",\"memory\":\"256M\"}" >/dev/null
+call POST /v1/containers "{\"id\":\"m2\",\"script\":\"$script\"}" >/dev/null
+call POST /v1/containers/m2/stop >/dev/null
+# The host side of m1's veth, found by its alias, read before and after.
+m1_veth=$(grep -l ':m1$' /sys/class/net/*/ifalias | cut -d/ -f5)
+m1_tx_before=$(cat "/sys/class/net/$m1_veth/statistics/tx_bytes")
 check "metrics: 200" answers 200 GET /metrics
+m1_tx_after=$(cat "/sys/class/net/$m1_veth/statistics/tx_bytes")
 cp "$work/body" "$work/metrics"
 # A parser of the Prometheus text format (0.0.4): every line is a comment
 # (# HELP/# TYPE NAME ...) or NAME{LABEL="VALUE",...} NUMBER; every sample's
@@ -286,7 +339,13 @@ check "metrics: its memory limit is 256 MiB" grep -qx 'swineherd_container_memor
 check "metrics: its pids and memory are positive" \
   bash -c "grep -Eq '^swineherd_container_pids\{id=\"m1\"\} [1-9]' $work/metrics && grep -Eq '^swineherd_container_memory_bytes\{id=\"m1\"\} [1-9]' $work/metrics"
 check "metrics: totals" grep -qx 'swineherd_containers_running 1' "$work/metrics"
+m1_received=$(sed -n 's/^swineherd_container_network_receive_bytes_total{id="m1"} //p' "$work/metrics")
+check "metrics: m1 received what its veth ($m1_veth) sent, $m1_tx_before to $m1_tx_after bytes (got: $m1_received)" \
+  test -n "$m1_received" -a "${m1_received:-0}" -ge "$m1_tx_before" -a "${m1_received:-0}" -le "$m1_tx_after"
+check "metrics: stopped m2 is down, without statistics" \
+  bash -c "grep -qx 'swineherd_container_up{id=\"m2\"} 0' $work/metrics && ! grep -q 'cpu_seconds_total{id=\"m2\"}' $work/metrics"
 call DELETE /v1/containers/m1 >/dev/null
+call DELETE /v1/containers/m2 >/dev/null
 
 ### 40 malformed or hostile requests: 4xx each, Shepherd keeps serving.
 bad=0
