@@ -66,6 +66,10 @@ probe_start() {
   wait_until 10 test -s "$work/probe"
 }
 probe_stop() {
+  # The request in flight, if Shepherd is still busy with the attack, counts
+  # too: wait for its answer (written as 99999 ms if it does not come).
+  local sent; sent=$(wc -l < "$work/probe")
+  wait_until 10 bash -c "[ \$(wc -l < $work/probe) -gt $sent ]" || echo "99999 0" >> "$work/probe"
   kill "$probe_pid"; wait "$probe_pid" 2>/dev/null
   local max_ms max_rss n
   n=$(wc -l < "$work/probe")
