@@ -1,6 +1,7 @@
 ;;; status-probe.scm --- time Shepherd's answers, without herd's start-up.
 ;;;
 ;;; Usage: guile tests/status-probe.scm SOCKET PID OUTPUT
+;;;        guile tests/status-probe.scm SOCKET COUNT
 ;;;
 ;;; Every 0.5 s until killed: send `status root' to the Shepherd listening
 ;;; on SOCKET, as herd does, and append to OUTPUT one line: the
@@ -8,6 +9,10 @@
 ;;; the RSS (KiB) of the Shepherd whose PID is PID.  One long-lived process,
 ;;; so that the figures are Shepherd's, not the start-up time of a Guile
 ;;; client on a busy machine.
+;;;
+;;; With COUNT: send `status root' COUNT times, one after the other, and
+;;; exit: a fixed workload for Shepherd, whose CPU time scenario 14 takes
+;;; as the measure of how fast this machine runs Shepherd.
 
 (use-modules (shepherd comm) (ice-9 match) (ice-9 rdelim))
 
@@ -37,6 +42,11 @@
       (const 99999))))
 
 (match (command-line)
+  ((_ socket count)
+   (let loop ((i (string->number count)))
+     (when (> i 0)
+       (status-ms socket)
+       (loop (- i 1)))))
   ((_ socket pid output)
    (let loop ()
      (let ((ms (status-ms socket)))
