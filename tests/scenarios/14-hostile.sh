@@ -35,13 +35,44 @@ check "Shepherd runs under a $((address_space >> 30)) GiB address-space limit" \
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' /proc/"$shepherd_pid"/status; }
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$shepherd_pid"/stat; }
+cpu_ms_since() { echo $((($(cpu_ticks) - $1) * 1000 / $(getconf CLK_TCK))); }
+
+# The bounds below on Shepherd's CPU time and answers were set on real
+# hardware (the development machines, 2026-11-29).  A slower or emulated
+# machine (the VM tier's TCG) runs Shepherd many times slower, and not
+# evenly: a plain Guile workload (tests/cpu-reference.scm: 165 ms there)
+# ran 18 to 33 times slower in the VM, Shepherd's work during the attacks
+# 22 to 80 times (long replies, sockets, processes).  So the bounds grow by
+# how much more CPU Shepherd spends here on a fixed workload of its own,
+# never shrink, and stay able to fail: an attack that blocks Shepherd for
+# seconds on real hardware blocks it that many times longer here.  The
+# workload (tests/status-probe.scm SOCKET 200): 200 `status root', then 20
+# replies of 60,000 characters; its least CPU time of three runs, 200 ms
+# there (160 to 230).
+calibrate() {
+  local run cpu0 ms least=
+  for run in 1 2 3; do
+    cpu0=$(cpu_ticks)
+    guile --no-auto-compile "$top"/tests/status-probe.scm "$socket" 200
+    ms=$(cpu_ms_since "$cpu0")
+    [ -n "$least" ] && [ "$least" -le "$ms" ] || least=$ms
+  done
+  echo "$least"
+}
+calibration_ms=$(calibrate)
+slowdown=$((calibration_ms * 100 / 200)); [ "$slowdown" -ge 100 ] || slowdown=100
+scaled() { echo $(($1 * slowdown / 100)); }
+echo "  Shepherd's fixed workload took $calibration_ms ms of CPU (200 on real hardware);" \
+  "a plain Guile workload $(guile --no-auto-compile "$top"/tests/cpu-reference.scm) ms (165):" \
+  "bounds on Shepherd's CPU and answers ×$((slowdown / 100)).$(printf %02d $((slowdown % 100)))"
 
 # probe_start / probe_stop WHAT: while an attack runs, time Shepherd's
 # answer to `status root' every 0.5 s (tests/status-probe.scm: one Guile
 # process, so herd's start-up on a busy machine does not count) and sample
 # its RSS; probe_stop checks that every answer came within 1 s, that
-# Shepherd spent under 500 ms of CPU and that its RSS grew by at most
-# 40 MiB, and prints the figures (how many answers took over 100 ms too).
+# Shepherd spent under 500 ms of CPU (both scaled as above) and that its
+# RSS grew by at most 40 MiB, and prints the figures (how many answers
+# took over 100 ms too).
 probe_start() {
   probe_rss0=$(rss_kib)
   probe_cpu0=$(cpu_ticks)
@@ -51,12 +82,16 @@ probe_start() {
   wait_until 10 test -s "$work/probe"
 }
 probe_stop() {
+  # The request in flight, if Shepherd is still busy with the attack, counts
+  # too: wait for its answer (written as 99999 ms if it does not come).
+  local sent; sent=$(wc -l < "$work/probe")
+  wait_until 10 bash -c "[ \$(wc -l < $work/probe) -gt $sent ]" || echo "99999 0" >> "$work/probe"
   kill "$probe_pid"; wait "$probe_pid" 2>/dev/null
   local max_ms max_rss n
   n=$(wc -l < "$work/probe")
   max_ms=$(awk '$1 > m {m = $1} END {print m + 0}' "$work/probe")
   max_rss=$(awk '$2 > m {m = $2} END {print m + 0}' "$work/probe")
-  cpu=$((($(cpu_ticks) - probe_cpu0) * 1000 / $(getconf CLK_TCK)))
+  cpu=$(cpu_ms_since "$probe_cpu0")
   echo "  $1: $n probes, Shepherd answered status root in at most $max_ms ms;" \
     "its RSS $((probe_rss0 >> 10)) → at most $((max_rss >> 10)) MiB; its CPU $cpu ms"
   # Wall-clock answers on a loaded 2-core machine vary with the scheduler
@@ -64,9 +99,9 @@ probe_stop() {
   # and the work Shepherd does is bounded by its CPU time, which the
   # scheduler does not inflate.  The issue's attacks blocked it for seconds.
   local late; late=$(awk '$1 > 100' "$work/probe" | wc -l)
-  check "$1: Shepherd answered every probe within 1 s ($late of $n after 100 ms)" \
-    test "$n" -ge 1 -a "$max_ms" -le 1000
-  check "$1: Shepherd's CPU stayed under 500 ms ($cpu ms)" test "$cpu" -le 500
+  check "$1: Shepherd answered every probe within $(scaled 1000) ms ($late of $n after 100 ms)" \
+    test "$n" -ge 1 -a "$max_ms" -le "$(scaled 1000)"
+  check "$1: Shepherd's CPU stayed under $(scaled 500) ms ($cpu ms)" test "$cpu" -le "$(scaled 500)"
   check "$1: Shepherd's RSS grew by at most 40 MiB" test $((max_rss - probe_rss0)) -le $((40 << 10))
 }
 
@@ -144,8 +179,8 @@ probe_stop "3. exec flood until its client left"
 cpu0=$(cpu_ticks)
 idle_window_start=$(date +%s%N)
 wait_until 3 bash -c "[ \$((\$(date +%s%N) - $idle_window_start)) -ge 2000000000 ]"
-cpu=$((($(cpu_ticks) - cpu0) * 1000 / $(getconf CLK_TCK)))
-check "3. afterwards Shepherd is idle: ${cpu} ms of CPU in 2 s" test "$cpu" -le 200
+cpu=$(cpu_ms_since "$cpu0")
+check "3. afterwards Shepherd is idle: ${cpu} ms of CPU in 2 s (at most $(scaled 200))" test "$cpu" -le "$(scaled 200)"
 
 probe_start
 out=$(herd exec swine:t -- --timeout=2 sh -c 'yes | head -c 5000000' 2>&1)

@@ -51,12 +51,12 @@ check "guest lists the guest services and their status" output_has "echo running
 check "…one-shot services say so" output_has "boot-message stopped one-shot" herd guest swine:late
 check "a service that never starts fails the start, naming it with the guest's status" \
   fails_with "guest services not running in time: echo (stopped)" \
-  herd new swineherd -- never --ready=echo --ready-timeout=3 "$never"
+  herd new swineherd -- never --ready=echo --ready-timeout=$((3 * ${SWINEHERD_TIME_SCALE:-1})) "$never"
 check "…the container is removed" fails_with "could not be found" herd status swine:never
 no_cgroup() { [ -z "$(cgroup_dirs "$SWINEHERD_CGROUP_PARENT/$1")" ]; }
 check "…and its cgroup is gone" no_cgroup never
 check "an unknown guest service is named as undefined" \
-  fails_with "nosuch (undefined)" herd new swineherd -- never2 --ready=nosuch --ready-timeout=5 "$late"
+  fails_with "nosuch (undefined)" herd new swineherd -- never2 --ready=nosuch --ready-timeout=$((5 * ${SWINEHERD_TIME_SCALE:-1})) "$late"
 check "--ready without a name waits for every enabled service" herd new swineherd -- all --ready "$late"
 check "…echo listens when it returns" listens "$(herd pid swine:all)" 80
 check "a bad --ready is refused before anything is made" fails_with "invalid --ready" \
