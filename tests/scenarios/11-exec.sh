@@ -114,11 +114,15 @@ check "…and says so" grep -q "timed out after 1 s and was killed by signal 9 (
 check "…and its background child is gone too" bash -c "! herd -s $socket exec swine:c -- ps -e -o comm= | grep -qx sleep"
 
 # A command that leaves a process behind, holding its standard output:
-# exec returns when the command itself exits, with what it wrote.
-out=$(herd exec swine:c -- sh -c 'echo before; sleep 3.5 & echo after')
+# exec returns when the command itself exits, with what it wrote.  The
+# child blocks on a FIFO that the test opens only afterwards (a `sleep'
+# could end first on a loaded machine).
+herd exec swine:c mkfifo /root/held >/dev/null
+out=$(herd exec swine:c -- sh -c 'echo before; cat /root/held & echo after')
 check "a background child holding stdout does not hold exec up (it still runs)" \
-  pgrep -x -f "sleep 3.5"
+  pgrep -x -f "cat /root/held"
 check "…and the command's output arrives" test "$out" = "$(printf 'before\nafter')"
+herd exec swine:c -- --timeout=10 sh -c 'echo open > /root/held; rm /root/held' >/dev/null
 
 # Shepherd keeps serving while a command runs: five `herd status' answer
 # while an exec'd `cat' is still blocked on a FIFO in the container, which

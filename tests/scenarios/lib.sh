@@ -143,6 +143,10 @@ finish() {
   stop_shepherd
   echo "$(basename "$0"): $passed passed, $failed failed"
   if [ "$failed" -gt 0 ]; then
+    # What went wrong anywhere in the log (a failure early in a long run
+    # is past the tail), then its end.
+    echo "--- Shepherd's log: its failures and errors ---"
+    grep -iE 'fail|error|died|did not|killing|exception' "$shepherd_log" 2>/dev/null | tail -n 60
     echo "--- Shepherd's log ---"; tail -n 40 "$shepherd_log" 2>/dev/null
     exit 1
   fi
