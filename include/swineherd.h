@@ -764,17 +764,6 @@ int swh_nat_unpublish_start(const char *helper,
 int swh_container_init(int root, int hint, int *out);
 
 /*
- Store in *OUT 1 if process PID has called `execve` since its parent
- forked it (its command line is no longer a copy of its parent's), else
- 0: whether a container's init, cloned by its script, runs its own
- program yet.  Return 0, or `-ENOENT` when PID is gone.
-
- # Safety
- OUT must be valid for a write of one `int`.
- */
-int swh_process_execed(int pid, int *out);
-
-/*
  Store in *OUT a pidfd (close-on-exec) of process PID, which the caller
  owns and closes; it is readable once PID has exited.  For watching a
  process that is not the caller's child (a container adopted after a

@@ -95,25 +95,6 @@ pub fn container_init(root: i32, hint: i32) -> Result<i32> {
     })
 }
 
-/// Whether process PID has called `execve` since its parent forked it:
-/// its command line is no longer the copy of its parent's that `fork` (or
-/// `clone`) gave it.  For a container's init: a script's clone child sets
-/// up the container (mounts, activation) and only then execs its init
-/// program, Shepherd.  Fails with `ENOENT` when PID is gone.
-pub fn has_execed(pid: i32) -> Result<bool> {
-    let dir = proc_dir(Some(pid));
-    let stat = fs::read_to_string(dir.join("stat")).at("read", dir.join("stat"))?;
-    // "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses.
-    let parent = stat
-        .rsplit_once(") ")
-        .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-        .and_then(|ppid| ppid.parse::<i32>().ok())
-        .ok_or_else(|| Error::new("read parent", libc::EIO).path(dir.join("stat")))?;
-    let ours = fs::read(dir.join("cmdline")).at("read", dir.join("cmdline"))?;
-    let theirs = proc_dir(Some(parent)).join("cmdline");
-    Ok(ours != fs::read(&theirs).at("read", &theirs)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,35 +115,6 @@ mod tests {
         // A process that is gone has none.
         let err = namespace(Some(child.id() as i32), "pid").unwrap_err();
         assert_eq!(err.errno, libc::ENOENT, "{err}");
-    }
-
-    #[test]
-    fn a_child_has_execed_once_it_runs_its_own_program() {
-        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
-        let pid = child.id() as i32;
-        // Command returns once the exec has happened (or failed).
-        assert!(has_execed(pid).unwrap());
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert_eq!(has_execed(pid).unwrap_err().errno, libc::ENOENT);
-        // SAFETY: the child only calls pause and _exit, both
-        // async-signal-safe.
-        let forked = unsafe { libc::fork() };
-        assert!(forked >= 0);
-        if forked == 0 {
-            loop {
-                // SAFETY: pause takes no arguments; SIGKILL ends the child.
-                unsafe { libc::pause() };
-            }
-        }
-        let execed = has_execed(forked);
-        // SAFETY: FORKED is our child; kill and waitpid take no pointers
-        // but the null status.
-        unsafe {
-            libc::kill(forked, libc::SIGKILL);
-            libc::waitpid(forked, std::ptr::null_mut(), 0);
-        }
-        assert!(!execed.unwrap(), "a forked copy has not exec'd");
     }
 
     #[test]

@@ -17,7 +17,6 @@
   #:export (libswineherd-file-name
             library-version
             container-init-pid
-            process-execed?
             pidfd-open
             pidfd-signal
             remove-tree-step
@@ -389,17 +388,6 @@ SCRIPT-PID.  HINT is a candidate PID (for instance read from the script's
     (check 'container-init-pid
            (%container-init script-pid (or hint 0) (bytevector->pointer out)))
     (int-out-ref out)))
-
-(define %process-execed
-  (library-function "swh_process_execed" int (list int '*)))
-
-(define (process-execed? pid)
-  "Return true if process PID has called execve since its parent forked
-it: a container's init, cloned by its script, runs its own program (see
-`container-init-pid').  Throw a `system-error' with ENOENT if PID is gone."
-  (let ((out (int-out)))
-    (check 'process-execed? (%process-execed pid (bytevector->pointer out)))
-    (= 1 (int-out-ref out))))
 
 (define %max-u64 (- (expt 2 64) 1))
 

@@ -9,7 +9,7 @@
 (define-module (swineherd init)
   #:use-module ((shepherd service) #:select (process? process-id))
   #:use-module (swineherd config)
-  #:use-module ((swineherd ffi) #:select (container-init-pid process-execed?))
+  #:use-module ((swineherd ffi) #:select (container-init-pid))
   #:use-module ((swineherd parse) #:select (format-size))
   #:use-module (swineherd utils)
   #:use-module ((fibers) #:select ((sleep . fiber-sleep)))
@@ -63,27 +63,14 @@ as it boots; give it more"
                  " and "))
         "")))
 
-(define (started-init config id process)
-  "Return the host PID of the init of container ID, whose script runs as
-PROCESS, once it runs its own program: the script's clone child has set up
-the container (its mounts, the OS's activation) and exec'd it.  Return #f
-until then."
-  (let ((init (catch 'misc-error
-                (lambda () (container-init config id process))
-                (const #f))))
-    (and init (false-if-system-error (process-execed? init)) init)))
-
 (define* (wait-for-container-init config id process #:optional (limits '()))
   "Wait, without blocking Shepherd, until the script running as PROCESS has
-started the init of container ID, whose cgroup has LIMITS, and that init
-runs its own program (see `started-init'): only then do its mounts and
-files stand as the container will see them.  Return #t, or #f if the script
-exited first (naming a limit that may have killed it) or the init did not
-start within the configured timeout (the script is then killed).  It looks
-after 1 ms, then a quarter longer each time, up to every 50 ms: an init is
-seen at most a quarter of its start time late (a small init starts in about
-10 ms, a Guix script's in about 0.1 s), for a dozen cheap looks at /proc in
-the first 50 ms."
+started the init of container ID, whose cgroup has LIMITS.  Return #t, or #f
+if the script exited first (naming a limit that may have killed it) or the init did not show up within the configured timeout (the script
+is then killed).  It looks after 1 ms, then a quarter longer each time, up
+to every 50 ms: an init is seen at most a quarter of its start time late (a
+small init starts in about 10 ms, a Guix script's in about 0.1 s), for a
+dozen cheap looks at /proc in the first 50 ms."
   (define pid (process-id process))
   (define deadline
     (+ (get-internal-real-time)
@@ -95,11 +82,13 @@ the first 50 ms."
 container; see ~a~a~%" id (container-log-file config id)
                    (limits-sentence limits))
            #f)
-          ((started-init config id process)
+          ((catch 'misc-error            ;not yet: `container-init' fails
+             (lambda () (container-init config id process))
+             (const #f))
            #t)
           ((> (get-internal-real-time) deadline)
-           (format #t "container ~a: its init did not start within ~a \
-seconds; killing its script~%" id (swineherd-configuration-start-timeout config))
+           (format #t "container ~a: no init after ~a seconds; killing its \
+script~%" id (swineherd-configuration-start-timeout config))
            (false-if-system-error (kill (- pid) SIGKILL))
            #f)
           (else

@@ -21,22 +21,6 @@ pub unsafe extern "C" fn swh_container_init(root: c_int, hint: c_int, out: *mut 
     })
 }
 
-/// Store in *OUT 1 if process PID has called `execve` since its parent
-/// forked it (its command line is no longer a copy of its parent's), else
-/// 0: whether a container's init, cloned by its script, runs its own
-/// program yet.  Return 0, or `-ENOENT` when PID is gone.
-///
-/// # Safety
-/// OUT must be valid for a write of one `int`.
-#[no_mangle]
-pub unsafe extern "C" fn swh_process_execed(pid: c_int, out: *mut c_int) -> c_int {
-    // SAFETY: the arguments are as the contract above says.
-    boundary("process exec'd", || unsafe {
-        let execed = process::has_execed(pid)?;
-        write_out(out, c_int::from(execed))
-    })
-}
-
 /// Store in *OUT a pidfd (close-on-exec) of process PID, which the caller
 /// owns and closes; it is readable once PID has exited.  For watching a
 /// process that is not the caller's child (a container adopted after a

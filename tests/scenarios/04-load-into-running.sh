@@ -14,9 +14,10 @@ check "plain Shepherd has no swineherd" fails_with "could not be found" herd sta
 check "herd load root shepherd-config.scm" herd load root "$top/shepherd-config.scm"
 check "swineherd is running" output_has "It is running" herd status swineherd
 check "it runs a container" herd new swineherd loaded "$script"
-# `new' returns once the container's PID 1 runs its own program, Shepherd
-# (not the script's Guile, about to exec it).
-check "the container's init is shepherd" bash -c "grep -q shepherd /proc/\$(herd -s $socket pid swine:loaded)/cmdline"
+# `new' returns once the container's PID 1 exists, which may still be the
+# Guile of its script, about to exec Shepherd: wait for that.
+check "the container's init is shepherd" \
+  wait_until 10 bash -c "grep -q shepherd /proc/\$(herd -s $socket pid swine:loaded)/cmdline"
 check "loading twice keeps the container" herd load root "$top/shepherd-config.scm"
 check "the container survived the reload" output_has "It is running" herd status swine:loaded
 check "kill works" herd kill swineherd loaded
